@@ -1,0 +1,3 @@
+"""IPL, the Incentive Policy Language: parser, checker, compiler, evaluator and tools."""
+
+__version__ = "0.1.0"

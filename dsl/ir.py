@@ -1,0 +1,89 @@
+"""The checked program: what compile.py reads, and nothing else.
+
+check.py builds a `CheckedPolicy` only for a policy without errors. It
+guarantees: every name is resolved (`refs`), every expression has a type
+(`types`), definitions are acyclic and `order` is a topological order of
+them, tiers are sorted and typed, scorecard weights add to 100 %.
+
+Expression-keyed maps use `id(expr)` (nodes compare by value, so two equal
+`Name('x')` nodes in different places are different keys); the AST is kept
+alive by `CheckedPolicy.file`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from dsl import ast
+from dsl.source import SourceFile
+from dsl.types import Type
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """What a `Name` or `Qualified` refers to.
+
+    kind:
+      "definition" – a policy definition (`name`), or with `module` a module's param/tiers/def
+      "local"      – a parameter of the enclosing `def` (`name`)
+      "member"     – an enum member (`name`) of the subject's enum type
+      "label"      – a level label (`name`) of the level table `table`
+      "builtin"    – `eligible`, `reasons`, `periods_active`
+    """
+
+    kind: str
+    name: str
+    module: str | None = None
+    table: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """One named definition of the policy (or of a used module)."""
+
+    name: str
+    kind: str  # "input" | "param" | "metric" | "def" | "tiers" | "scorecard" | "component" | "benefit"
+    type: Type  # for a def: its return type
+    decl: ast.Decl
+    deps: frozenset[str]  # policy definition names read directly (modules: "mod.name")
+    module: str | None = None  # set for definitions that come from a module
+    program_wide: bool = False  # depends, directly or not, on `pool` / `rank` / `percentile`
+    history: bool = False  # uses `prior` / `trailing_*` / `streak` / `periods_active`
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedModule:
+    name: str
+    file: ast.ModuleFile
+    source: SourceFile
+    definitions: dict[str, Definition]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedPolicy:
+    file: ast.PolicyFile
+    source: SourceFile
+    currency: str
+    minor_units: int  # digits after the point for the currency (USD 2, JPY 0)
+    rounding: str  # "half_even" | "half_up" | "down" | "up"
+    period: str | None  # the header's granularity
+    id_input: str
+    period_input: str | None  # the input of type `period`, if the policy is multi-period
+    inputs: tuple[ast.Input, ...]  # in declaration order
+    definitions: dict[str, Definition]  # every named definition of the policy
+    order: tuple[str, ...]  # topological: a definition after everything it reads
+    components: tuple[str, ...]  # declaration order
+    benefits: tuple[str, ...]  # declaration order
+    eligibility: tuple[ast.Require, ...]
+    total: ast.Total | None
+    clawbacks: tuple[ast.Clawback, ...]
+    budget: ast.Budget | None
+    modules: dict[str, CheckedModule] = field(default_factory=dict)
+    types: dict[int, Type] = field(default_factory=dict)  # id(expr) -> type, every expression
+    refs: dict[int, Ref] = field(default_factory=dict)  # id(Name | Qualified) -> what it names
+    constants: dict[int, Decimal] = field(default_factory=dict)  # id(expr) -> value, constant numerics
+    levels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # level table -> labels in order
+
+    def type_of(self, expr: ast.Expr) -> Type:
+        return self.types[id(expr)]

@@ -1,0 +1,133 @@
+"""Parsing: the spec's own examples, AST shape, and E100 for broken text."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from dsl import ast
+from dsl.diagnostics import Diagnostics
+from dsl.syntax import MAX_DEPTH, keywords, parse_bytes, parse_text
+
+from .conftest import ROOT
+
+SPEC = (ROOT.parent / "shared" / "spec" / "LANGUAGE.md")
+
+
+def parse_ok(text: str) -> ast.File:
+    diags = Diagnostics()
+    tree = parse_text(text, "t.ipl", diags)
+    assert not diags.items, [d.message for d in diags.items]
+    assert tree is not None
+    return tree
+
+
+def parse_err(text: str) -> list[str]:
+    diags = Diagnostics()
+    tree = parse_text(text, "t.ipl", diags)
+    assert tree is None
+    return [f"{d.code}: {d.message}" for d in diags.sorted()]
+
+
+HEAD = 'policy "P" currency USD\n'
+
+
+@pytest.mark.skipif(not SPEC.exists(), reason="spec not beside the repository")
+def test_every_spec_example_parses():
+    blocks = re.findall(r"```ipl\n(.*?)```", SPEC.read_text(), re.S)
+    assert len(blocks) >= 9
+    for block in blocks:
+        if "NAME" in block:  # the syntax sketches, not code
+            continue
+        text = block
+        if block.lstrip().startswith("# the policy"):
+            text = 'tests for "x.ipl"\n' + block
+        elif not block.lstrip().startswith(("policy", "tests")):
+            text = HEAD + block
+        parse_ok(text)
+
+
+def test_literals():
+    f = parse_ok(HEAD + "metric a = 1_000.50 USD\nmetric b = 12.5%\nmetric c = -5%\nmetric d = 3")
+    values = [d.value for d in f.decls]
+    assert values[0] == ast.Money(amount=Decimal("1000.50"), currency="USD")
+    assert values[1] == ast.Percent(value=Decimal("0.125"))
+    assert values[2] == ast.Unary(op="-", operand=ast.Percent(value=Decimal("0.05")))
+    assert values[3] == ast.Number(value=Decimal(3))
+
+
+def test_precedence_and_left_association():
+    f = parse_ok(HEAD + "metric a = x - y - z * w otherwise 0")
+    x, y, z, w = (ast.Name(name=n) for n in "xyzw")
+    expected = ast.Otherwise(
+        expr=ast.Binary(op="-", left=ast.Binary(op="-", left=x, right=y),
+                        right=ast.Binary(op="*", left=z, right=w)),
+        fallback=ast.Number(value=Decimal(0)),
+    )
+    assert f.decls[0].value == expected
+
+
+def test_spans_are_ignored_by_equality_but_present():
+    a = parse_ok(HEAD + "metric a = x + 1")
+    b = parse_ok(HEAD + "\n\n   metric   a =   x+1")
+    assert a.decls == b.decls
+    assert b.decls[0].value.span.line == 4
+    assert b.decls[0].name_span.column == 13
+
+
+def test_component_modifiers_in_source_order():
+    f = parse_ok(HEAD + 'component c = x require y else "R" floor 1 USD cap 5 USD cap x * 2 '
+                 "hold 25% until ok within 2 periods")
+    kinds = [type(m).__name__ for m in f.decls[0].modifiers]
+    assert kinds == ["Require", "Floor", "Cap", "Cap", "Hold"]
+
+
+def test_comments_are_collected():
+    f = parse_ok(HEAD + "# one\nmetric a = 1  # two\n")
+    assert [c.text for c in f.comments] == ["# one", "# two"]
+
+
+def test_crlf_and_bom_parse_like_lf():
+    diags = Diagnostics()
+    _, lf = parse_bytes("a.ipl", (HEAD + "metric a = 1\n").encode(), diags)
+    _, crlf = parse_bytes("b.ipl", b"\xef\xbb\xbf" + (HEAD + "metric a = 1\n").replace("\n", "\r\n").encode(), diags)
+    assert not diags.items
+    assert lf == crlf
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("", "E100: the file is empty: expected `policy`, `module` or `tests for`"),
+    (HEAD + "metric weight = 1", "E100: `weight` is a reserved word and cannot be used as a name"),
+    (HEAD + "metric a = Revenue", "E100: unexpected `Revenue`: names are lower case (snake_case)"),
+    (HEAD + 'metric a = "\\n"', "E100: unknown escape `\\n` in a string (only `\\\"` and `\\\\` are allowed)"),
+    ('policy "P" period weekly', "E100: unknown period `weekly`: expected `month`, `quarter`, `half` or `year`"),
+    ('policy "P" rounding nearest', "E100: unknown rounding mode `nearest`: expected `half_even`, `half_up`, `down` or `up`"),
+    (HEAD + "metric a = " + "1" * 1000, "E100: number literal has 1000 significant digits; IPL computes with 34"),
+    (HEAD + "metric a = " + "(" * 5000 + "1" + ")" * 5000, f"E100: expression nested more than {MAX_DEPTH} levels deep"),
+    (HEAD + "metric a = " + " + ".join(["x"] * 500), f"E100: expression nested more than {MAX_DEPTH} levels deep"),
+])
+def test_syntax_errors(text, expected):
+    assert parse_err(text) == [expected]
+
+
+def test_duplicate_header_field_is_e201():
+    diags = Diagnostics()
+    parse_text('policy "P" currency USD currency EUR', "t.ipl", diags)
+    assert [(d.code, d.message) for d in diags.items] == [("E201", "the header gives `currency` twice")]
+
+
+def test_binary_and_non_utf8_files():
+    diags = Diagnostics()
+    _, tree = parse_bytes("x.ipl", b"\x00\x01\x02binary", diags)
+    assert tree is None
+    assert diags.items[0].message == "the file holds a NUL byte: it looks like a binary file, not IPL text"
+    diags = Diagnostics()
+    _, tree = parse_bytes("x.ipl", HEAD.encode() + b"metric a = \xff", diags)
+    assert diags.items[0].message == "the file is not UTF-8 text (byte 0xff at byte offset 35)"
+    assert diags.items[0].span.line == 2
+
+
+def test_keywords_are_reserved():
+    assert {"component", "tiers", "otherwise", "weight", "total", "prior"} - keywords() == {"prior"}
