@@ -1,0 +1,488 @@
+"""Reading and validating partner records (spec §13, §16).
+
+Receives a records file (CSV, JSON array of objects, or JSON Lines, chosen by
+extension: `.csv`, `.json`, `.jsonl`/`.ndjson`) and the policy's input fields
+(`Field`, built by dsl/compile.py from the `input` declarations). Guarantees:
+records are streamed (one at a time; memory does not grow with the file),
+numbers go from text straight to `Decimal` (JSON numbers too, never through
+float), and every record comes out exactly once, either as a validated dict
+(input name → Decimal | str | bool) or as a `Reject` with its row number, id
+(when there is one), field and reason. Nothing here raises on bad data; a file
+that cannot be opened at all raises `RecordsUnreadable` (the CLI exits 2).
+
+Emits no diagnostics: rejects are data (`Reject`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import io
+import json
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+# §9: a value that does not fit 34 significant digits cannot be exact.
+MAX_DIGITS = 34
+BOOLS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
+_CHUNK = 1 << 16
+
+
+class RecordsUnreadable(Exception):
+    """The records file cannot be opened or has an unknown format (exit 2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """A record that will not be paid, and why (§13)."""
+
+    row: int  # 1-based position of the record in the file (the header is not a record)
+    id: str | None
+    field: str | None
+    reason: str
+
+    def to_json(self) -> dict:
+        return {"row": self.row, "id": self.id, "field": self.field, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One `input` as the reader needs it."""
+
+    name: str
+    kind: str  # money | percent | number | count | bool | text | id | enum | level | period
+    members: tuple[str, ...] = ()  # enum members or level labels
+    lo: Decimal | None = None
+    hi: Decimal | None = None
+    default: object = None  # the validated default value, or None when the input is required
+    has_default: bool = False
+    unit: str = ""  # how a bound is shown: "USD", "%", ""
+
+
+class _Bad(Exception):
+    """A raw value that does not validate; the message is the reject reason."""
+
+
+_NAN = object()  # JSON NaN / Infinity constants: rejected by the validator
+
+
+def _json_constant(text: str):
+    return _NAN
+
+
+def _json_loads(text: str):
+    return json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_json_constant)
+
+
+# ------------------------------------------------------------------ reading
+
+
+def detect_format(path: str) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix == ".json":
+        return "json"
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    raise RecordsUnreadable(f"cannot tell the format of {path}: use .csv, .json or .jsonl")
+
+
+def raw_records(path: str) -> Iterator[tuple[int, dict | None, str | None]]:
+    """Stream `(row, raw fields, problem)`: a problem (text) when the record cannot even be read."""
+    fmt = detect_format(path)
+    try:
+        handle = open(path, "rb")
+    except OSError as err:
+        raise RecordsUnreadable(f"cannot read {path}: {err.strerror or err}") from None
+    # Undecodable bytes survive as lone surrogates; the validator rejects the record that holds them.
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    with text:
+        if fmt == "csv":
+            yield from _csv_rows(text)
+        elif fmt == "jsonl":
+            yield from _jsonl_rows(text)
+        else:
+            yield from _json_rows(text)
+
+
+def _csv_rows(text: io.TextIOBase):
+    reader = csv.reader(text)
+    try:
+        header = next(reader, None)
+    except csv.Error as err:
+        yield 1, None, f"unreadable CSV header: {err}"
+        return
+    if header is None:
+        return
+    header = [h.strip() for h in header]
+    width = len(header)
+    row = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            row += 1
+            yield row, None, f"unreadable CSV row: {err}"
+            continue
+        if not cells:
+            continue  # a blank line is not a record
+        row += 1
+        if len(cells) > width:
+            yield row, dict(zip(header, cells)), f"the row has {len(cells)} cells but the header has {width}"
+            continue
+        yield row, dict(zip(header, cells)), None
+
+
+def _jsonl_rows(text: io.TextIOBase):
+    row = 0
+    for line in text:
+        if not line.strip():
+            continue
+        row += 1
+        try:
+            value = _json_loads(line)
+        except (ValueError, RecursionError) as err:
+            yield row, None, f"invalid JSON: {_json_reason(err)}"
+            continue
+        if not isinstance(value, dict):
+            yield row, None, f"a record must be a JSON object, not {_json_kind(value)}"
+            continue
+        yield row, value, None
+
+
+def _json_rows(text: io.TextIOBase):
+    """A JSON array of objects, decoded one element at a time (no whole-file load)."""
+    decoder = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal, parse_constant=_json_constant)
+    buf = ""
+    pos = 0
+    eof = False
+
+    def fill() -> bool:
+        nonlocal buf, pos, eof
+        if eof:
+            return False
+        chunk = text.read(_CHUNK)
+        if not chunk:
+            eof = True
+            return False
+        buf = buf[pos:] + chunk
+        pos = 0
+        return True
+
+    def skip_ws() -> str | None:
+        nonlocal pos
+        while True:
+            while pos < len(buf) and buf[pos] in " \t\r\n":
+                pos += 1
+            if pos < len(buf):
+                return buf[pos]
+            if not fill():
+                return None
+
+    first = skip_ws()
+    if first is None:
+        return  # an empty file holds no records
+    if first != "[":
+        yield 1, None, "a .json records file must hold an array of objects (use .jsonl for one object a line)"
+        return
+    pos += 1
+    row = 0
+    expect_value = True
+    while True:
+        ch = skip_ws()
+        if ch is None:
+            yield row + 1, None, "invalid JSON: the array is not closed (the file ends early)"
+            return
+        if ch == "]" and (expect_value is False or row == 0):
+            return
+        if not expect_value:
+            if ch != ",":
+                yield row + 1, None, "invalid JSON: expected `,` or `]` between records; the rest of the file is not read"
+                return
+            pos += 1
+            expect_value = True
+            continue
+        while True:
+            try:
+                value, end = decoder.raw_decode(buf, pos)
+                if end == len(buf) and not eof:
+                    # a number could continue in the next chunk
+                    if fill():
+                        continue
+                break
+            except RecursionError:
+                yield row + 1, None, "invalid JSON: nested too deeply; the rest of the file is not read"
+                return
+            except ValueError as err:
+                if fill():
+                    continue
+                yield row + 1, None, f"invalid JSON: {_json_reason(err)}; the rest of the file is not read"
+                return
+        pos = end
+        row += 1
+        expect_value = False
+        if not isinstance(value, dict):
+            yield row, None, f"a record must be a JSON object, not {_json_kind(value)}"
+            continue
+        yield row, value, None
+
+
+def _json_reason(err: Exception) -> str:
+    if isinstance(err, json.JSONDecodeError):
+        return f"{err.msg} (line {err.lineno}, column {err.colno})"
+    return str(err)
+
+
+def _json_kind(value) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number"
+
+
+def duplicate_ids(path: str, id_field: str) -> frozenset[str]:
+    """The ids that occur more than once in the file (§13: all their records are rejected).
+
+    A first pass keeps only a 64-bit hash per record (8 bytes each, so a million records
+    cost 8 MB); ids are kept as text only for hashes that repeat.
+    """
+    hashes = array("q")
+    for _row, raw, _problem in raw_records(path):
+        if raw is not None:
+            value = _id_text(raw.get(id_field))
+            if value:
+                hashes.append(hash(value))
+    if len(hashes) < 2:
+        return frozenset()
+    ordered = sorted(hashes)
+    repeated = {a for a, b in zip(ordered, ordered[1:]) if a == b}
+    del ordered, hashes
+    if not repeated:
+        return frozenset()
+    counts: dict[str, int] = {}
+    for _row, raw, _problem in raw_records(path):
+        if raw is not None:
+            value = _id_text(raw.get(id_field))
+            if value and hash(value) in repeated:
+                counts[value] = counts.get(value, 0) + 1
+    return frozenset(k for k, n in counts.items() if n > 1)
+
+
+def _id_text(raw) -> str | None:
+    if raw is None or raw is _NAN or isinstance(raw, (dict, list, bool)):
+        return None
+    if isinstance(raw, Decimal):
+        return format(raw, "f")
+    text = str(raw).strip()
+    return text or None
+
+
+# ------------------------------------------------------------------ validation
+
+
+class Validator:
+    """Validates raw records against the policy's inputs (§13)."""
+
+    def __init__(self, fields: tuple[Field, ...], id_field: str, duplicates: frozenset[str] = frozenset()):
+        self.fields = fields
+        self.id_field = id_field
+        self.duplicates = duplicates
+        self._converters = tuple((f.name, f, _converter(f)) for f in fields)
+
+    def record_id(self, raw: dict | None) -> str | None:
+        if raw is None:
+            return None
+        value = _id_text(raw.get(self.id_field))
+        if value is not None and _has_surrogates(value):
+            return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return value
+
+    def validate(self, row: int, raw: dict | None, problem: str | None = None) -> dict | Reject:
+        """A validated record, or the first reason it is rejected."""
+        rid = self.record_id(raw)
+        if problem is not None or raw is None:
+            return Reject(row, rid, None, problem or "unreadable record")
+        out = {}
+        for name, f, convert in self._converters:
+            value = raw.get(name)
+            if value is None or value == "":
+                if f.has_default:
+                    out[name] = f.default
+                    continue
+                return Reject(row, rid, name, f"missing field `{name}`")
+            try:
+                out[name] = convert(value)
+            except _Bad as bad:
+                return Reject(row, rid, name, str(bad))
+        if rid in self.duplicates:
+            return Reject(row, rid, self.id_field, f"duplicate id {rid!r}: every record with this id is rejected")
+        return out
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _show(value) -> str:
+    if isinstance(value, str):
+        if _has_surrogates(value):
+            return "bytes that are not UTF-8 text"
+        return repr(value if len(value) <= 40 else value[:37] + "...")
+    if value is _NAN:
+        return "NaN"
+    if isinstance(value, Decimal):
+        text = str(value)
+        return text if len(text) <= 40 else text[:37] + "..."
+    return json.dumps(value) if isinstance(value, (bool, list, dict)) else str(value)
+
+
+def parse_decimal(value) -> Decimal:
+    """Text or a JSON number → a finite Decimal of at most 34 significant digits (§9, §16)."""
+    if isinstance(value, Decimal):
+        d = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text or _has_surrogates(text):
+            raise _Bad(f"{_show(value)} is not a number")
+        try:
+            d = Decimal(text)
+        except (InvalidOperation, ValueError):
+            raise _Bad(f"{_show(value)} is not a number") from None
+    elif value is _NAN:
+        raise _Bad("NaN is not a number")
+    else:
+        raise _Bad(f"{_show(value)} is not a number")
+    if not d.is_finite():
+        raise _Bad(f"{_show(value)} is not a finite number")
+    if d.is_zero():
+        return Decimal(0)
+    if d.adjusted() >= MAX_DIGITS:
+        raise _Bad(f"{_show(value)} is too large (at most {MAX_DIGITS} digits)")
+    t = d.as_tuple()
+    digits, exponent = t.digits, t.exponent
+    if len(digits) > MAX_DIGITS or exponent < -MAX_DIGITS:
+        zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+        if exponent + zeros < -MAX_DIGITS:
+            raise _Bad(f"{_show(value)} has more than {MAX_DIGITS} decimal places")
+        if len(digits) - zeros > MAX_DIGITS:
+            raise _Bad(f"{_show(value)} has more than {MAX_DIGITS} significant digits")
+    return d
+
+
+def _converter(f: Field):
+    kind = f.kind
+
+    def ranged(d: Decimal) -> Decimal:
+        if f.lo is not None and d < f.lo:
+            raise _Bad(f"{_num(d, f)} is below the minimum {_num(f.lo, f)}")
+        if f.hi is not None and d > f.hi:
+            raise _Bad(f"{_num(d, f)} is above the maximum {_num(f.hi, f)}")
+        return d
+
+    if kind in ("money", "number"):
+        if f.lo is None and f.hi is None:
+            return parse_decimal
+        return lambda v: ranged(parse_decimal(v))
+    if kind == "percent":
+        def percent(v):
+            if isinstance(v, str) and v.strip().endswith("%"):
+                d = parse_decimal(v.strip()[:-1]).scaleb(-2)
+            else:
+                d = parse_decimal(v)
+            return ranged(d)
+        return percent
+    if kind == "count":
+        def count(v):
+            d = parse_decimal(v)
+            if d != d.to_integral_value():
+                raise _Bad(f"{_show(v)} is not a whole number (a count)")
+            if d < 0:
+                raise _Bad(f"{_show(v)} is negative (a count is at least 0)")
+            return ranged(d.quantize(Decimal(1)))
+        return count
+    if kind == "bool":
+        def boolean(v):
+            if isinstance(v, bool):
+                return v
+            if isinstance(v, Decimal) and v in (0, 1):
+                return v == 1
+            if isinstance(v, str):
+                got = BOOLS.get(v.strip().lower())
+                if got is not None:
+                    return got
+            raise _Bad(f"{_show(v)} is not a bool (write true/false, yes/no or 1/0)")
+        return boolean
+    if kind in ("enum", "level"):
+        members = f.members
+        member_set = frozenset(members)
+
+        def member(v):
+            if isinstance(v, str) and v in member_set:
+                return v
+            text = v.strip() if isinstance(v, str) else None
+            if text in member_set:
+                return text
+            hint = closest(text or "", members)
+            suffix = f" (did you mean {hint!r}?)" if hint else f" (expected one of {', '.join(members)})"
+            raise _Bad(f"{_show(v)} is not a member of {f.name}{suffix}")
+        return member
+    if kind in ("text", "id", "period"):
+        def text(v):
+            if isinstance(v, Decimal):
+                return format(v, "f")
+            if not isinstance(v, str):
+                raise _Bad(f"{_show(v)} is not text")
+            if _has_surrogates(v):
+                raise _Bad("the value holds bytes that are not UTF-8 text (is the file UTF-8?)")
+            return v.strip() if kind != "text" else v
+        return text
+    raise AssertionError(f"unhandled input kind {kind}")
+
+
+def closest(text: str, members: tuple[str, ...]) -> str | None:
+    """The member a mistyped value most likely meant: case-insensitive match, then spelling."""
+    lowered = text.lower()
+    for m in members:
+        if m.lower() == lowered:
+            return m
+    found = difflib.get_close_matches(lowered, members, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _num(d: Decimal, f: Field) -> str:
+    from dsl.runtime import fmt_decimal
+
+    if f.unit == "%":
+        return f"{fmt_decimal(d.scaleb(2))}%"
+    return f"{fmt_decimal(d)} {f.unit}" if f.unit else fmt_decimal(d)
+
+
+def decode_check(path: str) -> str | None:
+    """A one-line reason when a file is not UTF-8 at all (for a summary note), else None."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError as err:
+        return f"the file is not UTF-8 text ({err.reason})"
+    except OSError:
+        return None
+    return None

@@ -1,0 +1,175 @@
+"""The run-time support of compiled policies: the Decimal context of §9,
+rounding, the builtins of §4.2 and evaluation errors.
+
+Receives nothing from other passes; compiled code (dsl/compile.py) imports
+these names into the namespace it executes in. Guarantees: every arithmetic
+step runs in `CONTEXT` (34 significant digits, ROUND_HALF_EVEN for inexact
+intermediates, traps on division by zero, invalid operations and overflow);
+money is rounded only by `round_money` with the policy's mode. Emits no
+diagnostics: a failing evaluation raises `EvalError` (or a Decimal
+`ArithmeticError`, which the engine turns into a reject of that record).
+"""
+
+from __future__ import annotations
+
+import decimal
+from dataclasses import dataclass, field
+from decimal import (
+    ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Context, Decimal, DivisionByZero, InvalidOperation,
+    Overflow,
+)
+
+# §9: 34 significant digits; the exponent bounds keep huge values an error, not a hang.
+CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999,
+                  traps=[DivisionByZero, InvalidOperation, Overflow])
+
+# The header's `rounding` field → the decimal module's constant (spec §3, §9).
+ROUNDING_MODES: dict[str, str] = {
+    "half_even": ROUND_HALF_EVEN,
+    "half_up": ROUND_HALF_UP,
+    "down": ROUND_DOWN,
+    "up": ROUND_UP,
+}
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+# Minor-unit digits of ISO 4217 currencies that do not use 2 (spec §4: JPY 0).
+MINOR_UNITS: dict[str, int] = {
+    "JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "XOF": 0, "XAF": 0, "UGX": 0, "PYG": 0,
+    "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3, "LYD": 3, "IQD": 3,
+}
+
+
+def minor_units(currency: str) -> int:
+    return MINOR_UNITS.get(currency, 2)
+
+
+def quantum(digits: int) -> Decimal:
+    """The smallest unit with `digits` places: 2 → Decimal('0.01'), 0 → Decimal('1')."""
+    return Decimal(1).scaleb(-digits)
+
+
+def activate() -> None:
+    """Make `CONTEXT` the current thread's Decimal context (compiled code relies on it)."""
+    decimal.setcontext(CONTEXT)
+
+
+class EvalError(Exception):
+    """An evaluation error: what failed, in which definition, where, with which operands."""
+
+    def __init__(self, message: str, definition: str | None = None, location: str | None = None,
+                 operands: tuple[tuple[str, object], ...] = ()):
+        super().__init__(message)
+        self.message = message
+        self.definition = definition
+        self.location = location
+        self.operands = operands
+
+    def describe(self) -> str:
+        parts = [self.message]
+        if self.definition:
+            parts.append(f"in {self.definition}")
+        if self.location:
+            parts.append(f"at {self.location}")
+        text = " ".join(parts)
+        if self.operands:
+            text += " (" + ", ".join(f"{k} = {fmt_value(v)}" for k, v in self.operands) + ")"
+        return text
+
+
+class Unsupported(Exception):
+    """A policy feature the evaluator does not run yet (the CLI exits 2 with the message)."""
+
+
+def round_money(value: Decimal, q: Decimal, mode: str) -> Decimal:
+    """Round to the minor unit `q` with the policy's mode (§9)."""
+    return value.quantize(q, rounding=mode)
+
+
+def ipl_round(value: Decimal, q: Decimal, mode: str) -> Decimal:
+    """`round(x)` / `round(x, places)`: to `q` with the policy's mode."""
+    return value.quantize(q, rounding=mode)
+
+
+def ipl_min(*values: Decimal) -> Decimal:
+    return min(values)
+
+
+def ipl_max(*values: Decimal) -> Decimal:
+    return max(values)
+
+
+def ipl_abs(value: Decimal) -> Decimal:
+    return abs(value)
+
+
+def ipl_clamp(value: Decimal, lo: Decimal, hi: Decimal) -> Decimal:
+    """`clamp(x, lo, hi)`: lo when x < lo, hi when x > hi (hi wins if lo > hi)."""
+    if value < lo:
+        value = lo
+    if value > hi:
+        value = hi
+    return value
+
+
+def marginal(key: Decimal, bands: tuple[tuple[Decimal, Decimal], ...]) -> Decimal:
+    """§6: `sum over bands of rate_i * max(0, min(key, T(i+1)) - T(i))`; bands are (threshold, rate)."""
+    total = ZERO
+    last = len(bands) - 1
+    for i, (lo, rate) in enumerate(bands):
+        if key <= lo:
+            break
+        hi = bands[i + 1][0] if i < last else None
+        top = key if hi is None or key < hi else hi
+        total += rate * (top - lo)
+    return total
+
+
+def fmt_value(value: object) -> str:
+    """A value for a message or a trace line: Decimals in plain notation, never exponents."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return fmt_decimal(value)
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "none"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(fmt_value(v) for v in value) + "]"
+    return str(value)
+
+
+def fmt_decimal(value: Decimal) -> str:
+    """Plain notation without an exponent and without trailing fractional zeros (`-0` is `0`)."""
+    if value.is_zero():
+        return "0"
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """How a policy's money is shown and rounded."""
+
+    currency: str
+    digits: int
+    mode: str  # a decimal rounding constant
+    q: Decimal = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "q", quantum(self.digits))
+
+    def text(self, value: Decimal) -> str:
+        """`1234.5` → `1234.50` (no grouping: machine-readable outputs)."""
+        with decimal.localcontext(CONTEXT):
+            return format(value.quantize(self.q, rounding=self.mode) + 0, "f") if value.is_finite() else str(value)
+
+    def display(self, value: Decimal) -> str:
+        """`1234.5` → `1,234.50 USD` (statements for people)."""
+        with decimal.localcontext(CONTEXT):
+            v = value.quantize(self.q, rounding=self.mode) + 0
+        return f"{v:,.{self.digits}f} {self.currency}"
