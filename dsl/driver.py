@@ -55,6 +55,11 @@ def load(path: Path, diags: Diagnostics) -> Loaded:
 
 
 def check_file(path: Path, diags: Diagnostics):
-    """Parse and check one file of any kind; returns the checked result or None."""
+    """Parse and check one file of any kind; returns the checked result or None.
+
+    A policy gives a `CheckedPolicy`, a module a `CheckedModule` (None on errors).
+    """
+    from dsl import check
+
     loaded = load(path, diags)
-    return loaded.file
+    return check.check_file(loaded, diags)

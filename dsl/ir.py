@@ -50,6 +50,11 @@ class Definition:
     module: str | None = None  # set for definitions that come from a module
     program_wide: bool = False  # depends, directly or not, on `pool` / `rank` / `percentile`
     history: bool = False  # uses `prior` / `trailing_*` / `streak` / `periods_active`
+    # Added by the checker (additive): names read only through `prior(...)` (an earlier
+    # period, so never a cycle); whether it reads `eligible`/`reasons`, or a bare `total`.
+    history_deps: frozenset[str] = frozenset()
+    uses_eligibility: bool = False
+    uses_total: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,7 @@ class CheckedModule:
     file: ast.ModuleFile
     source: SourceFile
     definitions: dict[str, Definition]
+    constants: dict[str, Decimal] = field(default_factory=dict)  # param name -> constant value
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +90,8 @@ class CheckedPolicy:
     refs: dict[int, Ref] = field(default_factory=dict)  # id(Name | Qualified) -> what it names
     constants: dict[int, Decimal] = field(default_factory=dict)  # id(expr) -> value, constant numerics
     levels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # level table -> labels in order
+    # `types`, `refs` and `constants` also cover the expressions of the used modules' files.
+    # `refs` also maps id(Call) -> Ref("builtin", func) or Ref("definition", func, module).
 
     def type_of(self, expr: ast.Expr) -> Type:
         return self.types[id(expr)]

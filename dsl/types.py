@@ -186,3 +186,37 @@ def _as_percent(text: str) -> str:
     except InvalidOperation:
         return f"{text}%"
     return f"{value.normalize():f}%"
+
+
+def assignable(actual: Type, expected: Type, constant=None) -> bool:
+    """May a value of `actual` stand where `expected` is declared (E304, E303, E700)?
+
+    Equal types; a count where a number is declared; a constant whole number >= 0
+    (a literal like `3`) where a count is declared. ERROR is compatible with all.
+    """
+    if Kind.ERROR in (actual.kind, expected.kind):
+        return True
+    if actual == expected:
+        return True
+    if expected.kind is Kind.NUMBER and actual.kind is Kind.COUNT:
+        return True
+    if expected.kind is Kind.COUNT and actual.kind is Kind.NUMBER and constant is not None:
+        return constant >= 0 and constant == constant.to_integral_value()
+    return False
+
+
+# ISO 4217 minor units (digits after the point). Every code not listed has 2.
+MINOR_UNITS: dict[str, int] = {
+    # no minor unit
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
+    "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+    # thousandths
+    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+    # ten-thousandths
+    "CLF": 4, "UYW": 4,
+}
+
+
+def minor_units(currency: str | None) -> int:
+    """Digits after the point for a currency (USD, EUR, GBP, CHF, CAD, AUD: 2; JPY: 0; KWD: 3)."""
+    return MINOR_UNITS.get(currency or "", 2)
