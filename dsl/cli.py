@@ -51,6 +51,55 @@ def check(paths: tuple[str, ...], fmt: str) -> None:
     sys.exit(1 if diags.has_errors else 0)
 
 
+@cli.command("fmt")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--check", is_flag=True, help="write nothing; list the files that would change; exit 1 if any")
+@click.option("--diff", "show_diff", is_flag=True, help="write nothing; print a unified diff of the changes")
+def fmt_command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
+    """Rewrite policies, modules and test files in the canonical layout (folders: every *.ipl below)."""
+    from dsl.driver import read
+    from dsl.fmt import format_bytes, rewrite
+
+    try:
+        files = collect(list(paths))
+    except UsageError as err:
+        _usage(str(err))
+    diags = Diagnostics()
+    unreadable = changed = 0
+    for path in files:
+        try:
+            data = read(path)
+        except UsageError as err:
+            click.echo(f"ipl: {err}", err=True)
+            unreadable += 1
+            continue
+        result = format_bytes(str(path), data, diags)
+        if not result.changed:
+            continue
+        changed += 1
+        if show_diff:
+            click.echo(result.diff(), nl=False)
+        if check:
+            click.echo(f"would reformat {path}", err=show_diff)
+        elif not show_diff:
+            try:
+                rewrite(str(path), result.text)
+            except OSError as err:
+                click.echo(f"ipl: cannot write {path}: {err.strerror or err}", err=True)
+                unreadable += 1
+                continue
+            click.echo(f"reformatted {path}")
+    for d in diags.sorted():
+        click.echo(render_text(d) + "\n", err=True)
+    failed = len({d.span.path for d in diags.items if d.severity.value == "error"})
+    verb = "would be reformatted" if check or show_diff else "reformatted"
+    click.echo(f"{changed} file{'s' if changed != 1 else ''} {verb}, {len(files) - changed - failed - unreadable} "
+               f"unchanged" + (f", {failed} not formatted (errors)" if failed else ""), err=True)
+    if unreadable:
+        sys.exit(2)
+    sys.exit(1 if failed or (check and changed) else 0)
+
+
 def _usage(message: str) -> None:
     click.echo(f"ipl: {message}", err=True)
     sys.exit(2)
