@@ -303,6 +303,7 @@ class _Types:
             return level
         result: Type | None = None
         first_band = None
+        mixed = False
         for band in decl.bands:
             vt = self.infer(band.value, {}, result)
             if marginal:
@@ -323,8 +324,11 @@ class _Types:
                 self.err("E402", f"the bands of `{decl.name}` give different types: "
                          f"{result} (line {first_band.value.span.line}) and {vt}", band.value.span,
                          help="every band of a table gives the same type")
+                mixed = True
             else:
                 result = u
+        if mixed:
+            return ERROR
         if result is None:
             return ERROR
         if marginal:
@@ -716,6 +720,7 @@ class _Types:
             universe = ("true", "false")
         covered: list[str] = []
         has_else = False
+        unknown = False  # an unknown member (E311) is most likely the missing one: no E310 too
         result: Type | None = None
         first_arm = None
         for arm in e.arms:
@@ -740,6 +745,7 @@ class _Types:
                     what = "true or false" if st.kind is Kind.BOOL else \
                         ("a member of " if st.kind is Kind.ENUM else "a label of ") + str(st)
                     self.err("E311", f"`{label}` is not {what}", pat.span, help=suggest(label, universe))
+                    unknown = True
                     continue
                 if label in covered:
                     self.err("W103", f"`{label}` is already covered by an earlier arm", pat.span,
@@ -759,7 +765,7 @@ class _Types:
                          help=self.branch_hint(result, vt, arm.value))
             else:
                 result = u
-        if universe is not None and not has_else:
+        if universe is not None and not has_else and not unknown:
             missing = [m for m in universe if m not in covered]
             if missing:
                 self.err("E310", f"`match` is not exhaustive: missing {', '.join(f'`{m}`' for m in missing)}",

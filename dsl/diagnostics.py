@@ -117,6 +117,12 @@ class Diagnostics:
         return len(self.items)
 
 
+# Source lines longer than this are shown as a window around the caret (a 10,000-character
+# line must not flood the terminal).
+MAX_SHOWN = 120
+CONTEXT = 40
+
+
 def render_text(d: Diagnostic) -> str:
     """rustc-like: header, arrow with location, source line, caret underline, help."""
     s = d.span
@@ -126,7 +132,10 @@ def render_text(d: Diagnostic) -> str:
     src = s.source.line_text(line)
     if src or s.source.text:
         width = max(1, (s.end_column - s.column) if s.end_line == line else len(src) - s.column + 1)
-        pad = _caret_padding(src, s.column)
+        column = s.column
+        if len(src) > MAX_SHOWN:
+            src, column, width = _window(src, column, width)
+        pad = _caret_padding(src, column)
         caret = "^" * width
         out.append(f"{gutter} |")
         out.append(f"{line} | {src}")
@@ -134,6 +143,19 @@ def render_text(d: Diagnostic) -> str:
     if d.help:
         out.append(f"{gutter} = help: {d.help}")
     return "\n".join(out)
+
+
+def _window(src: str, column: int, width: int) -> tuple[str, int, int]:
+    """A slice of a long line around the caret, marked with `...` where it was cut."""
+    start = max(0, column - 1 - CONTEXT)
+    end = min(len(src), start + MAX_SHOWN)
+    if end - start < MAX_SHOWN:
+        start = max(0, end - MAX_SHOWN)
+    head = "..." if start > 0 else ""
+    tail = "..." if end < len(src) else ""
+    new_column = column - start + len(head)
+    new_width = max(1, min(width, end - (column - 1)))
+    return head + src[start:end] + tail, new_column, new_width
 
 
 def _caret_padding(src: str, column: int) -> str:

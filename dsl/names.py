@@ -179,6 +179,7 @@ class _Resolver:
         self.file = file
         self.diags = diags
         self.broken = set(broken)
+        self.unknown_names = False
         self.r = Resolution(modules=dict(modules))
         self.is_module = isinstance(file, ast.ModuleFile)
 
@@ -401,6 +402,7 @@ class _Resolver:
                             + list(r.labels) + list(r.enum_members)
                         self.diags.error("E200", f"unknown name `{name}`", e.span,
                                          help=suggest(name, candidates))
+                        self.unknown_names = True
                 case ast.Qualified(module=mod, name=name):
                     self.resolve_qualified(e, mod, name, add)
                 case ast.TotalRef():
@@ -530,8 +532,8 @@ class _Resolver:
         return self.file.header.span if not self.is_module else self.file.name_span
 
     def unused(self) -> None:
-        if self.is_module:
-            return
+        if self.is_module or self.unknown_names:
+            return  # a misspelt reference would make its target look unused
         r = self.r
         for name, decl in r.decls.items():
             kind = r.kinds[name]
