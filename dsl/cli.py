@@ -100,6 +100,94 @@ def fmt_command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     sys.exit(1 if failed or (check and changed) else 0)
 
 
+@cli.command("run")
+@click.argument("policy")
+@click.option("--records", required=True, help="partner records: .csv, .json (array) or .jsonl")
+@click.option("-o", "--out", default=None, help="payouts file (.csv or .json); default: CSV on stdout")
+@click.option("--rejects", default=None, help="rejected records: row, id, field, reason (.csv or .json)")
+@click.option("--trace", default=None, help="a trace tree per record, as JSON Lines (.jsonl)")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a param (what-if runs)")
+def run_command(policy: str, records: str, out: str | None, rejects: str | None, trace: str | None,
+                sets: tuple[str, ...]) -> None:
+    """Evaluate every record; write payouts, rejects and traces; print a reconciled summary."""
+    from dsl import engine
+
+    def bar(size: int):
+        return _progress(size, enabled=sys.stderr.isatty() and size > 4_000_000)
+
+    try:
+        code = engine.run_command(policy, records, out, rejects, trace, list(sets), click.echo,
+                                  lambda m: click.echo(m, err=True), bar)
+    except engine.PolicyErrors as err:
+        _print_policy_errors(err.diags)
+        sys.exit(1)
+    except engine.UsageProblem as err:
+        _usage(str(err))
+    sys.exit(code)
+
+
+@cli.command("explain")
+@click.argument("policy")
+@click.option("--records", required=True, help="partner records: .csv, .json (array) or .jsonl")
+@click.option("--id", "wanted", required=True, help="the id of the record to explain")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
+@click.option("-o", "--out", default=None, help="write the statement to a file instead of stdout")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a param (what-if)")
+def explain_command(policy: str, records: str, wanted: str, fmt: str, out: str | None,
+                    sets: tuple[str, ...]) -> None:
+    """The statement of one record: every line, why, and how far to the next band."""
+    from dsl import engine, explain
+
+    try:
+        text, code = explain.explain_command(policy, records, wanted, fmt, list(sets))
+        if out:
+            from dsl.output import OutputError, write_text
+            try:
+                write_text(out, text)
+            except OutputError as err:
+                _usage(str(err))
+        else:
+            click.echo(text, nl=not text.endswith("\n"))
+    except engine.PolicyErrors as err:
+        _print_policy_errors(err.diags)
+        sys.exit(1)
+    except engine.UsageProblem as err:
+        _usage(str(err))
+    sys.exit(code)
+
+
+def _print_policy_errors(diags: Diagnostics) -> None:
+    found = diags.sorted()
+    for d in found:
+        click.echo(render_text(d) + "\n", err=True)
+    click.echo(f"the policy has errors: {summary_line(found)}", err=True)
+
+
+class _progress:
+    """A progress bar on a terminal for long runs (by bytes read); nothing otherwise."""
+
+    def __init__(self, size: int, enabled: bool):
+        self.size, self.enabled, self.bar = size, enabled, None
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        self.bar = click.progressbar(length=self.size, label="evaluating", file=sys.stderr)
+        self.bar.__enter__()
+        self.done = 0
+
+        def tick(position: int) -> None:
+            self.bar.update(position - self.done)
+            self.done = position
+        return tick
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.update(self.size - self.done)
+            self.bar.__exit__(*exc)
+        return False
+
+
 def _usage(message: str) -> None:
     click.echo(f"ipl: {message}", err=True)
     sys.exit(2)

@@ -92,8 +92,11 @@ def detect_format(path: str) -> str:
     raise RecordsUnreadable(f"cannot tell the format of {path}: use .csv, .json or .jsonl")
 
 
-def raw_records(path: str) -> Iterator[tuple[int, dict | None, str | None]]:
-    """Stream `(row, raw fields, problem)`: a problem (text) when the record cannot even be read."""
+def raw_records(path: str, tick=None) -> Iterator[tuple[int, dict | None, str | None]]:
+    """Stream `(row, raw fields, problem)`: a problem (text) when the record cannot even be read.
+
+    `tick(bytes_read)` is called every 4,096 records (a progress bar), if given.
+    """
     fmt = detect_format(path)
     try:
         handle = open(path, "rb")
@@ -102,12 +105,14 @@ def raw_records(path: str) -> Iterator[tuple[int, dict | None, str | None]]:
     # Undecodable bytes survive as lone surrogates; the validator rejects the record that holds them.
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
     with text:
-        if fmt == "csv":
-            yield from _csv_rows(text)
-        elif fmt == "jsonl":
-            yield from _jsonl_rows(text)
-        else:
-            yield from _json_rows(text)
+        rows = _csv_rows(text) if fmt == "csv" else _jsonl_rows(text) if fmt == "jsonl" else _json_rows(text)
+        if tick is None:
+            yield from rows
+            return
+        for item in rows:
+            if item[0] & 4095 == 0:
+                tick(handle.tell())
+            yield item
 
 
 def _csv_rows(text: io.TextIOBase):

@@ -1,0 +1,1032 @@
+"""Compile a checked policy to Python: one function that evaluates one record.
+
+Receives a `CheckedPolicy` (dsl/ir.py: resolved names, types, a topological
+order of definitions with their dependencies). Guarantees a `CompiledPolicy`
+whose `evaluate(record)` computes, for a validated record (input name →
+Decimal | str | bool):
+
+- every definition at most once, in dependency order, and on demand: a
+  definition is computed where it is first needed; inside a lazy position
+  (the matching band's value, `if`/`match` branches, `otherwise`, the right
+  operand of `and`/`or`, components of an eligible record only) it is computed
+  inside that branch, and a later use elsewhere checks whether it already was
+  (§5, §6);
+- eligibility with every failing reason (§8, not short-circuited), component
+  steps require → floor → cap → round (§8), total floors and caps as signed
+  adjustments; money rounded only where §9 says;
+- Decimal arithmetic in `runtime.CONTEXT`.
+
+The generated source embeds user text only as `repr()` literals; identifiers
+are grammar-checked and still mangled (`v_<name>`, `p_<name>`, `f_<name>`).
+Two variants come from the same generator: the untraced fast path (no hooks
+at all) and a traced one that records every definition, its operands, bands,
+scorecard parts, gates, floors and caps (`trace=True`), and raises
+`EvalError` with the definition, location and operand values on a division
+by zero.
+
+Phases (so that history, §14, and program-wide definitions, §15, slot in):
+constants (params, thresholds, rates, weights — once per run, with `--set`
+overrides), then per record (inputs, metrics, eligibility, components, benefits),
+then settlement (the total). Policies that need history or program-wide
+definitions are refused with `Unsupported` (issue 6).
+
+Emits no diagnostics: the checker has reported everything a user can fix;
+what is left is `Unsupported` (the CLI exits 2) or a bug (`AssertionError`).
+"""
+
+from __future__ import annotations
+
+import decimal
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from dsl import ast, runtime
+from dsl.ir import CheckedPolicy, Definition
+from dsl.records import Field
+from dsl.runtime import Unsupported
+from dsl.types import Kind, Type
+
+HISTORY_CALLS = frozenset({"prior", "trailing_sum", "trailing_avg", "trailing_min", "trailing_max", "streak"})
+# Deeper generated expressions are split into temporaries (Python's parser nests at most 200).
+MAX_EXPR_DEPTH = 40
+
+
+class DivByZero(runtime.EvalError, ZeroDivisionError):
+    """A division by zero seen by the traced variant; `otherwise` catches it like the fast path's."""
+
+
+# ------------------------------------------------------------------ the compiled form
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A flat or marginal band for explanations: its bounds and (when constant) its value."""
+
+    lo: Decimal | None  # None: `below`
+    hi: Decimal | None  # None: unbounded above
+    value: object  # the constant value, a label, or None when computed per record
+    text: str  # the source text of the value
+
+
+@dataclass(frozen=True, slots=True)
+class TableInfo:
+    name: str
+    mode: str
+    key_type: Type
+    value_type: Type
+    bands: tuple[Band, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A component or benefit as the outputs list it."""
+
+    name: str
+    kind: str  # component | benefit
+    type: Type
+
+
+@dataclass
+class CompiledPolicy:
+    policy: CheckedPolicy
+    fields: tuple[Field, ...]
+    components: tuple[Line, ...]
+    benefits: tuple[Line, ...]
+    params: dict[str, object]  # the values in force (defaults with overrides)
+    tables: dict[str, TableInfo]
+    evaluate: object  # record -> Result tuple
+    source: str  # the generated fast-path source (for review and tests)
+    money: runtime.Money
+    _overrides: dict = field(default_factory=dict)
+    _traced: object = None
+    traced_source: str = ""
+
+    @property
+    def id_field(self) -> str:
+        return self.policy.id_input
+
+    def traced(self):
+        """record -> (Result tuple, trace events); compiled on first use."""
+        if self._traced is None:
+            src, make = _build(self.policy, trace=True)
+            self.traced_source = src
+            self._traced = make(self._overrides)[0]
+        return self._traced
+
+
+# Result tuple positions (a tuple, not an object: the fast path builds one per record).
+R_ELIGIBLE, R_REASONS, R_COMPONENTS, R_BENEFITS, R_TOTAL, R_SUM, R_FLOOR_ADJ, R_CAP_ADJ, R_LINE_REASONS = range(9)
+
+
+def compile_policy(policy: CheckedPolicy, overrides: dict[str, object] | None = None) -> CompiledPolicy:
+    """Compile `policy`; `overrides` are validated param values (`--set`)."""
+    _refuse_unsupported(policy)
+    overrides = dict(overrides or {})
+    src, make = _build(policy, trace=False)
+    evaluate, params, tables = make(overrides)
+    digits = policy.minor_units
+    money = runtime.Money(policy.currency, digits, runtime.ROUNDING_MODES[policy.rounding])
+    defs = policy.definitions
+    comps = tuple(Line(n, "component", defs[n].type) for n in policy.components)
+    bens = tuple(Line(n, "benefit", defs[n].type) for n in policy.benefits)
+    return CompiledPolicy(policy=policy, fields=input_fields(policy), components=comps, benefits=bens,
+                          params=params, tables=tables, evaluate=evaluate, source=src, money=money,
+                          _overrides=overrides)
+
+
+def _refuse_unsupported(policy: CheckedPolicy) -> None:
+    def no(what: str) -> None:
+        raise Unsupported(f"{what} is not supported by `ipl run` yet (issue 6)")
+
+    if policy.period_input is not None:
+        no(f"a multi-period policy (input `{policy.period_input} : period`)")
+    if policy.clawbacks:
+        no("`clawback`")
+    if policy.budget is not None:
+        no("`program { budget }`")
+    for item in (policy.total.items if policy.total else ()):
+        if isinstance(item, ast.Floor) and item.recoverable:
+            no("a `recoverable` floor")
+    exprs: list[ast.Expr] = []
+    for d in policy.definitions.values():
+        if d.module is not None:
+            continue
+        if isinstance(d.decl, ast.Component) and d.decl.holds:
+            no("`hold`")
+        exprs.extend(_decl_exprs(d.decl))
+    for m in policy.modules.values():
+        for d in m.definitions.values():
+            exprs.extend(_decl_exprs(d.decl))
+    for req in policy.eligibility:
+        exprs.append(req.cond)
+    if policy.total:
+        exprs.extend(i.value for i in policy.total.items)
+    for root in exprs:
+        for e in ast.walk(root):
+            match e:
+                case ast.Pool():
+                    no("`pool`")
+                case ast.Rank(kind=kind):
+                    no(f"`{kind}`")
+                case ast.Call(func=f, module=None) if f in HISTORY_CALLS:
+                    no(f"`{f}`")
+                case ast.Name(name="periods_active") if policy.refs.get(id(e)) and policy.refs[id(e)].kind == "builtin":
+                    no("`periods_active`")
+                case ast.TotalRef():
+                    no("`total` as a value")
+
+
+def _decl_exprs(decl) -> list[ast.Expr]:
+    match decl:
+        case ast.Input():
+            return []
+        case ast.Param(value=v) | ast.Metric(value=v):
+            return [v]
+        case ast.Def(body=b):
+            return [b]
+        case ast.Tiers(key=k, bands=bands):
+            return [k, *(b.threshold for b in bands), *(b.value for b in bands)]
+        case ast.Scorecard(measures=ms):
+            out = []
+            for m in ms:
+                out += [m.metric, m.weight, m.target] + ([m.cap] if m.cap else [])
+            return out
+        case ast.Component(value=v, modifiers=mods):
+            out = [v]
+            for m in mods:
+                match m:
+                    case ast.Require(cond=c):
+                        out.append(c)
+                    case ast.Floor(value=x) | ast.Cap(value=x):
+                        out.append(x)
+                    case ast.Hold(portion=a, until=b, within=c):
+                        out += [a, b, c]
+                    case _:
+                        raise AssertionError(f"unhandled {type(m).__name__}")
+            return out
+        case _:
+            return []
+
+
+# ------------------------------------------------------------------ inputs as the reader sees them
+
+
+def literal_value(expr: ast.Expr | None):
+    """The value of a literal (`input` defaults and range bounds)."""
+    match expr:
+        case None:
+            return None
+        case ast.Number(value=v) | ast.Percent(value=v):
+            return v
+        case ast.Money(amount=v):
+            return v
+        case ast.String(value=v):
+            return v
+        case ast.Bool(value=v):
+            return v
+        case ast.Name(name=n):
+            return n
+        case ast.Unary(op="-", operand=x):
+            return -literal_value(x)
+        case _:
+            raise Unsupported(f"an input default or bound must be a literal: `{expr.span.text}`")
+
+
+def input_fields(policy: CheckedPolicy) -> tuple[Field, ...]:
+    out = []
+    for inp in policy.inputs:
+        t = policy.definitions[inp.name].type
+        kind = t.kind.value
+        unit = {Kind.MONEY: policy.currency, Kind.PERCENT: "%"}.get(t.kind, "")
+        lo = hi = None
+        if inp.range is not None:
+            lo, hi = literal_value(inp.range.lo), literal_value(inp.range.hi)
+        out.append(Field(name=inp.name, kind=kind, members=tuple(t.members), lo=lo, hi=hi,
+                         default=literal_value(inp.default) if inp.default is not None else None,
+                         has_default=inp.default is not None, unit=unit))
+    return tuple(out)
+
+
+# ------------------------------------------------------------------ code generation
+
+
+class _Block:
+    """Lines at one indentation, and the definitions certainly computed when they run."""
+
+    def __init__(self, lines: list[str], indent: int, computed: set):
+        self.lines = lines
+        self.indent = indent
+        self.computed = computed
+
+    def emit(self, line: str) -> None:
+        self.lines.append("    " * self.indent + line)
+
+    def child(self) -> _Block:
+        return _Block(self.lines, self.indent + 1, set(self.computed))
+
+
+class _Gen:
+    """Generates the factory `_make(OVR)` of one variant."""
+
+    def __init__(self, policy: CheckedPolicy, trace: bool):
+        self.p = policy
+        self.trace = trace
+        self.consts: dict[str, object] = {}  # names of the execution namespace → values
+        self.const_ids: dict[tuple, str] = {}
+        self.tmp = 0
+        self.touched: set = set()  # definitions computed somewhere already
+        self.needs_init: set = set()
+        self.current: str | None = None  # definition being compiled (for error sites)
+        self.sites: list = []
+        self.scope = "record"  # "record" | "const" | "def"
+        self.tables_code: list[str] = []  # the constant phase's extra lines (band bounds)
+        self.mode = runtime.ROUNDING_MODES[policy.rounding]
+        self.const_exprs: dict[int, str] = {}
+        self.const_computed: set = set()
+
+    # -- names
+    def const(self, value, kind="K") -> str:
+        key = (kind, type(value).__name__, str(value))
+        name = self.const_ids.get(key)
+        if name is None:
+            name = f"{kind}{len(self.const_ids)}"
+            self.const_ids[key] = name
+            self.consts[name] = value
+        return name
+
+    def temp(self) -> str:
+        self.tmp += 1
+        return f"t{self.tmp}"
+
+    @staticmethod
+    def var(key) -> str:
+        if isinstance(key, tuple):
+            mod, name = key
+            return f"m_{mod}__{name}"
+        return f"v_{key}"
+
+    def definition(self, key) -> Definition:
+        if isinstance(key, tuple):
+            return self.p.modules[key[0]].definitions[key[1]]
+        return self.p.definitions[key]
+
+    def is_const_def(self, key) -> bool:
+        d = self.definition(key)
+        return d.kind in ("param",) or (isinstance(key, tuple) and d.kind in ("param", "tiers"))
+
+    # -- ensure a definition is computed in `b`
+    def ensure(self, key, b: _Block) -> str:
+        d = self.definition(key)
+        name = self.var(key) if not self.is_const_def(key) else self.cvar(key)
+        if d.kind == "input" and not isinstance(key, tuple):
+            return name
+        if self.is_const_def(key):
+            if self.scope == "const":
+                return self._ensure_in(key, b, name)
+            return name  # computed by the constant phase
+        if self.scope != "record":
+            raise Unsupported(f"`{self.p.definitions[key].name}` is read outside a record context")
+        return self._ensure_in(key, b, name)
+
+    def cvar(self, key) -> str:
+        if isinstance(key, tuple):
+            return f"m_{key[0]}__{key[1]}"
+        return f"p_{key}"
+
+    def _ensure_in(self, key, b: _Block, name: str) -> str:
+        if key in b.computed:
+            return name
+        if key in self.touched:
+            self.needs_init.add(key)
+            b.emit(f"if {name} is _UNSET:")
+            self.compute(key, b.child())
+            b.computed.add(key)
+            return name
+        self.touched.add(key)
+        self.compute(key, b)
+        b.computed.add(key)
+        return name
+
+    # -- definitions
+    def compute(self, key, b: _Block) -> None:
+        d = self.definition(key)
+        saved = self.current
+        self.current = key if isinstance(key, str) else f"{key[0]}.{key[1]}"
+        target = self.var(key) if not self.is_const_def(key) else self.cvar(key)
+        start = len(b.lines)
+        if self.trace and self.scope == "record":
+            b.emit(f"_at[0] = {self.current!r}")
+        match d.decl:
+            case ast.Param(name=n, value=v):
+                if isinstance(key, str):
+                    b.emit(f"if {n!r} in OVR:")
+                    b.child().emit(f"{target} = OVR[{n!r}]")
+                    b.emit("else:")
+                    inner = b.child()
+                    inner.emit(f"{target} = {self.expr(v, inner)}")
+                else:
+                    b.emit(f"{target} = {self.expr(v, b)}")
+                if self.trace:
+                    pass
+            case ast.Metric(value=v):
+                b.emit(f"{target} = {self.expr(v, b)}")
+                self.trace_def(b, key, d, target)
+            case ast.Tiers():
+                self.tiers(key, d, b, target)
+            case ast.Scorecard():
+                self.scorecard(key, d, b, target)
+            case ast.Component():
+                self.component(key, d, b, target)
+            case _:
+                raise AssertionError(f"unhandled definition {type(d.decl).__name__}")
+        if len(b.lines) == start:
+            b.emit("pass")
+        self.current = saved
+
+    def trace_def(self, b: _Block, key, d: Definition, target: str, extra: str = "") -> None:
+        if not self.trace:
+            return
+        ops = ", ".join(f"{dep!r}: {self.var(dep) if not self._dep_const(dep) else self.cvar(dep)}"
+                        for dep in sorted(self._deps(d)))
+        site = self.site(d.decl)
+        b.emit(f"_ev({{'def': {self.current!r}, 'kind': {d.kind!r}, 'site': {site}, 'value': {target}, "
+               f"'operands': _ops({{{ops}}}){extra}}})")
+
+    def _deps(self, d: Definition):
+        out = []
+        for dep in d.deps:
+            if "." in dep:
+                continue
+            if dep in self.p.definitions and self.p.definitions[dep].kind != "def":
+                out.append(dep)
+        return out
+
+    def _dep_const(self, dep: str) -> bool:
+        return self.p.definitions[dep].kind == "param"
+
+    def site(self, node) -> str:
+        span = node.span
+        if span is None:
+            return "None"
+        value = getattr(node, "value", None) if not isinstance(node, ast.Tiers) else node.key
+        expr = " ".join(value.span.text.split()) if value is not None and value.span is not None else ""
+        return self.const((" ".join(span.text.split()), str(span), expr), "S")
+
+    def tiers(self, key, d: Definition, b: _Block, target: str) -> None:
+        t: ast.Tiers = d.decl
+        k = self.temp()
+        b.emit(f"{k} = {self.expr(t.key, b)}")
+        bounds = [self.const_expr(band.threshold) for band in t.bands]
+        if t.mode == "marginal":
+            rates = [self.const_expr(band.value) for band in t.bands]
+            pairs = ", ".join(f"({lo}, {r})" for lo, r in zip(bounds, rates))
+            table = f"c_{self.temp()}"
+            self.tables_code.append(f"    {table} = ({pairs},)")
+            b.emit(f"{target} = _marginal({k}, {table})")
+            self.trace_def(b, key, d, target, f", 'key': {k}")
+            return
+        bands = list(t.bands)
+        bi = self.temp() if self.trace else None
+        first = True
+        for i in range(len(bands) - 1, -1, -1):
+            band = bands[i]
+            if band.kind == "below":
+                b.emit("else:")
+            else:
+                b.emit(f"{'if' if first else 'elif'} {k} >= {bounds[i]}:")
+            first = False
+            inner = b.child()
+            if bi:
+                inner.emit(f"{bi} = {i}")
+            inner.emit(f"{target} = {self.expr(band.value, inner)}")
+        if bands[0].kind != "below":
+            b.emit("else:")
+            lo_text = bands[0].threshold.span.text
+            msg = self.const(f"{self.current} has no band for this key: the first band starts at {lo_text}", "S")
+            b.child().emit(f"raise _EvalError({msg} + ' (key ' + _fmt({k}) + ')', {self.current!r}, "
+                           f"{self.site(t)}[1])")
+        self.trace_def(b, key, d, target, f", 'key': {k}, 'band': {bi}")
+
+    def scorecard(self, key, d: Definition, b: _Block, target: str) -> None:
+        sc: ast.Scorecard = d.decl
+        parts = []
+        traced = []
+        for m in sc.measures:
+            v = self.temp()
+            b.emit(f"{v} = {self.expr(m.metric, b)}")
+            w, tg = self.const_expr(m.weight), self.const_expr(m.target)
+            a = self.temp()
+            b.emit(f"{a} = {v} / {tg}")
+            ca = self.temp()
+            if m.cap is not None:
+                cap = self.const_expr(m.cap)
+                b.emit(f"{ca} = _ZERO if {a} < _ZERO else ({cap} if {a} > {cap} else {a})")
+            else:
+                b.emit(f"{ca} = _ZERO if {a} < _ZERO else {a}")
+            parts.append(f"{w} * {ca}")
+            traced.append(f"({m.metric.span.text!r}, {v}, {tg}, {a}, {ca}, {w}, {w} * {ca})")
+        b.emit(f"{target} = {' + '.join(parts) if parts else '_ZERO'}")
+        self.trace_def(b, key, d, target, f", 'parts': ({', '.join(traced)},)")
+
+    def component(self, key, d: Definition, b: _Block, target: str) -> None:
+        c: ast.Component = d.decl
+        kind = d.type.kind
+        requires = c.requires
+        q = f"q_{key}"
+        body = b
+        if requires:
+            b.emit(f"{q} = []")
+            gates = []
+            for r in requires:
+                cond = self.expr(r.cond, b)
+                ok = self.temp()
+                b.emit(f"{ok} = {cond}")
+                b.emit(f"if not {ok}: {q}.append({self.const(r.reason, 'S')})")
+                gates.append(f"({r.cond.span.text!r}, {ok}, {self.const(r.reason, 'S')})")
+            b.emit(f"if {q}:")
+            zero = {Kind.BOOL: "False", Kind.MONEY: "_MZERO"}.get(kind, "_ZERO")
+            if kind is Kind.LEVEL:
+                # a level keeps its value; the reasons still show
+                zero = None
+            if zero is not None:
+                b.child().emit(f"{target} = {zero}")
+                if self.trace:
+                    b.child().emit(f"_ev({{'def': {self.current!r}, 'kind': {d.kind!r}, 'site': {self.site(c)}, "
+                                   f"'value': {target}, 'operands': {{}}, 'gates': ({', '.join(gates)},), "
+                                   f"'failed': tuple({q})}})")
+                b.emit("else:")
+                body = b.child()
+        raw = self.temp()
+        body.emit(f"{raw} = {self.expr(c.value, body)}")
+        numeric = kind in (Kind.MONEY, Kind.PERCENT, Kind.NUMBER, Kind.COUNT)
+        value = raw
+        floors_t, caps_t = [], []
+        if numeric and (c.floors or c.caps):
+            value = self.temp()
+            body.emit(f"{value} = {raw}")
+            for f in c.floors:
+                fv = self.temp()
+                body.emit(f"{fv} = {self.bound(f.value, body, kind)}")
+                body.emit(f"if {fv} > {value}: {value} = {fv}")
+                floors_t.append(f"({f.value.span.text!r}, {fv})")
+            for cp in c.caps:
+                cv = self.temp()
+                body.emit(f"{cv} = {self.bound(cp.value, body, kind)}")
+                body.emit(f"if {cv} < {value}: {value} = {cv}")
+                caps_t.append(f"({cp.value.span.text!r}, {cv})")
+        if kind is Kind.MONEY:
+            body.emit(f"{target} = {value}.quantize(_Q, rounding=_MODE)")
+        else:
+            body.emit(f"{target} = {value}")
+        if self.trace:
+            gates = ", ".join(f"({r.cond.span.text!r}, True, {self.const(r.reason, 'S')})" for r in requires)
+            self.trace_def(body, key, d, target,
+                           f", 'raw': {raw}, 'floors': ({', '.join(floors_t)}{',' if floors_t else ''}), "
+                           f"'caps': ({', '.join(caps_t)}{',' if caps_t else ''}), "
+                           f"'gates': ({gates}{',' if gates else ''})")
+        if requires and kind is Kind.LEVEL:
+            pass
+
+    def bound(self, expr: ast.Expr, b: _Block, kind: Kind) -> str:
+        """A floor or cap value: money bounds are rounded to the minor unit (§9)."""
+        if _is_constant(self, expr):
+            code = self.const_expr(expr)
+            if kind is not Kind.MONEY:
+                return code
+            rounded = f"{code}_r"
+            if not any(line.startswith(f"    {rounded} = ") for line in self.tables_code):
+                self.tables_code.append(f"    {rounded} = {code}.quantize(_Q, rounding=_MODE)")
+            return rounded
+        code = self.expr(expr, b)
+        if kind is Kind.MONEY:
+            return f"({code}).quantize(_Q, rounding=_MODE)"
+        return code
+
+    # -- constant expressions (thresholds, rates, weights, targets): the constant phase
+    def const_expr(self, expr: ast.Expr) -> str:
+        match expr:
+            case ast.Number(value=v) | ast.Percent(value=v) | ast.Money(amount=v):
+                return self.const(v)
+            case ast.Unary(op="-", operand=ast.Number(value=v) | ast.Percent(value=v) | ast.Money(amount=v)):
+                return self.const(-v)
+            case ast.Name() if self.ref(expr).kind == "label":
+                return self.const(expr.name, "S")
+        cached = self.const_exprs.get(id(expr))
+        if cached is not None:
+            return cached
+        name = f"c_{self.temp()}"
+        saved_scope, saved_cur = self.scope, self.current
+        self.scope = "const"
+        lines: list[str] = []
+        blk = _Block(lines, 1, set(self.const_computed))
+        code = self.expr(expr, blk)
+        blk.emit(f"{name} = {code}")
+        self.tables_code.extend(lines)
+        self.scope, self.current = saved_scope, saved_cur
+        self.const_exprs[id(expr)] = name
+        return name
+
+    # -- expressions
+    def ref(self, e):
+        r = self.p.refs.get(id(e))
+        if r is None:
+            raise AssertionError(f"unresolved name at {e.span}")
+        return r
+
+    def type(self, e) -> Type:
+        return self.p.types[id(e)]
+
+    def expr(self, e: ast.Expr, b: _Block, depth: int = 0) -> str:
+        code = self._expr(e, b, depth)
+        if depth >= MAX_EXPR_DEPTH and not code.isidentifier():
+            t = self.temp()
+            b.emit(f"{t} = {code}")
+            return t
+        return code
+
+    def _expr(self, e: ast.Expr, b: _Block, depth: int) -> str:
+        d = 0 if depth >= MAX_EXPR_DEPTH else depth + 1
+        match e:
+            case ast.Number(value=v) | ast.Percent(value=v):
+                return self.const(v)
+            case ast.Money(amount=v):
+                return self.const(v)
+            case ast.String(value=v):
+                return self.const(v, "S")
+            case ast.Bool(value=v):
+                return "True" if v else "False"
+            case ast.Name(name=n):
+                r = self.ref(e)
+                match r.kind:
+                    case "definition":
+                        return self.ensure((r.module, r.name) if r.module else r.name, b)
+                    case "local":
+                        return f"a_{r.name}"
+                    case "member" | "label":
+                        return self.const(r.name, "S")
+                    case "builtin":
+                        if r.name in ("eligible", "reasons"):
+                            if self.scope != "record" or self.in_eligibility:
+                                raise Unsupported(f"`{r.name}` is used before eligibility is known")
+                            return "eligible" if r.name == "eligible" else "reasons"
+                        raise Unsupported(f"`{r.name}` is not supported by `ipl run` yet (issue 6)")
+                    case _:
+                        raise AssertionError(f"unhandled ref kind {r.kind}")
+            case ast.Qualified():
+                r = self.ref(e)
+                return self.ensure((r.module, r.name), b)
+            case ast.Call(func=f, args=args, module=mod):
+                return self.call(e, f, args, mod, b, d)
+            case ast.Unary(op="-", operand=x):
+                return f"(-{self.expr(x, b, d)})"
+            case ast.Unary(op="not", operand=x):
+                return f"(not {self.expr(x, b, d)})"
+            case ast.Binary(op=op, left=l, right=r) if op in ("and", "or"):
+                left = self.expr(l, b, d)
+                sub = b.child()
+                mark, state = len(b.lines), self.save()
+                right = self.expr(r, sub, d)
+                if len(b.lines) == mark:
+                    return f"({left} {op} {right})"
+                del b.lines[mark:]
+                self.restore(state)
+                t = self.temp()
+                b.emit(f"{t} = {left}")
+                b.emit(f"if {'' if op == 'and' else 'not '}{t}:")
+                sub = b.child()
+                right = self.expr(r, sub, d)
+                sub.emit(f"{t} = {right}")
+                return t
+            case ast.Binary(op="/", left=l, right=r):
+                left, right = self.expr(l, b, d), self.expr(r, b, d)
+                if self.trace:
+                    lt, rt = _operand_text(l), _operand_text(r)
+                    site = self.const((self.current, str(e.span), lt, rt, f"{lt} / {rt}"), "S")
+                    return f"_div({left}, {right}, {site})"
+                return f"({left} / {right})"
+            case ast.Binary(op=op, left=l, right=r) if op in ("<", "<=", ">", ">=") and self.type(l).kind is Kind.LEVEL:
+                order = self.const({lab: i for i, lab in enumerate(self.p.levels[self.type(l).name])}, "L")
+                return f"({order}[{self.expr(l, b, d)}] {op} {order}[{self.expr(r, b, d)}])"
+            case ast.Binary(op=op, left=l, right=r):
+                return f"({self.expr(l, b, d)} {op} {self.expr(r, b, d)})"
+            case ast.Member(operand=x, items=items):
+                subject = self.expr(x, b, d)
+                values = [self.expr(i, b, d) for i in items]
+                return f"({subject} in ({', '.join(values)},))"
+            case ast.If(cond=c, then=t, otherwise=o):
+                cond = self.expr(c, b, d)
+                return self.branches(b, [(cond, t)], o, d)
+            case ast.Match(subject=s, arms=arms):
+                subject = self.expr(s, b, d)
+                if not subject.isidentifier():
+                    tmp = self.temp()
+                    b.emit(f"{tmp} = {subject}")
+                    subject = tmp
+                cases, default = [], None
+                for arm in arms:
+                    tests = []
+                    for pat in arm.patterns:
+                        match pat.kind:
+                            case "else":
+                                tests = None
+                                break
+                            case "true":
+                                tests.append(f"{subject} is True")
+                            case "false":
+                                tests.append(f"{subject} is False")
+                            case "name":
+                                tests.append(f"{subject} == {self.const(pat.name, 'S')}")
+                            case _:
+                                raise AssertionError(f"unhandled pattern {pat.kind}")
+                    if tests is None:
+                        default = arm.value
+                        break
+                    cases.append((" or ".join(tests), arm.value))
+                if default is None:
+                    *cases, (_, default) = cases  # exhaustive (E310): the last arm needs no test
+                return self.branches(b, cases, default, d)
+            case ast.Otherwise(expr=x, fallback=fb):
+                t = self.temp()
+                b.emit("try:")
+                sub = b.child()
+                sub.emit(f"{t} = {self.expr(x, sub, d)}")
+                b.emit("except _DIVERR as _e:")
+                sub = b.child()
+                sub.emit("if _not_div(_e): raise")
+                sub.emit(f"{t} = {self.expr(fb, sub, d)}")
+                if self.trace:
+                    sub.emit(f"_ev({{'otherwise': {self.site(e)}, 'def': {self.current!r}}})")
+                return t
+            case ast.Pool() | ast.Rank() | ast.TotalRef():
+                raise Unsupported("program-wide definitions are not supported by `ipl run` yet (issue 6)")
+            case ast.ListLit():
+                raise Unsupported("a list is only a test expectation")
+            case _:
+                raise AssertionError(f"unhandled {type(e).__name__}")
+
+    def save(self):
+        return set(self.touched), set(self.needs_init)
+
+    def restore(self, state) -> None:
+        self.touched, self.needs_init = set(state[0]), set(state[1])
+
+    def branches(self, b: _Block, cases: list[tuple[str, ast.Expr]], default: ast.Expr, d: int) -> str:
+        """Lazy branches: a conditional expression when no branch needs statements."""
+        mark, state = len(b.lines), self.save()
+        parts = []
+        for cond, value in cases:
+            parts.append((cond, self.expr(value, b.child(), d)))
+        other = self.expr(default, b.child(), d)
+        if len(b.lines) == mark and len(cases) <= 8:
+            code = other
+            for cond, value in reversed(parts):
+                code = f"({value} if {cond} else {code})"
+            return code
+        del b.lines[mark:]
+        self.restore(state)
+        t = self.temp()
+        for i, (cond, value) in enumerate(cases):
+            b.emit(f"{'if' if i == 0 else 'elif'} {cond}:")
+            sub = b.child()
+            sub.emit(f"{t} = {self.expr(value, sub, d)}")
+        if cases:
+            b.emit("else:")
+            sub = b.child()
+        else:
+            sub = b
+        sub.emit(f"{t} = {self.expr(default, sub, d)}")
+        return t
+
+    def call(self, e: ast.Call, f: str, args, mod, b: _Block, d: int) -> str:
+        if mod is not None or (f in self.p.definitions and self.p.definitions[f].kind == "def"):
+            key = (mod, f) if mod else f
+            fname = f"f_{mod}__{f}" if mod else f"f_{f}"
+            self.defs_needed.add(key)
+            return f"{fname}({', '.join(self.expr(a, b, d) for a in args)})"
+        vals = [self.expr(a, b, d) for a in args]
+        match f:
+            case "min" | "max" | "abs":
+                return f"{f}({', '.join(vals)})"
+            case "clamp":
+                return f"_clamp({', '.join(vals)})"
+            case "round":
+                kind = self.type(args[0]).kind
+                if len(args) == 1:
+                    q = "_Q" if kind is Kind.MONEY else ("_Q_PCT" if kind is Kind.PERCENT else "_ONE")
+                else:
+                    places = args[1]
+                    n = self.p.constants.get(id(places))
+                    if n is None and isinstance(places, ast.Number):
+                        n = places.value
+                    if n is None:
+                        raise Unsupported(f"round(x, places): places must be a constant at {places.span}")
+                    shift = 2 if kind is Kind.PERCENT else 0
+                    q = self.const(Decimal(1).scaleb(-(int(n) + shift)))
+                return f"({vals[0]}).quantize({q}, rounding=_MODE)"
+            case _:
+                if f in HISTORY_CALLS:
+                    raise Unsupported(f"`{f}` is not supported by `ipl run` yet (issue 6)")
+                raise AssertionError(f"unhandled builtin {f}")
+
+    in_eligibility = False
+    defs_needed: set
+
+
+def _build(policy: CheckedPolicy, trace: bool):
+    """Generate and execute the factory of one variant; returns (source, make)."""
+    g = _Gen(policy, trace)
+    g.defs_needed = set()
+    defs = policy.definitions
+
+    # phase 0, constants: params (with overrides) and module params, once per run
+    const_lines: list[str] = []
+    cb = _Block(const_lines, 1, set())
+    g.scope = "const"
+    for name in policy.order:
+        if defs[name].kind == "param" and defs[name].module is None:
+            g.ensure(name, cb)
+    for mname, m in sorted(policy.modules.items()):
+        for dname, dd in sorted(m.definitions.items()):
+            if dd.kind == "tiers":
+                raise Unsupported(f"a module's tiers table (`{mname}.{dname}`) is not supported by `ipl run` yet")
+            if dd.kind == "param":
+                g.ensure((mname, dname), cb)
+    g.const_computed = set(cb.computed)
+    g.scope = "record"
+
+    # phase 1, per record: inputs, eligibility, components and benefits; then settlement
+    record_lines: list[str] = []
+    body = _Block(record_lines, 2, set())
+    for inp in policy.inputs:
+        body.emit(f"v_{inp.name} = r[{inp.name!r}]")
+    init_at = len(record_lines)
+    if trace:
+        body.emit("_trace.clear()")
+        body.emit("try:")
+        body = _Block(record_lines, 3, set())
+    # eligibility (§8): every condition, no short-circuit
+    body.emit("reasons = []")
+    g.in_eligibility = True
+    gates = []
+    for req in policy.eligibility:
+        g.current = "eligibility"
+        cond = g.expr(req.cond, body)
+        ok = g.temp()
+        body.emit(f"{ok} = {cond}")
+        reason = g.const(req.reason, "S")
+        body.emit(f"if not {ok}: reasons.append({reason})")
+        gates.append(f"({req.cond.span.text!r}, {ok}, {reason}, {g.site(req)})")
+    g.in_eligibility = False
+    body.emit("eligible = not reasons")
+    body.emit("reasons = tuple(reasons)")
+    if trace:
+        body.emit(f"_ev({{'eligibility': ({', '.join(gates)}{',' if gates else ''}), 'eligible': eligible}})")
+    comps, bens = policy.components, policy.benefits
+    for n in bens:  # §8: level benefits keep their value for an ineligible record
+        if defs[n].type.kind is Kind.LEVEL:
+            g.ensure(n, body)
+    body.emit("if eligible:")
+    yes = body.child()
+    for n in comps:
+        g.ensure(n, yes)
+    for n in bens:
+        g.ensure(n, yes)
+    # settlement (§8): the sum of the rounded components, floors (eligible only), then caps
+    yes.emit(f"s = {' + '.join(f'v_{n}' for n in comps) if comps else '_MZERO'}")
+    yes.emit("t = s")
+    items = policy.total.items if policy.total else ()
+    g.current = "total"
+    floors_t, caps_t = [], []
+    for item in items:
+        if isinstance(item, ast.Floor):
+            fv = g.temp()
+            yes.emit(f"{fv} = {g.bound(item.value, yes, Kind.MONEY)}")
+            yes.emit(f"if {fv} > t: t = {fv}")
+            floors_t.append(f"({item.value.span.text!r}, {fv})")
+    yes.emit("fa = t - s")
+    for item in items:
+        if isinstance(item, ast.Cap):
+            cv = g.temp()
+            yes.emit(f"{cv} = {g.bound(item.value, yes, Kind.MONEY)}")
+            yes.emit(f"if {cv} < t: t = {cv}")
+            caps_t.append(f"({item.value.span.text!r}, {cv})")
+    yes.emit("ca = t - s - fa")
+    line_reasons = [f"({n!r}, tuple(q_{n}))" for n in (*comps, *bens) if defs[n].decl.requires]
+    if line_reasons:
+        yes.emit(f"lr = tuple(x for x in ({', '.join(line_reasons)},) if x[1])")
+    else:
+        yes.emit("lr = ()")
+    ben_vals = ", ".join(f"v_{n}" for n in bens)
+    comp_vals = ", ".join(f"v_{n}" for n in comps)
+    if trace:
+        yes.emit(f"_ev({{'total': t, 'sum': s, 'floor_adjustment': fa, 'cap_adjustment': ca, "
+                 f"'floors': ({', '.join(floors_t)}{',' if floors_t else ''}), "
+                 f"'caps': ({', '.join(caps_t)}{',' if caps_t else ''})}})")
+    result = (f"(True, reasons, ({comp_vals}{',' if comps else ''}), ({ben_vals}{',' if bens else ''}), "
+              f"t, s, fa, ca, lr)")
+    yes.emit(f"return {result}, list(_trace)" if trace else f"return {result}")
+    body.emit("else:")
+    no = body.child()
+    zeros = []
+    for n in bens:
+        k = defs[n].type.kind
+        zeros.append({Kind.LEVEL: f"v_{n}", Kind.BOOL: "False", Kind.MONEY: "_MZERO"}.get(k, "_ZERO"))
+    result = (f"(False, reasons, ({', '.join('_MZERO' for _ in comps)}{',' if comps else ''}), "
+              f"({', '.join(zeros)}{',' if zeros else ''}), _MZERO, _MZERO, _MZERO, _MZERO, ())")
+    no.emit(f"return {result}, list(_trace)" if trace else f"return {result}")
+    if trace:
+        inits = [f"        v_{n} = _UNSET" for n, dd in sorted(defs.items())
+                 if dd.kind not in ("input", "param", "def") and dd.module is None]
+    else:
+        inits = [f"        v_{n} = _UNSET" for n in sorted(g.needs_init) if isinstance(n, str)]
+    record_lines[init_at:init_at] = inits
+    if trace:
+        record_lines.append("        except _EvalError:")
+        record_lines.append("            raise")
+        record_lines.append("        except ArithmeticError as err:")
+        record_lines.append("            raise _EvalError(_arith(err), _at[0]) from None")
+
+    # what explanations need of the tables: band bounds and constant values
+    table_entries = _table_consts(g, policy)
+
+    # user functions (`def`, module defs): nested functions that see the constants
+    func_lines: list[str] = []
+    done: set = set()
+    while g.defs_needed - done:
+        key = sorted(g.defs_needed - done, key=str)[0]
+        done.add(key)
+        decl: ast.Def = g.definition(key).decl
+        fname = f"f_{key[0]}__{key[1]}" if isinstance(key, tuple) else f"f_{key}"
+        params = ", ".join(f"a_{p.name}" for p in decl.params)
+        lines: list[str] = []
+        fb = _Block(lines, 2, set())
+        g.scope = "def"
+        g.current = f"def {key[0]}.{key[1]}" if isinstance(key, tuple) else f"def {key}"
+        code = g.expr(decl.body, fb)
+        fb.emit(f"return {code}")
+        func_lines.append(f"    def {fname}({params}):")
+        func_lines.extend(lines)
+    src = ["def _make(OVR):"]
+    if trace:
+        src += ["    _at = [None]", "    _trace = []", "    _ev = _trace.append"]
+    src += func_lines
+    src += const_lines
+    src += g.tables_code
+    src.append("    def evaluate(r):")
+    src += record_lines
+    params_out = ", ".join(f"{n!r}: p_{n}" for n in policy.order
+                           if defs[n].kind == "param" and defs[n].module is None)
+    src.append(f"    return evaluate, {{{params_out}}}, _tables({{{', '.join(table_entries)}}})")
+    source = "\n".join(src) + "\n"
+    ns = {
+        "_UNSET": _UNSET, "_ZERO": runtime.ZERO, "_ONE": runtime.ONE, "_Q": runtime.quantum(policy.minor_units),
+        "_MZERO": runtime.quantum(policy.minor_units) * 0,
+        "_Q_PCT": Decimal("0.01"), "_MODE": g.mode, "_clamp": runtime.ipl_clamp, "_marginal": runtime.marginal,
+        "_EvalError": runtime.EvalError, "_DIVERR": (ZeroDivisionError, decimal.InvalidOperation),
+        "_not_div": _not_div, "_fmt": runtime.fmt_value, "_div": _div, "_ops": _ops,
+        "_arith": _arith, "_tables": lambda values: _table_info(policy, values),
+    }
+    ns.update(g.consts)
+    try:
+        code = compile(source, f"<ipl {policy.source.path}{' traced' if trace else ''}>", "exec")
+    except (RecursionError, MemoryError, SyntaxError) as err:  # pragma: no cover - MAX_EXPR_DEPTH guards it
+        raise Unsupported(f"the policy is too deeply nested to compile: {err}") from None
+    exec(code, ns)
+    make = ns["_make"]
+
+    def run(overrides):
+        with decimal.localcontext(runtime.CONTEXT):
+            return make(overrides)
+
+    return source, run
+
+
+class _Unset:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<not computed>"
+
+
+_UNSET = _Unset()
+
+
+def _operand_text(e: ast.Expr) -> str:
+    text = " ".join(e.span.text.split())
+    if isinstance(e, (ast.Binary, ast.Otherwise, ast.If)) and not (text.startswith("(") and text.endswith(")")):
+        return f"({text})"
+    return text
+
+
+def _not_div(err: Exception) -> bool:
+    """Whether an error inside `otherwise` is something else than a division by zero (0/0 included)."""
+    if isinstance(err, ZeroDivisionError):
+        return False
+    signals = err.args[0] if err.args and isinstance(err.args[0], list) else ()
+    return decimal.DivisionUndefined not in signals
+
+
+def _ops(values: dict) -> dict:
+    return {k: v for k, v in values.items() if v is not _UNSET}
+
+
+def _div(a, b, site):
+    if b.is_zero():
+        definition, location, left, right, text = site
+        raise DivByZero(f"division by zero: `{text}`", definition, location,
+                        ((left, a), (right, b)))
+    return a / b
+
+
+def _arith(err: ArithmeticError) -> str:
+    if isinstance(err, decimal.InvalidOperation):
+        return "a value is too large to be computed exactly (more than 34 digits)"
+    if isinstance(err, decimal.Overflow):
+        return "a value overflows the decimal range"
+    return f"arithmetic error: {type(err).__name__}"
+
+
+def _table_consts(g: _Gen, policy: CheckedPolicy) -> list[str]:
+    out = []
+    for name, d in policy.definitions.items():
+        if d.kind != "tiers" or d.module is not None:
+            continue
+        t: ast.Tiers = d.decl
+        refs = [g.const_expr(band.threshold) for band in t.bands]
+        vals = []
+        for band in t.bands:
+            vals.append(g.const_expr(band.value) if _is_constant(g, band.value) else "None")
+        out.append(f"{name!r}: (({', '.join(refs)},), ({', '.join(vals)},))")
+    return out
+
+
+def _is_constant(g: _Gen, e: ast.Expr) -> bool:
+    for x in ast.walk(e):
+        match x:
+            case ast.Name():
+                r = g.p.refs.get(id(x))
+                if r is None or r.kind in ("local", "builtin"):
+                    return False
+                if r.kind == "definition" and not r.module and g.p.definitions[r.name].kind != "param":
+                    return False
+            case ast.Qualified() | ast.Pool() | ast.Rank() | ast.TotalRef():
+                return False
+            case ast.Call(module=m, func=f) if m is not None or f not in ("min", "max", "abs", "clamp", "round"):
+                return False
+            case _:
+                pass
+    return True
+
+
+def _table_info(policy: CheckedPolicy, values: dict) -> dict[str, TableInfo]:
+    out = {}
+    for name, (bounds, vals) in values.items():
+        t: ast.Tiers = policy.definitions[name].decl
+        bands = []
+        for i, band in enumerate(t.bands):
+            lo = None if band.kind == "below" else bounds[i]
+            hi = bounds[i + 1] if i + 1 < len(bounds) else None
+            bands.append(Band(lo=lo, hi=hi, value=vals[i], text=band.value.span.text))
+        out[name] = TableInfo(name=name, mode=t.mode, key_type=policy.types.get(id(t.key)),
+                              value_type=policy.definitions[name].type, bands=tuple(bands))
+    return out

@@ -1,0 +1,462 @@
+"""The batch run: load and check a policy, compile it, stream records through it.
+
+Receives a policy path, a records path and validated `--set` overrides.
+Guarantees: every record read ends up exactly once in the payouts or in the
+rejects (`read = paid + rejected`, checked at the end); records are streamed
+(memory holds one record, the duplicate-id hashes and the summary); a record
+whose evaluation fails (an uncaught division by zero, a value too large to
+round) is rejected with the definition, its location and the operand values —
+found by re-running that one record with the traced variant, so that the fast
+path carries no bookkeeping. Emits no diagnostics itself: a policy with errors
+comes back as the checker's diagnostics (`PolicyErrors`).
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from dsl import runtime
+from dsl.compile import (
+    R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_LINE_REASONS, R_REASONS, R_TOTAL, CompiledPolicy, compile_policy,
+)
+from dsl.diagnostics import Diagnostics
+from dsl.ir import CheckedPolicy
+from dsl.records import Field, Reject, Validator, _Bad, _converter, closest, duplicate_ids, raw_records
+from dsl.runtime import EvalError, Unsupported
+from dsl.types import Kind
+
+
+class PolicyErrors(Exception):
+    """The policy does not check; `diags` says why (the CLI prints them and exits 1)."""
+
+    def __init__(self, diags: Diagnostics):
+        super().__init__("the policy has errors")
+        self.diags = diags
+
+
+class UsageProblem(Exception):
+    """A bad `--set`, an unreadable file, an unsupported feature: exit 2 with this one line."""
+
+
+def load_policy(path: str, diags: Diagnostics | None = None) -> CheckedPolicy:
+    from dsl.driver import UsageError, check_file
+
+    diags = diags if diags is not None else Diagnostics()
+    p = Path(path)
+    if not p.is_file():
+        raise UsageProblem(f"no such policy file: {path}")
+    try:
+        checked = check_file(p, diags)
+    except UsageError as err:
+        raise UsageProblem(str(err)) from None
+    if diags.has_errors or checked is None:
+        raise PolicyErrors(diags)
+    if not isinstance(checked, CheckedPolicy):
+        raise UsageProblem(f"{path} is not a policy (it starts with `module` or `tests for`)")
+    return checked
+
+
+def parse_overrides(policy: CheckedPolicy, pairs: list[str]) -> dict[str, object]:
+    """`--set NAME=VALUE`: VALUE parsed by the param's type, like a record field."""
+    params = {n: d for n, d in policy.definitions.items() if d.kind == "param" and d.module is None}
+    out: dict[str, object] = {}
+    for pair in pairs:
+        name, eq, text = pair.partition("=")
+        name = name.strip()
+        if not eq:
+            raise UsageProblem(f"--set {pair}: write NAME=VALUE")
+        if name not in params:
+            hint = closest(name, tuple(params))
+            extra = f" (did you mean `{hint}`?)" if hint else (
+                f" (params: {', '.join(params)})" if params else " (the policy has no params)")
+            raise UsageProblem(f"--set {pair}: unknown param `{name}`{extra}")
+        t = params[name].type
+        f = Field(name=name, kind=t.kind.value, members=tuple(t.members))
+        try:
+            value = text.strip()
+            if t.kind is Kind.MONEY and value.upper().endswith(policy.currency):
+                value = value[: -len(policy.currency)].strip().replace("_", "")
+            out[name] = _converter(f)(value)
+        except _Bad as bad:
+            raise UsageProblem(f"--set {pair}: {bad}") from None
+    return out
+
+
+def compile_file(path: str, overrides: list[str] = ()) -> CompiledPolicy:
+    policy = load_policy(path)
+    try:
+        values = parse_overrides(policy, list(overrides))
+        return compile_policy(policy, values)
+    except Unsupported as err:
+        raise UsageProblem(str(err)) from None
+
+
+# ------------------------------------------------------------------ one record
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluated:
+    row: int
+    id: str
+    record: dict
+    result: tuple
+    events: list | None = None  # the trace, when traced
+
+
+def evaluate_record(compiled: CompiledPolicy, row: int, rid: str, record: dict,
+                    traced: bool = False) -> Evaluated | Reject:
+    """Evaluate one validated record; an evaluation error becomes a reject."""
+    try:
+        if traced:
+            result, events = compiled.traced()(record)
+            return Evaluated(row, rid, record, result, events)
+        return Evaluated(row, rid, record, compiled.evaluate(record))
+    except Exception:  # noqa: BLE001 - the traced re-run below says what failed
+        return Reject(row, rid, None, _failure(compiled, record))
+
+
+def _failure(compiled: CompiledPolicy, record: dict) -> str:
+    try:
+        compiled.traced()(record)
+    except EvalError as err:
+        return err.describe()
+    except ArithmeticError as err:
+        return f"evaluation failed: {type(err).__name__}"
+    except RecursionError:
+        return "evaluation failed: nested too deeply"
+    return "evaluation failed"  # pragma: no cover - the traced variant fails where the fast one does
+
+
+# ------------------------------------------------------------------ the batch
+
+
+@dataclass
+class Summary:
+    read: int = 0
+    paid: int = 0
+    rejected: int = 0
+    eligible: int = 0
+    total: Decimal = Decimal(0)
+    components: dict[str, Decimal] = field(default_factory=dict)
+    benefits: dict[str, Decimal] = field(default_factory=dict)
+    levels: dict[str, dict[str, list]] = field(default_factory=dict)  # benefit -> label -> [count, cost]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def reconciled(self) -> bool:
+        return self.read == self.paid + self.rejected
+
+
+def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluated], None],
+        on_reject: Callable[[Reject], None], traced: bool = False,
+        progress: Callable[[int], None] | None = None) -> Summary:
+    """Stream every record through the policy; returns the reconciled summary."""
+    runtime.activate()
+    summary = Summary()
+    comps = [c.name for c in compiled.components]
+    money_bens = [(i, b.name) for i, b in enumerate(compiled.benefits) if b.type.kind is Kind.MONEY]
+    level_bens = [(i, b.name) for i, b in enumerate(compiled.benefits) if b.type.kind is Kind.LEVEL]
+    comp_totals = [Decimal(0)] * len(comps)
+    ben_totals = {name: Decimal(0) for _, name in money_bens}
+    levels: dict[str, dict[str, list]] = {name: {} for _, name in level_bens}
+    dups = duplicate_ids(records_path, compiled.id_field)
+    validator = Validator(compiled.fields, compiled.id_field, dups)
+    validate = validator.validate
+    evaluate = compiled.evaluate
+    id_field = compiled.id_field
+    total = Decimal(0)
+    eligible = 0
+    with decimal.localcontext(runtime.CONTEXT):
+        for row, raw, problem in raw_records(records_path, tick=progress):
+            summary.read += 1
+            rec = validate(row, raw, problem)
+            if type(rec) is Reject:
+                summary.rejected += 1
+                on_reject(rec)
+                continue
+            rid = rec[id_field]
+            if traced:
+                out = evaluate_record(compiled, row, rid, rec, traced=True)
+            else:
+                try:
+                    out = Evaluated(row, rid, rec, evaluate(rec))
+                except Exception:  # noqa: BLE001 - re-run traced for the reason
+                    out = Reject(row, rid, None, _failure(compiled, rec))
+            if type(out) is Reject:
+                summary.rejected += 1
+                on_reject(out)
+                continue
+            res = out.result
+            summary.paid += 1
+            if res[R_ELIGIBLE]:
+                eligible += 1
+                total += res[R_TOTAL]
+                values = res[R_COMPONENTS]
+                for i in range(len(comp_totals)):
+                    comp_totals[i] += values[i]
+                bvals = res[R_BENEFITS]
+                for i, name in money_bens:
+                    ben_totals[name] += bvals[i]
+            for i, name in level_bens:
+                label = res[R_BENEFITS][i]
+                slot = levels[name].setdefault(label, [0, Decimal(0)])
+                slot[0] += 1
+                slot[1] += res[R_TOTAL]
+            on_paid(out)
+    summary.total = total
+    summary.eligible = eligible
+    summary.components = dict(zip(comps, comp_totals))
+    summary.benefits = ben_totals
+    summary.levels = levels
+    if summary.read == 0:
+        summary.notes.append(f"{records_path} holds no records")
+    if not summary.reconciled:  # pragma: no cover - every branch above counts the record once
+        raise AssertionError("records read do not reconcile with paid + rejected")
+    return summary
+
+
+def find_record(compiled: CompiledPolicy, records_path: str, wanted: str) -> Evaluated | Reject | None:
+    """The record with id `wanted`, evaluated with tracing (`ipl explain`); None when absent.
+
+    Only the matching rows are validated and evaluated; duplicates of the id reject it (§13).
+    """
+    runtime.activate()
+    validator = Validator(compiled.fields, compiled.id_field)
+    found: list[tuple[int, dict | None, str | None]] = []
+    for row, raw, problem in raw_records(records_path):
+        if raw is not None and validator.record_id(raw) == wanted:
+            found.append((row, raw, problem))
+    if not found:
+        return None
+    if len(found) > 1:
+        validator = Validator(compiled.fields, compiled.id_field, frozenset({wanted}))
+    row, raw, problem = found[0]
+    rec = validator.validate(row, raw, problem)
+    if isinstance(rec, Reject):
+        return rec
+    with decimal.localcontext(runtime.CONTEXT):
+        return evaluate_record(compiled, row, wanted, rec, traced=True)
+
+
+def ids_like(records_path: str, id_field: str, wanted: str, limit: int = 200_000) -> str | None:
+    """A close id for a "did you mean" when `--id` is not in the file."""
+    import difflib
+
+    seen = []
+    for i, (_row, raw, _p) in enumerate(raw_records(records_path)):
+        if i >= limit:
+            break
+        if raw is not None and raw.get(id_field):
+            seen.append(str(raw.get(id_field)).strip())
+    found = difflib.get_close_matches(wanted, seen, n=1, cutoff=0.7)
+    return found[0] if found else None
+
+
+def iter_results(compiled: CompiledPolicy, records_path: str) -> Iterator[Evaluated | Reject]:
+    """Every record's outcome, in file order (tests and `ipl diff` use it)."""
+    out: list = []
+    run(compiled, records_path, out.append, out.append)
+    return iter(sorted(out, key=lambda x: x.row))
+
+
+def line_reasons(result: tuple) -> list[str]:
+    """Eligibility reasons, then each failed component/benefit `require` as `name: reason`."""
+    reasons = list(result[R_REASONS])
+    for name, rs in result[R_LINE_REASONS]:
+        reasons.extend(f"{name}: {r}" for r in rs)
+    return reasons
+
+
+# ------------------------------------------------------------------ payout rows (§12 `run`)
+
+
+def payout_columns(compiled: CompiledPolicy) -> list[str]:
+    """The id column (named as the id input), components and benefits in declaration order,
+    `total`, `eligible`, `reasons`."""
+    return ([compiled.id_field] + [c.name for c in compiled.components] + [b.name for b in compiled.benefits]
+            + ["total", "eligible", "reasons"])
+
+
+def cell_formatter(kind: Kind):
+    """How a value of one type is written in outputs: money with the currency's digits."""
+    if kind is Kind.MONEY:
+        return _money_text
+    if kind is Kind.BOOL:
+        return lambda v: "true" if v else "false"
+    if kind in (Kind.NUMBER, Kind.PERCENT, Kind.COUNT):
+        return runtime.fmt_decimal
+    return str
+
+
+def _money_text(v: Decimal) -> str:
+    # values are already rounded to the minor unit (§9): write them without an exponent
+    return format(v, "f")
+
+
+def payout_writer(compiled: CompiledPolicy, json_like: bool):
+    """A function Evaluated -> list of cells (CSV text, or JSON values when `json_like`)."""
+    comp_n = len(compiled.components)
+    ben_fmt = [cell_formatter(b.type.kind) for b in compiled.benefits]
+
+    if json_like:
+        ben_json = [(lambda v: v) if b.type.kind in (Kind.MONEY, Kind.NUMBER, Kind.PERCENT, Kind.COUNT, Kind.BOOL)
+                    else str for b in compiled.benefits]
+
+        def cells_json(ev: Evaluated) -> list:
+            res = ev.result
+            return ([ev.id, *res[R_COMPONENTS]] + [f(v) for f, v in zip(ben_json, res[R_BENEFITS])]
+                    + [res[R_TOTAL], res[R_ELIGIBLE], line_reasons(res)])
+        return cells_json
+
+    from dsl.output import defuse
+
+    def cells_csv(ev: Evaluated) -> list:
+        res = ev.result
+        out = [defuse(ev.id)]
+        out += [format(v, "f") for v in res[R_COMPONENTS]]
+        out += [defuse(f(v)) for f, v in zip(ben_fmt, res[R_BENEFITS])]
+        out.append(format(res[R_TOTAL], "f"))
+        out.append("true" if res[R_ELIGIBLE] else "false")
+        out.append(defuse("; ".join(line_reasons(res))) if (res[R_REASONS] or res[R_LINE_REASONS]) else "")
+        return out
+    _ = comp_n
+    return cells_csv
+
+
+def render_summary(compiled: CompiledPolicy, s: Summary) -> str:
+    """The reconciled run summary for people (§12 `run`)."""
+    m = compiled.money
+    rows = [
+        ("records read", f"{s.read:,}"),
+        ("paid", f"{s.paid:,} ({s.eligible:,} eligible, {s.paid - s.eligible:,} not eligible)"),
+        ("rejected", f"{s.rejected:,}"),
+        ("reconciled", f"read {s.read:,} = paid {s.paid:,} + rejected {s.rejected:,}"),
+        ("total cost", m.display(s.total)),
+    ]
+    width = max(len(k) for k, _ in rows)
+    out = [f"{k.ljust(width)}  {v}" for k, v in rows]
+    if s.components:
+        out.append("per component:")
+        w = max(len(n) for n in s.components)
+        out += [f"  {n.ljust(w)}  {m.display(v).rjust(20)}" for n, v in s.components.items()]
+    if s.benefits:
+        out.append("benefits (not in the total):")
+        w = max(len(n) for n in s.benefits)
+        out += [f"  {n.ljust(w)}  {m.display(v).rjust(20)}" for n, v in s.benefits.items()]
+    for name, labels in s.levels.items():
+        out.append(f"per level ({name}):")
+        order = compiled.policy.levels.get(compiled.policy.definitions[name].type.name or "", ())
+        keys = sorted(labels, key=lambda lab: order.index(lab) if lab in order else len(order))
+        w = max((len(k) for k in keys), default=0)
+        out += [f"  {k.ljust(w)}  {labels[k][0]:>8,} partners  {m.display(labels[k][1]).rjust(20)}" for k in keys]
+    out += [f"note: {n}" for n in s.notes]
+    return "\n".join(out)
+
+
+def summary_json(compiled: CompiledPolicy, s: Summary) -> dict:
+    return {
+        "read": s.read, "paid": s.paid, "rejected": s.rejected, "eligible": s.eligible,
+        "total": s.total, "components": s.components, "benefits": s.benefits,
+        "levels": {n: {k: {"count": c, "cost": v} for k, (c, v) in labels.items()} for n, labels in s.levels.items()},
+    }
+
+
+# ------------------------------------------------------------------ `ipl run`
+
+
+def run_command(policy_path: str, records: str, out: str | None, rejects: str | None, trace: str | None,
+                sets: list[str], echo, echo_err, progress_bar) -> int:
+    """`ipl run`: returns the exit code; raises UsageProblem / PolicyErrors for the CLI to render."""
+    import os
+    import sys
+
+    from dsl.output import OutputError, RowWriter, dumps, output_format
+    from dsl.records import RecordsUnreadable, detect_format
+
+    compiled = compile_file(policy_path, sets)
+    try:
+        detect_format(records)
+        if not Path(records).is_file():
+            raise UsageProblem(f"no such records file: {records}")
+        for path in (out, rejects):
+            if path is not None:
+                output_format(path, ("csv", "json", "jsonl"))
+        if trace is not None:
+            output_format(trace, ("jsonl",))
+    except (RecordsUnreadable, OutputError) as err:
+        raise UsageProblem(str(err)) from None
+    columns = payout_columns(compiled)
+    cells_out = None
+    payouts = None
+    to_stdout = out is None
+    size = os.path.getsize(records)
+    try:
+        payouts = RowWriter(out, columns, text_columns=frozenset()) if out else None
+        reject_w = RowWriter(rejects, ["row", "id", "field", "reason"], frozenset({1, 2, 3})) if rejects else None
+        trace_w = None
+        if trace:
+            from dsl.output import atomic_open
+            trace_w = atomic_open(trace)
+        with contextlib_nullable(payouts) as pw, contextlib_nullable(reject_w) as rw, \
+                contextlib_nullable(trace_w) as tw:
+            json_like = out is not None and pw.format != "csv"
+            cells = payout_writer(compiled, json_like)
+            if pw is not None:
+                write = pw.write_csv_row if pw.format == "csv" else pw.write
+            else:
+                import csv as _csv
+                stdout_csv = _csv.writer(sys.stdout, lineterminator="\n")
+                stdout_csv.writerow(columns)
+                write = stdout_csv.writerow
+            if tw is not None:
+                from dsl.trace import record_tree
+
+                def on_paid(ev: Evaluated) -> None:
+                    write(cells(ev))
+                    tw.write(dumps(record_tree(compiled, ev.row, ev.id, ev.result, ev.events)) + "\n")
+            else:
+                def on_paid(ev: Evaluated) -> None:
+                    write(cells(ev))
+            rejected: list[Reject] = []
+
+            def on_reject(r: Reject) -> None:
+                if rw is not None:
+                    rw.write([r.row, r.id or "", r.field or "", r.reason] if rw.format == "csv"
+                             else [r.row, r.id, r.field, r.reason])
+                elif len(rejected) < 20:
+                    rejected.append(r)
+                if tw is not None:
+                    tw.write(dumps({"id": r.id, "row": r.row, "rejected": r.reason, "field": r.field}) + "\n")
+
+            with progress_bar(size) as tick:
+                summary = run(compiled, records, on_paid, on_reject, traced=trace is not None, progress=tick)
+    except RecordsUnreadable as err:
+        raise UsageProblem(str(err)) from None
+    except OutputError as err:
+        raise UsageProblem(str(err)) from None
+    say = echo_err if to_stdout else echo
+    for r in rejected:
+        echo_err(f"rejected row {r.row}{' (' + r.id + ')' if r.id else ''}"
+                 f"{' field ' + r.field if r.field else ''}: {r.reason}")
+    if summary.rejected > len(rejected) and rejects is None:
+        echo_err(f"... and {summary.rejected - len(rejected)} more rejected records (write them all with --rejects FILE)")
+    say(render_summary(compiled, summary))
+    _ = cells_out
+    return 1 if summary.rejected else 0
+
+
+class contextlib_nullable:
+    """`with` over an optional context manager."""
+
+    def __init__(self, cm):
+        self.cm = cm
+
+    def __enter__(self):
+        return self.cm.__enter__() if self.cm is not None else None
+
+    def __exit__(self, *exc):
+        return self.cm.__exit__(*exc) if self.cm is not None else False

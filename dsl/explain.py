@@ -1,0 +1,449 @@
+"""Statements: why one partner is paid what it is (spec §1.4, §6.1, §8, §12 `explain`).
+
+Receives a compiled policy and one record's trace tree (dsl/trace.py).
+Guarantees a `Statement` whose lines — the components, then the total's floor
+and cap adjustments as signed lines — add up exactly to the total (checked:
+a statement that does not add up is a bug, `AssertionError`), each with the
+source it came from, the values it used and what decided it (band, cap or
+floor that bound, failed gates); benefits listed apart (not summed); and, for
+every flat table the record went through, the distance to the next band and
+what that band gives. Renders text, JSON and one self-contained HTML page
+(inline CSS, no external assets, no scripts). Emits no diagnostics.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from dsl.compile import CompiledPolicy
+from dsl.runtime import fmt_decimal
+from dsl.types import Kind, Type
+
+
+@dataclass
+class Line:
+    name: str
+    kind: str  # component | floor | cap
+    amount: Decimal
+    why: list[str] = field(default_factory=list)
+    source: str = ""
+    location: str = ""
+
+
+@dataclass
+class Statement:
+    policy: str
+    version: str | None
+    currency: str
+    id: str
+    row: int
+    eligible: bool
+    reasons: list[str]
+    lines: list[Line]
+    total: Decimal
+    benefits: list[Line]
+    next_bands: list[str]
+    tree: dict
+
+    def adds_up(self) -> bool:
+        return sum((line.amount for line in self.lines), Decimal(0)) == self.total
+
+
+# ------------------------------------------------------------------ values for people
+
+
+class _Fmt:
+    def __init__(self, compiled: CompiledPolicy):
+        self.c = compiled
+        self.money = compiled.money
+
+    def type_of(self, name: str) -> Type | None:
+        d = self.c.policy.definitions.get(name)
+        return d.type if d is not None else None
+
+    def value(self, v, t: Type | None) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, Decimal):
+            kind = t.kind if t is not None else Kind.NUMBER
+            if kind is Kind.MONEY:
+                return self.money.display(v)
+            if kind is Kind.PERCENT:
+                return f"{_short(v * 100)}%"
+            return _short(v)
+        if v is None:
+            return "∞"
+        return str(v)
+
+    def named(self, name: str, v) -> str:
+        return self.value(v, self.type_of(name))
+
+    def distance(self, d: Decimal, t: Type | None) -> str:
+        kind = t.kind if t is not None else Kind.NUMBER
+        if kind is Kind.PERCENT:
+            pts = _short(d * 100)
+            return f"{pts} point{'s' if pts != '1' else ''}"
+        if kind is Kind.MONEY:
+            return self.money.display(d)
+        return _short(d)
+
+
+def _short(v: Decimal) -> str:
+    """A display value: at most 4 decimals for intermediates (§9: the JSON keeps every digit)."""
+    q = v.quantize(Decimal("0.0001")) if v.as_tuple().exponent < -4 and abs(v) < Decimal("1e20") else v
+    return fmt_decimal(q)
+
+
+# ------------------------------------------------------------------ building a statement
+
+
+def build(compiled: CompiledPolicy, tree: dict) -> Statement:
+    f = _Fmt(compiled)
+    header = compiled.policy.file.header
+    lines: list[Line] = []
+    next_bands: list[str] = []
+    seen_tables: set[str] = set()
+
+    def collect_bands(node: dict) -> None:
+        name = node.get("name")
+        if "lookup" in node and name not in seen_tables:
+            seen_tables.add(name)
+            text = _lookup_text(f, compiled, node)
+            if text:
+                next_bands.append(text)
+        if "marginal" in node and name not in seen_tables:
+            seen_tables.add(name)
+            text = _marginal_next(f, compiled, node)
+            if text:
+                next_bands.append(text)
+        for child in node.get("uses", ()):
+            collect_bands(child)
+
+    for node in tree["components"]:
+        lines.append(_line(f, node, "component"))
+        collect_bands(node)
+    if not tree["components"] and not tree["eligible"]:
+        for c in compiled.components:
+            lines.append(Line(c.name, "component", compiled.money.display and Decimal(0) * compiled.money.q,
+                              ["not computed: the partner is not eligible"]))
+    t = tree["total"]
+    if t["floor_adjustment"] != 0:
+        bound = next((x for x in t["floors"] if x["value"] == t["sum"] + t["floor_adjustment"]), None)
+        lines.append(Line("total floor", "floor", t["floor_adjustment"],
+                          [f"the components add up to {f.money.display(t['sum'])}, below the floor "
+                           f"{bound['floor'] if bound else ''} of {f.money.display(t['sum'] + t['floor_adjustment'])}"]))
+    if t["cap_adjustment"] != 0:
+        before = t["sum"] + t["floor_adjustment"]
+        bound = next((x for x in t["caps"] if x["value"] == t["total"]), None)
+        lines.append(Line("total cap", "cap", t["cap_adjustment"],
+                          [f"{f.money.display(before)} is above the cap {bound['cap'] if bound else ''} "
+                           f"of {f.money.display(t['total'])}"]))
+    benefits = [_line(f, node, "benefit") for node in tree["benefits"]]
+    for node in tree["benefits"]:
+        collect_bands(node)
+    for node in tree.get("other", ()):
+        collect_bands(node)
+    st = Statement(policy=header.name, version=header.version, currency=compiled.policy.currency, id=tree["id"],
+                   row=tree["row"], eligible=tree["eligible"], reasons=list(tree["reasons"]), lines=lines,
+                   total=t["total"], benefits=benefits, next_bands=next_bands, tree=tree)
+    if not st.adds_up():
+        raise AssertionError(f"statement of {st.id} does not add up")
+    return st
+
+
+def _line(f: _Fmt, node: dict, kind: str) -> Line:
+    name = node["name"]
+    t = f.type_of(name)
+    why: list[str] = []
+    steps = node.get("steps", {})
+    ops = node.get("operands", {})
+    expr = node.get("expression") or node["source"]
+    failed = steps.get("failed")
+    if failed:
+        why.append("0 because " + "; ".join(f"`{g['condition']}` is false: {g['reason']}"
+                                             for g in steps["gates"] if not g["passed"]))
+    else:
+        if ops:
+            why.append(f"{expr}, with " + ", ".join(f"{k} = {f.named(k, v)}" for k, v in ops.items()))
+        else:
+            why.append(expr)
+        for use in node.get("uses", ()):
+            why.extend(_why_use(f, use))
+        if "raw" in steps:
+            raw, before = steps["raw"], steps["before_rounding"]
+            if steps.get("cap_bound"):
+                why.append(f"{f.value(raw, t)} is capped by `cap {steps['cap_bound']}` at {f.value(before, t)}")
+            elif steps.get("floor_bound"):
+                why.append(f"{f.value(raw, t)} is raised by `floor {steps['floor_bound']}` to {f.value(before, t)}")
+            else:
+                for c in steps.get("caps", ()):
+                    why.append(f"`cap {c['cap']}` ({f.value(c['value'], t)}) does not bind")
+            if t is not None and t.kind is Kind.MONEY and before != node["value"]:
+                why.append(f"{fmt_decimal(before)} rounded to {f.value(node['value'], t)}")
+    return Line(name, kind, node["value"], why, node["source"], node["location"])
+
+
+def _why_use(f: _Fmt, node: dict, depth: int = 0) -> list[str]:
+    """One line per definition read: metrics and tables explain themselves."""
+    if "ref" in node or depth > 3:
+        return []
+    name = node["name"]
+    out = []
+    if "lookup" in node:
+        lk = node["lookup"]
+        if lk:
+            out.append(f"{name}: {_key_name(node)} {f.value(lk['key'], _key_type(f, node))} is in "
+                       f"{_bounds(f, node, lk['lo'], lk['hi'])} → {f.named(name, node['value'])}")
+    elif "marginal" in node:
+        parts = [p for p in node["marginal"]["parts"] if p["width"] != 0]
+        kt = _key_type(f, node)
+        text = " + ".join(f"{_short(p['width'])} × {f.value(p['rate'], _rate_type(f, node))}" for p in parts) or "0"
+        out.append(f"{name}: {_key_name(node)} {f.value(node['marginal']['key'], kt)} → {text} = "
+                   f"{f.named(name, node['value'])}")
+    elif "scorecard" in node:
+        parts = ", ".join(f"{p['measure']} {_short(p['attainment_used'] * 100)}% × {_short(p['weight'] * 100)}%"
+                          for p in node["scorecard"])
+        out.append(f"{name}: {parts} = {f.named(name, node['value'])}")
+    elif node.get("kind") in ("metric",):
+        out.append(f"{name} = {f.named(name, node['value'])}")
+    for use in node.get("uses", ()):
+        out.extend(_why_use(f, use, depth + 1))
+    return out
+
+
+def _key_name(node: dict) -> str:
+    return node.get("expression") or "key"
+
+
+def _key_type(f: _Fmt, node: dict) -> Type | None:
+    table = f.c.tables.get(node["name"])
+    return table.key_type if table else None
+
+
+def _rate_type(f: _Fmt, node: dict) -> Type | None:
+    table = f.c.tables.get(node["name"])
+    if table is None or not table.bands:
+        return None
+    rate = table.bands[0].value
+    txt = table.bands[0].text
+    if txt.endswith("%"):
+        from dsl.types import PERCENT
+        return PERCENT
+    if any(txt.endswith(" " + f.c.policy.currency) for _ in (0,)):
+        from dsl.types import MONEY
+        return MONEY
+    _ = rate
+    return None
+
+
+def _bounds(f: _Fmt, node: dict, lo, hi) -> str:
+    kt = _key_type(f, node)
+    left = "(-∞" if lo is None else f"[{f.value(lo, kt)}"
+    right = "∞)" if hi is None else f"{f.value(hi, kt)})"
+    return f"{left}, {right}"
+
+
+def _lookup_text(f: _Fmt, compiled: CompiledPolicy, node: dict) -> str | None:
+    lk = node.get("lookup")
+    if not lk:
+        return None
+    name = node["name"]
+    kt = _key_type(f, node)
+    here = (f"{name}: {_key_name(node)} {f.value(lk['key'], kt)} is in {_bounds(f, node, lk['lo'], lk['hi'])}"
+            f" → {f.named(name, node['value'])}")
+    nxt = lk.get("next")
+    if not nxt:
+        return here + "; this is the top band"
+    value = f.named(name, nxt["value"]) if nxt["value"] is not None else f"`{nxt['value_text']}`"
+    return (f"{here}; {f.distance(nxt['distance'], kt)} below the next band "
+            f"{_bounds(f, node, nxt['lo'], nxt['hi'])} → {value}")
+
+
+def _marginal_next(f: _Fmt, compiled: CompiledPolicy, node: dict) -> str | None:
+    m = node["marginal"]
+    nxt = m.get("next")
+    kt = _key_type(f, node)
+    if not nxt:
+        return None
+    return (f"{node['name']}: {_key_name(node)} {f.value(m['key'], kt)} is {f.distance(nxt['distance'], kt)} "
+            f"below the next band from {f.value(nxt['lo'], kt)}, where each unit earns "
+            f"{f.value(nxt['value'], _rate_type(f, node))}")
+
+
+# ------------------------------------------------------------------ rendering
+
+
+def render_text(st: Statement, compiled: CompiledPolicy) -> str:
+    m = compiled.money
+    width = max([len(line.name) for line in st.lines + st.benefits] + [len("total")])
+    amt = max([len(m.display(x.amount)) for x in st.lines + st.benefits] + [len(m.display(st.total))])
+    title = f"Statement: {st.policy}" + (f" ({st.version})" if st.version else "")
+    out = [title, f"Partner {st.id} (record {st.row}): {'eligible' if st.eligible else 'NOT eligible'}"]
+    if not st.eligible:
+        out.append("Not paid because:")
+        out += [f"  - {r}" for r in st.reasons]
+    out.append("")
+    for line in st.lines:
+        out.append(f"  {line.name.ljust(width)}  {m.display(line.amount).rjust(amt)}")
+        out += [f"  {'':{width}}    {w}" for w in line.why]
+    out.append(f"  {'-' * (width + amt + 2)}")
+    out.append(f"  {'total'.ljust(width)}  {m.display(st.total).rjust(amt)}")
+    if st.benefits:
+        out += ["", "Benefits (not part of the total):"]
+        for line in st.benefits:
+            out.append(f"  {line.name.ljust(width)}  {_benefit_value(compiled, line).rjust(amt)}")
+            out += [f"  {'':{width}}    {w}" for w in line.why]
+    if st.next_bands:
+        out += ["", "What would move the partner into the next band:"]
+        out += [f"  - {t}" for t in st.next_bands]
+    return "\n".join(out) + "\n"
+
+
+def _benefit_value(compiled: CompiledPolicy, line: Line) -> str:
+    f = _Fmt(compiled)
+    return f.named(line.name, line.amount)
+
+
+def render_json(st: Statement, compiled: CompiledPolicy) -> str:
+    from dsl.output import dumps
+
+    def line_json(line: Line) -> dict:
+        return {"name": line.name, "kind": line.kind, "amount": line.amount, "why": line.why,
+                "source": line.source, "location": line.location}
+
+    return dumps({
+        "policy": st.policy, "version": st.version, "currency": st.currency, "id": st.id, "row": st.row,
+        "eligible": st.eligible, "reasons": st.reasons,
+        "lines": [line_json(x) for x in st.lines], "total": st.total,
+        "benefits": [line_json(x) for x in st.benefits],
+        "next_bands": st.next_bands,
+        "trace": st.tree,
+    }, indent=2) + "\n"
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1d2733;
+background:#f4f6f9;margin:0;padding:32px}
+main{max-width:860px;margin:0 auto;background:#fff;border-radius:10px;box-shadow:0 1px 4px rgba(0,0,0,.12);
+padding:32px 40px}
+h1{font-size:22px;margin:0 0 4px}
+.sub{color:#5b6b7c;margin:0 0 24px}
+.badge{display:inline-block;padding:2px 10px;border-radius:12px;font-size:13px;font-weight:600}
+.ok{background:#e3f4e8;color:#1c6b34}.no{background:#fbe4e4;color:#9b1c1c}
+table{width:100%;border-collapse:collapse;margin:8px 0 24px}
+th{text-align:left;font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:#5b6b7c;
+border-bottom:2px solid #d8dee6;padding:6px 8px}
+td{padding:10px 8px;border-bottom:1px solid #e8ecf1;vertical-align:top}
+td.amt,th.amt{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+td.name{font-weight:600;white-space:nowrap}
+.why{color:#45556a;font-size:13px;margin:2px 0 0;padding-left:16px}
+.why li{margin:2px 0}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;background:#f1f3f6;
+padding:1px 4px;border-radius:3px}
+tr.total td{border-top:2px solid #1d2733;border-bottom:none;font-weight:700;font-size:17px}
+tr.adj td.name{color:#8a5a00}
+h2{font-size:16px;margin:24px 0 4px}
+ul.next{padding-left:20px}ul.next li{margin:4px 0}
+footer{color:#8593a3;font-size:12px;margin-top:24px}
+"""
+
+
+def render_html(st: Statement, compiled: CompiledPolicy) -> str:
+    m = compiled.money
+    e = html.escape
+
+    def rows(lines: list[Line], benefit: bool = False) -> str:
+        out = []
+        for line in lines:
+            amount = _benefit_value(compiled, line) if benefit else m.display(line.amount)
+            why = "".join(f"<li>{_code(e(w))}</li>" for w in line.why)
+            cls = ' class="adj"' if line.kind in ("floor", "cap") else ""
+            src = f'<div class="why"><code>{e(line.source)}</code></div>' if line.source else ""
+            out.append(f'<tr{cls}><td class="name">{e(line.name)}{src}<ul class="why">{why}</ul></td>'
+                       f'<td class="amt">{e(amount)}</td></tr>')
+        return "\n".join(out)
+
+    status = ('<span class="badge ok">eligible</span>' if st.eligible
+              else '<span class="badge no">not eligible</span>')
+    reasons = ""
+    if not st.eligible:
+        reasons = "<h2>Not paid because</h2><ul>" + "".join(f"<li>{e(r)}</li>" for r in st.reasons) + "</ul>"
+    benefits = ""
+    if st.benefits:
+        benefits = ('<h2>Benefits (not part of the total)</h2><table><tr><th>Benefit</th><th class="amt">Value</th>'
+                    f"</tr>{rows(st.benefits, True)}</table>")
+    nxt = ""
+    if st.next_bands:
+        nxt = ('<h2>What would move the partner into the next band</h2><ul class="next">'
+               + "".join(f"<li>{_code(e(t))}</li>" for t in st.next_bands) + "</ul>")
+    title = e(st.policy) + (f" <small>({e(st.version)})</small>" if st.version else "")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Statement {e(st.id)}: {e(st.policy)}</title>
+<style>{_CSS}</style></head>
+<body><main>
+<h1>{title}</h1>
+<p class="sub">Statement for partner <strong>{e(st.id)}</strong> &middot; {status} &middot; amounts in {e(st.currency)}</p>
+{reasons}
+<table>
+<tr><th>Line</th><th class="amt">Amount</th></tr>
+{rows(st.lines)}
+<tr class="total"><td class="name">Total</td><td class="amt">{e(m.display(st.total))}</td></tr>
+</table>
+{benefits}
+{nxt}
+<footer>The lines above add up exactly to the total. Generated by ipl explain from record {st.row} of the
+records file.</footer>
+</main></body></html>
+"""
+
+
+def _code(text: str) -> str:
+    """Backquoted source in an (already escaped) line becomes <code>."""
+    parts = text.split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+# ------------------------------------------------------------------ `ipl explain`
+
+
+def explain_command(policy_path: str, records: str, wanted: str, fmt: str, sets: list[str]) -> tuple[str, int]:
+    """The rendered statement and the exit code (1 when the record is rejected)."""
+    from pathlib import Path
+
+    from dsl.engine import UsageProblem, compile_file, find_record, ids_like
+    from dsl.records import RecordsUnreadable, Reject, detect_format
+    from dsl.trace import record_tree
+
+    compiled = compile_file(policy_path, sets)
+    try:
+        detect_format(records)
+        if not Path(records).is_file():
+            raise UsageProblem(f"no such records file: {records}")
+        found = find_record(compiled, records, wanted)
+    except RecordsUnreadable as err:
+        raise UsageProblem(str(err)) from None
+    if found is None:
+        hint = ids_like(records, compiled.id_field, wanted)
+        raise UsageProblem(f"no record with {compiled.id_field} {wanted!r} in {records}"
+                           + (f" (did you mean {hint!r}?)" if hint else ""))
+    if isinstance(found, Reject):
+        text = (f"record {found.row} ({wanted}) is rejected"
+                + (f": field {found.field}" if found.field else "") + f": {found.reason}")
+        if fmt == "json":
+            from dsl.output import dumps
+            return dumps({"id": wanted, "rejected": found.to_json()}, indent=2) + "\n", 1
+        if fmt == "html":
+            return f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>rejected</title></head>" \
+                   f"<body><p>{html.escape(text)}</p></body></html>\n", 1
+        return text + "\n", 1
+    tree = record_tree(compiled, found.row, found.id, found.result, found.events)
+    st = build(compiled, tree)
+    if fmt == "json":
+        return render_json(st, compiled), 0
+    if fmt == "html":
+        return render_html(st, compiled), 0
+    return render_text(st, compiled), 0
