@@ -1,0 +1,440 @@
+"""The checker: the spec's policy gives a full CheckedPolicy; each rule reports its code.
+
+Small policies written inline; `errors(text)` gives "CODE: message" for each diagnostic.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from dsl import ast
+from dsl.check import check_file, check_module, check_policy
+from dsl.diagnostics import Diagnostics
+from dsl.driver import Loaded
+from dsl.names import decl_exprs
+from dsl.source import SourceFile
+from dsl.syntax import parse_source
+from dsl.types import BOOL, COUNT, MONEY, NUMBER, PERCENT, Kind, Type
+
+from .conftest import ROOT
+
+SPEC = ROOT.parent / "shared" / "spec" / "LANGUAGE.md"
+HEAD = 'policy "T" currency USD\ninput partner_id : id\ninput revenue : money in 0 USD..\n'
+MULTI = ('policy "T" currency USD period quarter\ninput partner_id : id\ninput quarter : period\n'
+         'input revenue : money in 0 USD..\n')
+
+
+def run(text: str, path: str = "t.ipl", folder: Path | None = None):
+    diags = Diagnostics()
+    source = SourceFile(str((folder / path) if folder else path), text)
+    file = parse_source(source, diags)
+    assert file is not None, [d.message for d in diags.items]
+    result = check_file(Loaded(source.path, source, file), diags)
+    return result, [f"{d.code}: {d.message}" for d in diags.sorted()]
+
+
+def errors(text: str, **kw) -> list[str]:
+    return run(text, **kw)[1]
+
+
+def spec_policy() -> str:
+    return re.findall(r"```ipl\n(.*?)```", SPEC.read_text(), re.S)[0]
+
+
+# ---------------------------------------------------------------- the spec's policy
+
+
+@pytest.mark.skipif(not SPEC.exists(), reason="spec not beside the repository")
+def test_the_spec_policy_checks_to_a_full_checked_policy(tmp_path):
+    (tmp_path / "growth.ipl").write_text(spec_policy())
+    checked, found = run(spec_policy(), "growth.ipl", tmp_path)
+    assert found == []
+    assert checked.currency == "USD" and checked.minor_units == 2 and checked.rounding == "half_even"
+    assert checked.period == "quarter" and checked.period_input is None
+    assert checked.id_input == "partner_id"
+    assert checked.components == ("base", "renewal_bonus", "accelerator", "quality_bonus")
+    assert checked.benefits == ("co_marketing_fund",)
+    types = {n: d.type for n, d in checked.definitions.items()}
+    assert types["renewal_rate"] == PERCENT and types["growth"] == PERCENT
+    assert types["renewal_tier"] == PERCENT and types["quality_points"] == MONEY
+    assert types["segment"] == Type(Kind.ENUM, ("enterprise", "midmarket", "digital"))
+    assert types["co_marketing_fund"] == MONEY and types["certified"] == BOOL
+    # order: every definition after what it reads
+    position = {n: i for i, n in enumerate(checked.order)}
+    assert set(position) == set(checked.definitions)
+    for name, d in checked.definitions.items():
+        for dep in d.deps - {"metrics.growth"}:
+            assert position[dep] < position[name], (dep, name)
+    assert checked.definitions["accelerator"].deps == frozenset({"base", "growth"})
+    assert checked.definitions["growth"].deps == frozenset({"joint_revenue", "prior_revenue",
+                                                            "metrics.growth"})
+    assert "metrics" in checked.modules
+    # every expression node of the policy (and of the module it uses) has a type
+    for file in (checked.file, checked.modules["metrics"].file):
+        for decl in file.decls:
+            for root in decl_exprs(decl):
+                for e in ast.walk(root):
+                    assert id(e) in checked.types, e
+    base = checked.definitions["base"].decl
+    assert checked.refs[id(base.value.left)].kind == "definition"
+    assert checked.constants[id(checked.definitions["base_rate"].decl.value)] == Decimal("0.10")
+    assert len(checked.eligibility) == 2 and checked.total is not None
+
+
+def test_a_policy_with_five_unrelated_mistakes_reports_all_five():
+    found = errors(HEAD + """
+input segment : enum(enterprise, digital)
+input csat : number in 1..5
+eligibility { require csat > 3.5% else "low" }
+component base = revenu * 10%
+component bonus = revenue + 10%
+component extra = match segment { enterprise -> 1 USD }
+benefit fund = revenue * 2%
+  floor 100 USD
+  cap 50 USD
+""")
+    assert [f.split(":")[0] for f in found] == ["E301", "E200", "E301", "E310", "E600"]
+
+
+# ---------------------------------------------------------------- names
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("component base = revenue * 10%\ncomponent base = revenue", "E201: `base` is defined twice (first at line 4)"),
+    ("metric round = 1\nbenefit b = round", "E201: `round` is the name of a builtin"),
+    ("input seg : enum(a, base)\ncomponent base = revenue", "E201: `base` is both an enum member and a definition"),
+    ("use metrics\nmetric metrics = 1\nbenefit b = metrics", "E201: `metrics` has the name of the module `metrics`"),
+    ("metric a = b\nmetric b = c\nmetric c = a\nbenefit x = a", "E202: cyclic definitions: a -> b -> c -> a"),
+    ("def f(x : number) -> number = g(x)\ndef g(x : number) -> number = f(x)\nbenefit b = f(1)",
+     "E203: recursive functions: f -> g -> f"),
+    ("input other_id : id\nbenefit b = other_id == partner_id", "E204: a second `id` input `other_id` (the first is `partner_id`)"),
+    ("benefit b = periods_active()", "E303: `periods_active` is a name, not a function"),
+    ("input x : mony\nbenefit b = x", "E200: unknown type `mony`"),
+    ("benefit b = metrics.growth(revenue, revenue)", "E200: unknown module `metrics`"),
+    ("use metrics\nbenefit b = metrics.grwth(revenue, revenue)", "E200: module `metrics` has no `grwth`"),
+    ("use nosuch\ncomponent c = revenue", "E200: unknown module `nosuch`"),
+    ("def f(x : money) -> money = x + revenue\ncomponent c = f(revenue)",
+     "E200: a def reads only its parameters, params and tables; `revenue` is an input"),
+    ("component c = revenue\ncomponent d = c + total", "E202: cyclic definitions: d -> total -> d"),
+])
+def test_name_errors(body, expected):
+    assert expected in errors(HEAD + body)
+
+
+def test_did_you_mean():
+    _, found = run(HEAD + "component c = revenu * 10%")
+    diags = Diagnostics()
+    source = SourceFile("t.ipl", HEAD + "component c = revenu * 10%")
+    check_policy(source, parse_source(source, diags), diags, path=Path("t.ipl"))
+    assert [d.help for d in diags.items] == ["did you mean `revenue`?"]
+
+
+def test_missing_currency_and_period_header():
+    assert errors('policy "T"\ninput partner_id : id\ninput q : period\nbenefit b = q == q') == [
+        "E204: the header has no `currency`",
+        "E204: the header has no `period`, but the policy has a `period` input",
+    ]
+
+
+def test_prior_reads_an_earlier_period_so_it_is_not_a_cycle():
+    checked, found = run(MULTI + "metric cumulative = revenue + (prior(cumulative) otherwise 0 USD)\n"
+                         "component c = cumulative * 10%")
+    assert found == []
+    d = checked.definitions["cumulative"]
+    assert d.deps == frozenset({"revenue"}) and d.history_deps == frozenset({"cumulative"}) and d.history
+
+
+def test_eligible_and_total_are_graph_nodes():
+    checked, found = run(HEAD + "eligibility { require revenue > 0 USD else \"none\" }\n"
+                         "component c = if eligible then revenue * 10% else 0 USD\n"
+                         "benefit share = total * 2%")
+    assert found == []
+    assert checked.definitions["c"].uses_eligibility and checked.definitions["share"].uses_total
+    assert checked.order.index("c") < checked.order.index("share")
+    assert errors(HEAD + "eligibility { require c > 0 USD else \"x\" }\n"
+                  "component c = if eligible then revenue else 0 USD") == [
+        "E202: cyclic definitions: c -> eligibility -> c"]
+
+
+def test_program_wide_flags_propagate():
+    checked, found = run(HEAD + "component mdf = pool 1_000_000 USD by revenue among eligible\n"
+                         "  cap 25_000 USD\n"
+                         "metric place = rank(revenue)\n"
+                         "component top = if place <= 10 then 5_000 USD else 0 USD\n"
+                         "benefit pct = percentile(revenue)")
+    assert found == []
+    d = checked.definitions
+    assert d["mdf"].type == MONEY and d["place"].type == COUNT and d["pct"].type == PERCENT
+    assert d["mdf"].program_wide and d["place"].program_wide and d["top"].program_wide
+    assert not d["revenue"].program_wide
+
+
+# ---------------------------------------------------------------- types
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("component c = if revenue then revenue else 0 USD", "E300: an `if` condition must be a bool, but it is money"),
+    ("component c = if revenue > 0 USD then revenue else 5%", "E300: the branches of `if` have different types: money and percent"),
+    ("component c = revenue * 10%\n  require revenue else \"x\"", "E300: a `require` condition must be a bool, but it is money"),
+    ("component c = 10%", "E304: component `c` must be money, but its expression is percent"),
+    ("benefit b = \"gold\"", "E304: benefit `b` is text; a benefit is money, bool, a level, number, percent or count"),
+    ("metric r : percent = revenue * 2\nbenefit b = r", "E304: metric `r` is declared percent but its expression is money"),
+    ("input k : count = 2.5\nbenefit b = k", "E304: input `k` is count but its default is number"),
+    ("param p : percent = revenue * 1%\nbenefit b = p", "E403: param `p` must be a constant expression"),
+    ("component c = 100 EUR", "E302: money in EUR, but the policy's currency is USD"),
+    ("component c = max(revenue, 10%)", "E303: the arguments of `max` must have one type: money and percent"),
+    ("component c = min()", "E303: `min` takes at least 1 argument, got 0"),
+    ("component c = round(revenue, 1.5)", "E303: the places of `round` must be a constant whole number >= 0"),
+    ("def f(x : money) -> money = x\ncomponent c = f(10%)", "E303: argument 1 of `f` (`x`) must be money, not percent"),
+    ("def f(x : money) -> money = x\ncomponent c = f(revenue, revenue)", "E303: `f` takes 1 argument, got 2"),
+    ("component c = prior(revenue) otherwise 0 USD", "E303: `prior` reads earlier periods, but this policy has a single period"),
+    ("component c = revenue\n  cap 10%", "E600: a cap of `c` must be money, not percent"),
+    ("benefit b = revenue > 0 USD\n  cap 1", "E600: a bool benefit cannot have a cap"),
+    ("total { floor 1_000 USD cap 500 USD }\ncomponent c = revenue", "E600: floor 1_000 USD is above cap 500 USD"),
+    ("total { cap 50% }\ncomponent c = revenue", "E600: a cap of the total must be money, not percent"),
+    ("input seg : enum(a, b)\ncomponent c = if seg < a then revenue else 0 USD", "E300: enum members are unordered: `<` cannot compare them"),
+    ("input seg : enum(a, b)\ncomponent c = if seg == z then revenue else 0 USD", "E200: unknown name `z`"),
+    ("input seg : enum(a, b)\ninput other : enum(c, d)\ncomponent x = if seg == c then revenue else 0 USD",
+     "E311: `c` is not a member of enum(a, b)"),
+    ("input seg : enum(a, b)\ncomponent c = if seg in (a, x) then revenue else 0 USD", "E200: unknown name `x`"),
+    ("input n : number\ncomponent c = revenue * match n { else -> 1 }", "E300: `match` works on an enum, a level or a bool, but this is number"),
+    ("component c = revenue * match revenue > 0 USD { true -> 1 false -> 2 else -> 3 }",
+     "W103: this `else` arm is never used: every case is already covered"),
+    ("component c = revenue * match revenue > 0 USD { true -> 1 }", "E310: `match` is not exhaustive: missing `false`"),
+    ("component c = pool revenue by revenue", "E403: a pool's amount must be constant"),
+    ("component c = pool 100 USD by 10%", "E300: a pool's share must be money, number or count, not percent"),
+    ("component c = revenue * 10%\n  hold 25% until revenue > 0 USD within 2 periods", "E300: `hold` needs a multi-period policy"),
+    ("component c = [\"a\"]", "E300: a list is only meaningful as the expected `reasons` of a test"),
+])
+def test_type_errors(body, expected):
+    assert expected in errors(HEAD + body)
+
+
+def test_levels_are_ordered_labels():
+    checked, found = run(HEAD + """
+tiers level on revenue {
+  below 100_000 USD -> registered
+  from 100_000 USD -> silver
+  from 1_000_000 USD -> gold
+}
+benefit partner_level = level
+component bonus = if level >= silver then revenue * 1% else 0 USD
+component extra = revenue * match level { gold -> 2%  else -> 0% }
+""")
+    assert found == []
+    level = Type(Kind.LEVEL, ("registered", "silver", "gold"), "level")
+    assert checked.definitions["partner_level"].type == level
+    assert checked.levels == {"level": ("registered", "silver", "gold")}
+    assert "E311: label `gold` is used by two bands of `lv`" in errors(
+        HEAD + "tiers lv on revenue { below 1 USD -> gold from 1 USD -> gold }\nbenefit b = lv")
+    assert "E310: `match` is not exhaustive: missing `registered`, `silver`" in errors(
+        HEAD + "tiers lv on revenue { below 1 USD -> registered from 1 USD -> silver "
+        "from 2 USD -> gold }\ncomponent c = revenue * match lv { gold -> 1% }")
+
+
+@pytest.mark.parametrize("key, rates, result", [
+    ("revenue", ("0%", "5%"), MONEY),
+    ("score", ("0 USD", "100 USD"), MONEY),
+    ("rate", ("0%", "10%"), PERCENT),
+    ("score", ("0", "2"), NUMBER),
+])
+def test_marginal_table_types(key, rates, result):
+    checked, found = run(HEAD + "input score : number in 0..100\ninput rate : percent in 0%..100%\n"
+                         f"tiers t on {key} marginal {{ from 0{_unit(key)} -> {rates[0]} "
+                         f"from 60{_unit(key)} -> {rates[1]} }}\nbenefit b = t\n"
+                         "benefit u1 = score\nbenefit u2 = rate")
+    assert [f for f in found if f.startswith("E")] == []
+    assert checked.definitions["t"].type == result
+
+
+def _unit(key: str) -> str:
+    return {"revenue": " USD", "rate": "%", "score": ""}[key]
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("tiers t on revenue marginal { from 0 USD -> 1 USD }\ncomponent c = t",
+     "E402: a marginal table multiplies its key by its rates, but money times money has no type"),
+    ("tiers t on revenue marginal { below 0 USD -> 0% from 0 USD -> 1% }\ncomponent c = t",
+     "E402: `below` is not allowed in a marginal table"),
+    ("input q : percent\ntiers t on revenue marginal { from 0 USD -> q }\ncomponent c = t",
+     "E403: the rates of the marginal table `t` must be constant"),
+    ("tiers t on revenue { from 0 USD -> 1% from 0 USD -> 2% }\ncomponent c = revenue * t",
+     "E400: thresholds of `t` must be strictly ascending: 0 USD comes after 0 USD"),
+    ("tiers t on revenue { below 5 USD -> 0% from 0 USD -> 2% }\ncomponent c = revenue * t",
+     "E400: `below 5 USD` must name the first band's threshold `0 USD`"),
+    ("tiers t on revenue { from 0 -> 1% }\ncomponent c = revenue * t",
+     "E301: a threshold of `t` is number but the key is money"),
+    ("tiers t on revenue > 0 USD { from 0 -> 1% }\ncomponent c = revenue * t",
+     "E300: the key of a tier table must be numeric, but it is bool"),
+])
+def test_table_errors(body, expected):
+    assert expected in errors(HEAD + body)
+
+
+@pytest.mark.parametrize("measures, expected", [
+    ("revenue weight 60% target 1_000 USD  csat weight 30% target 4", "E500: the weights of `s` add up to 90 %, not 100 %"),
+    ("revenue weight 60% target 0 USD  csat weight 40% target 4", "E501: a scorecard target cannot be zero (attainment divides by it)"),
+    ("revenue weight 60% target 10%  csat weight 40% target 4", "E501: the target of `revenue` must be money, not percent"),
+    ("revenue weight w target 1 USD  csat weight 40% target 4", "E403: scorecard weights must be constant"),
+    ("revenue weight 60% target csat  csat weight 40% target 4", "E403: scorecard targets must be constant"),
+    ("revenue weight 0.6 target 1 USD  csat weight 40% target 4", "E301: a weight must be a percent, not number"),
+])
+def test_scorecard_errors(measures, expected):
+    found = errors(HEAD + f"input csat : number in 1..5\ninput w : percent\nscorecard s {{ {measures} }}\n"
+                   "component c = revenue * s\nbenefit uses = w")
+    assert expected in found
+
+
+def test_scorecard_is_percent_and_weights_may_be_params():
+    checked, found = run(HEAD + "input csat : number in 1..5\nparam w : percent = 40%\n"
+                         "scorecard s { revenue weight 60% target 1_000 USD cap 120%  csat weight w target 4 }\n"
+                         "component c = revenue * s")
+    assert found == [] and checked.definitions["s"].type == PERCENT
+
+
+def test_history_functions():
+    checked, found = run(MULTI + """
+metric last = prior(revenue, 2) otherwise 0 USD
+metric avg_revenue = trailing_avg(revenue, 4) otherwise 0 USD
+metric loyal = streak(revenue > 0 USD)
+metric active = periods_active
+component c = (last + avg_revenue) * 1% + (if loyal >= 4 and active > 1 then 100 USD else 0 USD)
+""")
+    assert found == []
+    d = checked.definitions
+    assert d["last"].type == MONEY and d["loyal"].type == COUNT and d["active"].type == COUNT
+    assert d["last"].history and not d["c"].history
+    assert "E303: `k` must be a whole number of at least 1, not 0" in errors(
+        MULTI + "component c = prior(revenue, 0) otherwise 0 USD")
+    assert "E303: `prior` takes the name of an input, metric, table, scorecard, component, benefit or `total`" \
+        in errors(MULTI + "component c = prior(revenue * 2) otherwise 0 USD")
+    assert errors(MULTI + "component c = trailing_sum(revenue, 3)") == [
+        "W104: `trailing_sum` has no `otherwise` fallback"]
+
+
+# ---------------------------------------------------------------- ranges
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("input g : percent\ntiers t on g { from 0% -> 1% }\ncomponent c = revenue * t",
+     "E401: g has no lower bound but the first band starts at 0 %; add `below 0% -> ...`"),
+    ("input k : count\ntiers t on k - 5 { from 0 -> 1% }\ncomponent c = revenue * t",
+     "E401: k - 5 can be as low as -5 but the first band starts at 0; add `below 0 -> ...`"),
+    ("tiers t on revenue { from 0 USD -> 1% from 10 USD -> 2% }\ncomponent c = revenue * t", None),
+    ("input s : number in 0..50\ntiers t on s { from 0 -> 1% from 60 -> 2% }\ncomponent c = revenue * t",
+     "W101: the band `from 60` of `t` can never be reached: s is at most 50"),
+    ("input s : number in 1..5\ncomponent c = if s >= 0 then revenue else 0 USD",
+     "W102: `s >= 0` is always true: s is between 1 and 5"),
+    ("input k : count\ncomponent c = if k < 0 then revenue else 0 USD",
+     "W102: `k < 0` is always false: k is at least 0"),
+    ("input s : number in 1..5\ncomponent c = if clamp(s * 2, 0, 4) > 4 then revenue else 0 USD",
+     "W102: `clamp(s * 2, 0, 4) > 4` is always false: clamp(s * 2, 0, 4) is between 2 and 4"),
+])
+def test_range_analysis(body, expected):
+    found = errors(HEAD + body)
+    if expected is None:
+        assert found == []
+    else:
+        assert expected in found
+
+
+def test_a_flat_table_key_from_a_table_union():
+    # inner gives 1..3; outer starts at 1: covered
+    assert errors(HEAD + "tiers inner on revenue { below 10 USD -> 1 from 10 USD -> 3 }\n"
+                  "tiers outer on inner { from 1 -> 1% from 2 -> 2% }\ncomponent c = revenue * outer") == []
+
+
+# ---------------------------------------------------------------- modules and use
+
+
+def test_module_rules():
+    diags = Diagnostics()
+    source = SourceFile("m.ipl", "module m\ninput x : money\ndef f(a : money) -> money = a * 2\n"
+                        "component c = 1 USD\n")
+    file = parse_source(source, diags)
+    assert check_module(source, file, diags) is None
+    assert [d.message for d in diags.sorted()] == [
+        "a module may hold only `def`, `param` and `tiers`, not `input`",
+        "a module may hold only `def`, `param` and `tiers`, not `component`",
+    ]
+
+
+def test_a_sibling_module_wins_over_the_stdlib_and_its_currency_is_the_policys(tmp_path):
+    (tmp_path / "metrics.ipl").write_text("module metrics\nparam bonus : money = 5 EUR\n")
+    policy = HEAD + "use metrics\ncomponent c = metrics.bonus + revenue\n"
+    _, found = run(policy, "p.ipl", tmp_path)
+    assert found == ["E302: money in EUR, but the policy's currency is USD"]
+    (tmp_path / "metrics.ipl").write_text("module metrics\nparam bonus : money = 5 USD\n")
+    checked, found = run(policy, "p.ipl", tmp_path)
+    assert found == [] and checked.modules["metrics"].constants == {"bonus": Decimal(5)}
+    (tmp_path / "other.ipl").write_text("module wrong\n")
+    assert "E200: `" + str(tmp_path / "other.ipl") + "` declares `module wrong`, not `module other`" in \
+        errors(HEAD + "use other\ncomponent c = revenue", path="p.ipl", folder=tmp_path)
+
+
+def test_stdlib_and_programs_check_clean(monkeypatch):
+    from click.testing import CliRunner
+
+    from dsl.cli import cli
+
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, ["check", "programs", "stdlib"])
+    assert result.exit_code == 0, result.output
+    assert ", 0 errors" not in result.output or "0 errors" in result.output
+
+
+# ---------------------------------------------------------------- test files
+
+
+def test_test_file_checks(tmp_path):
+    (tmp_path / "p.ipl").write_text(MULTI + "input segment : enum(a, b)\n"
+                                    "component c = revenue * (if segment == a then 10% else 5%)\n"
+                                    "clawback c within 2 periods\nparam rate : percent = 5%\n"
+                                    "benefit r = rate")
+    ok = """tests for "p.ipl"
+fixture f { partner_id = "P" quarter = "2026-Q1" segment = a revenue = 10 USD }
+test "t" {
+  given periods { "2026-Q1" -> f  "2026-Q2" -> f with { revenue = 0 USD param rate = 6% } }
+  expect in "2026-Q1" c = 1 USD
+  expect in "2026-Q2" clawback c = -1 USD
+  expect in "2026-Q2" payable = 0 USD
+  expect eligible = true
+  expect reasons = []
+  expect error "x"
+}
+"""
+    checked, found = run(ok, "t.ipl", tmp_path)
+    assert found == [] and checked is not None
+    bad = """tests for "p.ipl"
+fixture f { partner_id = "P" quarter = "2026-3" segment = c revenue = 10 }
+test "t" {
+  given periods { "2026-Q1" -> g }
+  expect in "2026-Q4" c = 1 USD
+  expect clawback r = 0 USD
+  expect rate = 5
+  expect reasons = [1]
+}
+"""
+    _, found = run(bad, "t.ipl", tmp_path)
+    assert found == [
+        'E700: "2026-3" is not a quarter period',
+        "E700: `c` is not a member of enum(a, b)",
+        "E700: input `revenue` is money, but this value is number",
+        "E700: unknown fixture `g`",
+        'E700: period "2026-Q4" is not given in this test',
+        "E700: the policy has no component `r`",
+        "E700: `rate` is percent, but this value is number",
+        "E700: `reasons` is a list of strings",
+    ]
+
+
+def test_a_test_file_whose_policy_is_missing_or_broken(tmp_path):
+    _, found = run('tests for "nope.ipl"\n', "t.ipl", tmp_path)
+    assert found == [f'E700: unknown policy file "nope.ipl" (looked for {tmp_path / "nope.ipl"})']
+    (tmp_path / "p.ipl").write_text(HEAD + "component c = revenu")
+    _, found = run('tests for "p.ipl"\n', "t.ipl", tmp_path)
+    assert found == ['E700: the policy "p.ipl" has errors']
