@@ -21,7 +21,8 @@ from pathlib import Path
 
 from dsl import runtime
 from dsl.compile import (
-    R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_LINE_REASONS, R_REASONS, R_TOTAL, CompiledPolicy, compile_policy,
+    R_BENEFITS, R_CAP_ADJ, R_COMPONENTS, R_ELIGIBLE, R_FLOOR_ADJ, R_LINE_REASONS, R_REASONS, R_TOTAL,
+    CompiledPolicy, compile_policy,
 )
 from dsl.diagnostics import Diagnostics
 from dsl.ir import CheckedPolicy
@@ -144,6 +145,8 @@ class Summary:
     components: dict[str, Decimal] = field(default_factory=dict)
     benefits: dict[str, Decimal] = field(default_factory=dict)
     levels: dict[str, dict[str, list]] = field(default_factory=dict)  # benefit -> label -> [count, cost]
+    floor_adjustment: Decimal = Decimal(0)  # what total floors added (eligible records)
+    cap_adjustment: Decimal = Decimal(0)  # what total caps took away (negative)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -170,6 +173,7 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
     id_field = compiled.id_field
     total = Decimal(0)
     eligible = 0
+    floor_adj = cap_adj = Decimal(0)
     with decimal.localcontext(runtime.CONTEXT):
         for row, raw, problem in raw_records(records_path, tick=progress):
             summary.read += 1
@@ -195,6 +199,8 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
             if res[R_ELIGIBLE]:
                 eligible += 1
                 total += res[R_TOTAL]
+                floor_adj += res[R_FLOOR_ADJ]
+                cap_adj += res[R_CAP_ADJ]
                 values = res[R_COMPONENTS]
                 for i in range(len(comp_totals)):
                     comp_totals[i] += values[i]
@@ -208,6 +214,8 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
                 slot[1] += res[R_TOTAL]
             on_paid(out)
     summary.total = total
+    summary.floor_adjustment = floor_adj
+    summary.cap_adjustment = cap_adj
     summary.eligible = eligible
     summary.components = dict(zip(comps, comp_totals))
     summary.benefits = ben_totals
@@ -342,7 +350,11 @@ def render_summary(compiled: CompiledPolicy, s: Summary) -> str:
     if s.components:
         out.append("per component:")
         w = max(len(n) for n in s.components)
+        adj = [("total floors", s.floor_adjustment), ("total caps", s.cap_adjustment)]
+        adj = [(n, v) for n, v in adj if v]
+        w = max([w] + [len(n) for n, _ in adj])
         out += [f"  {n.ljust(w)}  {m.display(v).rjust(20)}" for n, v in s.components.items()]
+        out += [f"  {n.ljust(w)}  {m.display(v).rjust(20)}" for n, v in adj]
     if s.benefits:
         out.append("benefits (not in the total):")
         w = max(len(n) for n in s.benefits)
@@ -361,6 +373,7 @@ def summary_json(compiled: CompiledPolicy, s: Summary) -> dict:
     return {
         "read": s.read, "paid": s.paid, "rejected": s.rejected, "eligible": s.eligible,
         "total": s.total, "components": s.components, "benefits": s.benefits,
+        "floor_adjustment": s.floor_adjustment, "cap_adjustment": s.cap_adjustment,
         "levels": {n: {k: {"count": c, "cost": v} for k, (c, v) in labels.items()} for n, labels in s.levels.items()},
     }
 

@@ -1,0 +1,298 @@
+"""The compiler: exact semantics of §5–§9 on small policies, laziness, errors, unsupported features."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from dsl import runtime
+from dsl.compile import (
+    R_BENEFITS, R_CAP_ADJ, R_COMPONENTS, R_ELIGIBLE, R_FLOOR_ADJ, R_LINE_REASONS, R_REASONS, R_SUM, R_TOTAL,
+    compile_policy,
+)
+from dsl.engine import PolicyErrors, evaluate_record, load_policy
+from dsl.records import Reject
+from dsl.runtime import EvalError, Unsupported
+
+HEAD = 'policy "T" currency USD\ninput pid : id\n'
+
+
+def compiled(tmp_path, text: str, overrides=None, name="p.ipl"):
+    path = tmp_path / name
+    path.write_text(HEAD + text)
+    try:
+        policy = load_policy(str(path))
+    except PolicyErrors as err:
+        raise AssertionError([d.message for d in err.diags.items])
+    return compile_policy(policy, overrides)
+
+
+def ev(cp, **fields):
+    runtime.activate()
+    rec = {"pid": "P1", **{k: (D(v) if isinstance(v, (int, str)) and not isinstance(v, bool) else v)
+                           for k, v in fields.items()}}
+    return cp.evaluate(rec)
+
+
+def test_component_steps_require_floor_cap_round(tmp_path):
+    cp = compiled(tmp_path, """
+input x : money
+input ok : bool
+component a = x * 10%
+  require ok else "needs ok"
+  floor 5 USD
+  cap 100 USD
+component b = x * 0.333
+""")
+    r = ev(cp, x="12.35", ok=True)
+    assert r[R_COMPONENTS] == (D("5.00"), D("4.11"))  # 1.235 floored to 5; 4.11255 rounds half even
+    r = ev(cp, x="10000", ok=True)
+    assert r[R_COMPONENTS][0] == D("100.00")
+    r = ev(cp, x="10000", ok=False)
+    assert r[R_COMPONENTS][0] == D("0.00") and r[R_LINE_REASONS] == (("a", ("needs ok",)),)
+
+
+def test_cap_wins_over_floor(tmp_path):
+    cp = compiled(tmp_path, "input x : money\ncomponent a = x\n  floor x * 50\n  cap 20 USD\n")
+    # E600 refuses constant floors above constant caps; with a computed floor the cap still wins
+    assert ev(cp, x="1")[R_COMPONENTS] == (D("20.00"),)
+
+
+def test_rounding_modes(tmp_path):
+    for mode, want in [("half_even", "0.12"), ("half_up", "0.13"), ("down", "0.12"), ("up", "0.13")]:
+        path = tmp_path / f"{mode}.ipl"
+        path.write_text(f'policy "T" currency USD rounding {mode}\ninput pid : id\ninput x : money\n'
+                        "component a = x * 50%\n")
+        cp = compile_policy(load_policy(str(path)))
+        assert ev(cp, x="0.25")[R_COMPONENTS] == (D(want),), mode
+
+
+def test_yen_has_no_minor_unit(tmp_path):
+    path = tmp_path / "y.ipl"
+    path.write_text('policy "T" currency JPY\ninput pid : id\ninput x : money\ncomponent a = x * 10%\n')
+    cp = compile_policy(load_policy(str(path)))
+    assert ev(cp, x="1235")[R_COMPONENTS] == (D("124"),)
+
+
+def test_eligibility_reports_every_failing_reason_and_zeroes(tmp_path):
+    cp = compiled(tmp_path, """
+input a : number
+input x : money
+eligibility {
+  require a >= 1 else "A"
+  require a >= 2 else "B"
+  require x > 0 USD else "C"
+}
+component c = x
+benefit f = x * 2%
+total { floor 500 USD }
+""")
+    r = ev(cp, a="0", x="0")
+    assert r[R_ELIGIBLE] is False and r[R_REASONS] == ("A", "B", "C")
+    assert r[R_TOTAL] == 0 and r[R_COMPONENTS] == (D("0.00"),) and r[R_BENEFITS] == (D("0.00"),)
+    r = ev(cp, a="5", x="10")
+    assert r[R_ELIGIBLE] is True and r[R_TOTAL] == D("500.00") and r[R_FLOOR_ADJ] == D("490.00")
+
+
+def test_total_floor_and_cap_are_adjustments_that_add_up(tmp_path):
+    cp = compiled(tmp_path, "input x : money\ncomponent a = x\ncomponent b = x * 50%\n"
+                            "total {\n  floor 100 USD\n  cap 1_000 USD\n}\n")
+    for x in ("1", "50", "800", "5000"):
+        r = ev(cp, x=x)
+        assert r[R_SUM] + r[R_FLOOR_ADJ] + r[R_CAP_ADJ] == r[R_TOTAL]
+        assert sum(r[R_COMPONENTS]) == r[R_SUM]
+    assert ev(cp, x="5000")[R_CAP_ADJ] == D("-6500.00")
+
+
+def test_flat_tiers_bounds_are_inclusive_below(tmp_path):
+    cp = compiled(tmp_path, """
+input r : percent
+tiers t on r {
+  below 80% -> 0%
+  from 80% -> 2%
+  from 90% -> 4%
+}
+input x : money
+component c = x * t
+""")
+    assert [ev(cp, r=v, x="100")[R_COMPONENTS][0] for v in ("0.7999", "0.8", "0.8999", "0.9", "5")] == \
+        [D("0.00"), D("2.00"), D("2.00"), D("4.00"), D("4.00")]
+
+
+def test_marginal_worked_example_of_the_spec(tmp_path):
+    cp = compiled(tmp_path, """
+input s : number in 0..100
+tiers q on s marginal {
+  from 0 -> 0 USD
+  from 60 -> 100 USD
+  from 80 -> 250 USD
+}
+component c = q
+""")
+    assert ev(cp, s="90")[R_COMPONENTS] == (D("4500.00"),)
+    assert ev(cp, s="59")[R_COMPONENTS] == (D("0.00"),)
+    assert ev(cp, s="70.5")[R_COMPONENTS] == (D("1050.00"),)
+
+
+def test_scorecard_clamps_attainment(tmp_path):
+    cp = compiled(tmp_path, """
+input a : percent
+input b : number
+scorecard sc {
+  a weight 40% target 90% cap 120%
+  b weight 60% target 50
+}
+input x : money
+component c = x * sc
+""")
+    # a: 200%/90% capped at 120% -> 48%; b: 25/50 = 50% -> 30%; sum 78%
+    assert ev(cp, a="2", b="25", x="1000")[R_COMPONENTS] == (D("780.00"),)
+    assert ev(cp, a="-1", b="0", x="1000")[R_COMPONENTS] == (D("0.00"),)
+
+
+def test_otherwise_catches_division_by_zero_including_zero_by_zero(tmp_path):
+    cp = compiled(tmp_path, """
+input w : count
+input d : count
+metric rate : percent = w / d otherwise 0%
+input x : money
+component c = x * rate
+""")
+    assert ev(cp, w="0", d="0", x="100")[R_COMPONENTS] == (D("0.00"),)
+    assert ev(cp, w="1", d="0", x="100")[R_COMPONENTS] == (D("0.00"),)
+    assert ev(cp, w="1", d="4", x="100")[R_COMPONENTS] == (D("25.00"),)
+
+
+def test_uncaught_division_by_zero_rejects_with_definition_location_and_operands(tmp_path):
+    cp = compiled(tmp_path, "input a : money\ninput b : money\nmetric r : percent = a / b\n"
+                            "component c = a * r\n")
+    runtime.activate()
+    out = evaluate_record(cp, 7, "P1", {"pid": "P1", "a": D(5), "b": D(0)})
+    assert isinstance(out, Reject) and out.row == 7
+    assert out.reason.startswith("division by zero: `a / b` in r at ")
+    assert out.reason.endswith("p.ipl:5:22 (a = 5, b = 0)")
+
+
+def test_lazy_band_values_and_branches(tmp_path):
+    # a division by zero in a band or branch that is not chosen must not reject (§5, §6)
+    cp = compiled(tmp_path, """
+input k : number
+input d : number
+input x : money
+metric boom : number = 1 / d
+tiers t on k {
+  below 0 -> boom
+  from 0 -> 1
+}
+component c = x * t * (if k > 100 then boom else 1)
+component e = x * match k > 50 { true -> boom  false -> 2 }
+""")
+    r = ev(cp, k="1", d="0", x="10")
+    assert r[R_COMPONENTS] == (D("10.00"), D("20.00"))
+    out = evaluate_record(cp, 1, "P1", {"pid": "P1", "k": D(-1), "d": D(0), "x": D(10)})
+    assert isinstance(out, Reject) and "in boom" in out.reason
+
+
+def test_definition_used_in_two_lazy_places_is_computed_once(tmp_path):
+    cp = compiled(tmp_path, """
+input k : number
+input x : money
+metric m : number = k * 2
+component a = x * (if k > 0 then m else 1)
+component b = x * (if k > 1 then m else 1)
+component c = x * m
+""")
+    assert ev(cp, k="3", x="1")[R_COMPONENTS] == (D("6.00"), D("6.00"), D("6.00"))
+    assert cp.source.count("v_m = (v_k * ") == 3  # three guarded places, each `if v_m is _UNSET`
+    assert "if v_m is _UNSET:" in cp.source
+
+
+def test_levels_are_ordered_and_level_benefits_survive_ineligibility(tmp_path):
+    cp = compiled(tmp_path, """
+input rev : money
+input ok : bool
+tiers level on rev {
+  below 1_000 USD -> bronze
+  from 1_000 USD -> silver
+  from 10_000 USD -> gold
+}
+eligibility {
+  require ok else "not ok"
+}
+benefit partner_level = level
+benefit top = level >= silver
+component c = if level > silver then 100 USD else 0 USD
+""")
+    r = ev(cp, rev="20000", ok=True)
+    assert r[R_BENEFITS] == ("gold", True) and r[R_COMPONENTS] == (D("100.00"),)
+    r = ev(cp, rev="20000", ok=False)
+    assert r[R_BENEFITS] == ("gold", False) and r[R_TOTAL] == 0
+
+
+def test_builtins(tmp_path):
+    cp = compiled(tmp_path, """
+input x : money
+input n : number
+component a = max(x, 10 USD) + min(x, 1 USD)
+component b = clamp(x, 2 USD, 3 USD)
+component c = round(x * 1.005)
+benefit d : number = round(n, 1)
+benefit e : number = abs(n)
+""".replace("benefit d : number", "benefit d").replace("benefit e : number", "benefit e"))
+    r = ev(cp, x="2.50", n="-1.25")
+    assert r[R_COMPONENTS] == (D("11.00"), D("2.50"), D("2.51"))
+    assert r[R_BENEFITS] == (D("-1.2"), D("1.25"))
+
+
+def test_params_and_overrides(tmp_path):
+    text = "param rate : percent = 10%\nparam double : percent = rate * 2\ninput x : money\ncomponent c = x * double\n"
+    assert ev(compiled(tmp_path, text), x="100")[R_COMPONENTS] == (D("20.00"),)
+    cp = compiled(tmp_path, text, overrides={"rate": D("0.25")})
+    assert ev(cp, x="100")[R_COMPONENTS] == (D("50.00"),) and cp.params == {"rate": D("0.25"), "double": D("0.50")}
+
+
+def test_stdlib_module_functions(tmp_path):
+    cp = compiled(tmp_path, "use metrics\ninput a : money\ninput b : money\n"
+                            "metric g = metrics.growth(a, b)\ncomponent c = a * g\n")
+    assert ev(cp, a="120", b="100")[R_COMPONENTS] == (D("24.00"),)
+    assert ev(cp, a="120", b="0")[R_COMPONENTS] == (D("0.00"),)
+
+
+def test_deeply_nested_expressions_compile(tmp_path):
+    expr = "x" + " + x" * 1
+    for _ in range(45):
+        expr = f"({expr} + 1 USD)"
+    cp = compiled(tmp_path, f"input x : money\ncomponent c = {expr}\n")
+    assert ev(cp, x="1")[R_COMPONENTS] == (D("47.00"),)
+
+
+def test_huge_values_reject_instead_of_crashing(tmp_path):
+    cp = compiled(tmp_path, "input x : number\ninput m : money\ncomponent c = m * x * x * x\n")
+    runtime.activate()
+    out = evaluate_record(cp, 1, "P1", {"pid": "P1", "m": D("9" * 30), "x": D("9" * 30)})
+    assert isinstance(out, Reject) and "too large" in out.reason and "in c" in out.reason
+
+
+@pytest.mark.parametrize("decl, what", [
+    ("component c = pool 100 USD by x", "`pool`"),
+    ("metric r = rank(x)\ncomponent c = x", "`rank`"),
+    ("program {\n  budget 100 USD per period\n}\ncomponent c = x", "budget"),
+    ("component c = x\ntotal {\n  floor 5 USD recoverable\n}", "`recoverable`"),
+])
+def test_program_wide_and_history_features_are_refused_clearly(tmp_path, decl, what):
+    path = tmp_path / "p.ipl"
+    path.write_text(HEAD + "input x : money\n" + decl + "\n")
+    policy = load_policy(str(path))
+    with pytest.raises(Unsupported, match=r"is not supported by `ipl run` yet \(issue 6\)") as info:
+        compile_policy(policy)
+    assert what in str(info.value)
+
+
+def test_user_text_is_only_a_literal_in_generated_code(tmp_path):
+    cp = compiled(tmp_path, 'input x : money\ncomponent c = x\n  require x > 0 USD else "\\"); import os #"\n')
+    assert "import os" not in cp.source  # reasons live in the namespace, not in the code
+    cp.traced()
+    assert "import os" not in cp.traced_source
+    runtime.activate()
+    assert ev(cp, x="0")[R_LINE_REASONS] == (("c", ('"); import os #',)),)
