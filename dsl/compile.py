@@ -408,8 +408,7 @@ class _Gen:
         span = node.span
         if span is None:
             return "None"
-        value = getattr(node, "value", None) if not isinstance(node, ast.Tiers) else node.key
-        expr = " ".join(value.span.text.split()) if value is not None and value.span is not None else ""
+        expr = " ".join(_value_text(node).split())
         return self.const((" ".join(span.text.split()), str(span), expr), "S")
 
     def tiers(self, key, d: Definition, b: _Block, target: str) -> None:
@@ -949,6 +948,21 @@ class _Unset:
 
 
 _UNSET = _Unset()
+
+
+def _value_text(node) -> str:
+    """The source of a declaration's expression, from its start to the first modifier (parens kept)."""
+    text = node.span.source.text
+    match node:
+        case ast.Tiers(key=k):
+            return k.span.text
+        case ast.Component(value=v, modifiers=mods):
+            end = mods[0].span.start if mods else node.span.end
+            return text[v.span.start:end].strip()
+        case ast.Metric(value=v) | ast.Param(value=v):
+            return text[v.span.start:node.span.end].strip()
+        case _:
+            return ""
 
 
 def _operand_text(e: ast.Expr) -> str:

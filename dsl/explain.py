@@ -132,14 +132,14 @@ def build(compiled: CompiledPolicy, tree: dict) -> Statement:
     if t["floor_adjustment"] != 0:
         bound = next((x for x in t["floors"] if x["value"] == t["sum"] + t["floor_adjustment"]), None)
         lines.append(Line("total floor", "floor", t["floor_adjustment"],
-                          [f"the components add up to {f.money.display(t['sum'])}, below the floor "
-                           f"{bound['floor'] if bound else ''} of {f.money.display(t['sum'] + t['floor_adjustment'])}"]))
+                          [f"the components add up to {f.money.display(t['sum'])}; `floor {bound['floor'] if bound else ''}` "
+                           f"raises the total to {f.money.display(t['sum'] + t['floor_adjustment'])}"]))
     if t["cap_adjustment"] != 0:
         before = t["sum"] + t["floor_adjustment"]
         bound = next((x for x in t["caps"] if x["value"] == t["total"]), None)
         lines.append(Line("total cap", "cap", t["cap_adjustment"],
-                          [f"{f.money.display(before)} is above the cap {bound['cap'] if bound else ''} "
-                           f"of {f.money.display(t['total'])}"]))
+                          [f"the lines above add up to {f.money.display(before)}; `cap {bound['cap'] if bound else ''}` "
+                           f"limits the total to {f.money.display(t['total'])}"]))
     benefits = [_line(f, node, "benefit") for node in tree["benefits"]]
     for node in tree["benefits"]:
         collect_bands(node)
@@ -337,13 +337,16 @@ th{text-align:left;font-size:12px;text-transform:uppercase;letter-spacing:.04em;
 border-bottom:2px solid #d8dee6;padding:6px 8px}
 td{padding:10px 8px;border-bottom:1px solid #e8ecf1;vertical-align:top}
 td.amt,th.amt{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
-td.name{font-weight:600;white-space:nowrap}
-.why{color:#45556a;font-size:13px;margin:2px 0 0;padding-left:16px}
+td.name{width:100%}
+.lname{font-weight:600;white-space:nowrap}
+td.amt{font-weight:600}
+.why{color:#45556a;font-size:13px;font-weight:400;margin:2px 0 0;padding-left:18px;overflow-wrap:anywhere}
+div.why{padding-left:0}
 .why li{margin:2px 0}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;background:#f1f3f6;
-padding:1px 4px;border-radius:3px}
+padding:1px 4px;border-radius:3px;white-space:pre-wrap;overflow-wrap:anywhere}
 tr.total td{border-top:2px solid #1d2733;border-bottom:none;font-weight:700;font-size:17px}
-tr.adj td.name{color:#8a5a00}
+tr.adj .lname{color:#8a5a00}
 h2{font-size:16px;margin:24px 0 4px}
 ul.next{padding-left:20px}ul.next li{margin:4px 0}
 footer{color:#8593a3;font-size:12px;margin-top:24px}
@@ -361,7 +364,7 @@ def render_html(st: Statement, compiled: CompiledPolicy) -> str:
             why = "".join(f"<li>{_code(e(w))}</li>" for w in line.why)
             cls = ' class="adj"' if line.kind in ("floor", "cap") else ""
             src = f'<div class="why"><code>{e(line.source)}</code></div>' if line.source else ""
-            out.append(f'<tr{cls}><td class="name">{e(line.name)}{src}<ul class="why">{why}</ul></td>'
+            out.append(f'<tr{cls}><td class="name"><div class="lname">{e(line.name)}</div>{src}<ul class="why">{why}</ul></td>'
                        f'<td class="amt">{e(amount)}</td></tr>')
         return "\n".join(out)
 
@@ -391,7 +394,7 @@ def render_html(st: Statement, compiled: CompiledPolicy) -> str:
 <table>
 <tr><th>Line</th><th class="amt">Amount</th></tr>
 {rows(st.lines)}
-<tr class="total"><td class="name">Total</td><td class="amt">{e(m.display(st.total))}</td></tr>
+<tr class="total"><td class="name"><div class="lname">Total</div></td><td class="amt">{e(m.display(st.total))}</td></tr>
 </table>
 {benefits}
 {nxt}
