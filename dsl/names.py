@@ -304,10 +304,10 @@ class _Resolver:
                     if p.name in seen:
                         self.diags.error("E201", f"parameter `{p.name}` is listed twice", p.span)
                     seen.add(p.name)
-                    if p.name in BUILTIN_VALUES or p.name in r.modules or p.name in r.enum_members \
-                            or p.name in r.labels:
-                        self.diags.error("E201", f"parameter `{p.name}` shadows a "
-                                         f"{self._what(p.name)}", p.span, help="rename the parameter")
+                    if p.name in BUILTIN_VALUES or p.name in BUILTIN_FUNCTIONS or p.name in r.modules \
+                            or p.name in r.enum_members or p.name in r.labels or p.name in r.decls:
+                        self.diags.error("E201", f"parameter `{p.name}` shadows {self._what(p.name)}",
+                                         p.span, help="rename the parameter")
             for tref in type_refs(decl):
                 self.check_type_ref(tref)
             deps: set[str] = set()
@@ -337,13 +337,15 @@ class _Resolver:
 
     def _what(self, name: str) -> str:
         r = self.r
-        if name in BUILTIN_VALUES:
-            return "builtin"
+        if name in BUILTIN_VALUES or name in BUILTIN_FUNCTIONS:
+            return f"the builtin `{name}`"
         if name in r.modules:
-            return "module"
+            return f"the module `{name}`"
         if name in r.enum_members:
-            return "enum member"
-        return "level label"
+            return f"the enum member `{name}`"
+        if name in r.decls:
+            return f"the {r.kinds[name]} `{name}`"
+        return f"the level label `{name}`"
 
     def check_type_ref(self, tref: ast.TypeRef) -> None:
         if tref.name == "enum" or tref.name in BUILTIN_TYPES:
