@@ -199,3 +199,28 @@ def test_benchmark_workload_reuses_the_generator(tmp_path):
     path = workload.make_records(50, tmp_path / "w.csv")
     assert path.read_bytes() == generator().write(tmp_path / "g.csv", 50, 2026).read_bytes()
     assert workload.sizes() in ((1_000,), (100_000, 1_000_000))
+
+
+# ---------------------------------------------------------------- the README's statement, by the engine
+
+
+def test_ipl_run_agrees_with_the_statement_worked_by_hand_in_the_readme(tmp_path):
+    out = tmp_path / "payouts.csv"
+    result = CliRunner().invoke(cli, ["run", str(GROWTH / "growth.ipl"), "--records", str(GROWTH / "records.csv"),
+                                      "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "reconciled    read 1,200 = paid 1,200 + rejected 0" in result.output
+    with open(out, newline="", encoding="utf-8") as f:
+        rows = {r["partner_id"]: r for r in csv.DictReader(f)}
+    first = rows["P-00001"]
+    assert {k: first[k] for k in ("base", "renewal_bonus", "accelerator", "quality_bonus",
+                                  "co_marketing_fund", "total", "eligible")} == {
+        "base": "60425.86", "renewal_bonus": "14502.21", "accelerator": "15106.46",
+        "quality_bonus": "300.00", "co_marketing_fund": "12085.17", "total": "90334.53",
+        "eligible": "true"}
+    readme = (GROWTH / "README.md").read_text(encoding="utf-8")
+    for figure in ("60,425.86", "14,502.21", "15,106.46", "300.00", "12,085.17", "90,334.53"):
+        assert f"**{figure}**" in readme
+    ineligible = rows["P-00012"]
+    assert (ineligible["eligible"], ineligible["total"]) == ("false", "0.00")
+    assert "CSAT must be at least 3.5" in ineligible["reasons"]

@@ -128,3 +128,67 @@ def test_example_values_agree_with_the_formulas_by_hand():
     documented = {x.call: _literal(x.value) for _, _, x in EXAMPLES}
     for call, value in hand.items():
         assert documented[call] == value, call
+
+
+# ---------------------------------------------------------------- the examples, evaluated
+
+SCALE = Decimal(1_000_000)  # every documented value has at most 4 decimals: scaled, it is whole cents
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory):
+    """Every example of every module, evaluated by `ipl run` on a policy made of them.
+
+    Each example becomes a component `1_000_000 USD * (CALL)`, so that a percent such as
+    92.5 % comes back as 925,000.00 USD, exact to the cent. Returns {call: value}."""
+    import json
+
+    from click.testing import CliRunner
+
+    from dsl.cli import cli
+
+    folder = tmp_path_factory.mktemp("stdlib_examples")
+    (folder / "records.csv").write_text("partner_id\nX\n", encoding="utf-8")
+    values: dict[str, Decimal] = {}
+    for doc in DOCS:
+        calls = [x.call for _, e, x in EXAMPLES if x.module == doc.name]
+        lines = ['policy "stdlib examples" currency USD', f"use {doc.name}", "input partner_id : id"]
+        lines += [f"component e_{i} = 1_000_000 USD * ({call})" for i, call in enumerate(calls)]
+        policy = folder / f"{doc.name}_examples.ipl"
+        policy.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        out = folder / f"{doc.name}.json"
+        result = CliRunner().invoke(cli, ["run", str(policy), "--records", str(folder / "records.csv"),
+                                          "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        (row,) = json.loads(out.read_text(encoding="utf-8"), parse_float=Decimal)
+        for i, call in enumerate(calls):
+            values[call] = Decimal(row[f"e_{i}"]) / SCALE
+    return values
+
+
+@pytest.mark.parametrize("doc,entry,example", EXAMPLES,
+                         ids=[f"{x.call}" for _, _, x in EXAMPLES])
+def test_examples_evaluate_to_the_documented_value(evaluated, doc, entry, example):
+    assert evaluated[example.call] == _literal(example.value)
+
+
+@pytest.mark.xfail(strict=True, reason="compile.py: a def calling another def of its own module "
+                   "unqualified fails with AssertionError('unhandled builtin ...'); stdlib/curves.ipl "
+                   "inlines payout_curve meanwhile. Remove this marker when fixed.")
+def test_a_module_def_may_call_a_sibling_def(tmp_path):
+    from click.testing import CliRunner
+
+    from dsl.cli import cli
+
+    (tmp_path / "shapes.ipl").write_text(
+        "module shapes\n"
+        "def half(x : percent) -> percent = x * 50%\n"
+        "def quarter(x : percent) -> percent = half(half(x))\n", encoding="utf-8")
+    (tmp_path / "p.ipl").write_text(
+        'policy "p" currency USD\nuse shapes\ninput partner_id : id\n'
+        "component c = 1_000 USD * shapes.quarter(100%)\n", encoding="utf-8")
+    (tmp_path / "r.csv").write_text("partner_id\nX\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "p.ipl"), "--records", str(tmp_path / "r.csv"),
+                                      "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()[1].startswith("X,250.00")
