@@ -273,6 +273,8 @@ def _literal(expr):
             return n
         case ast.ListLit(items=items):
             return [_literal(x) for x in items]
+        case ast.Unary(op="-", operand=x):
+            return -_literal(x)
         case _:
             raise AssertionError(f"unhandled {type(expr).__name__}")
 
