@@ -26,7 +26,7 @@ order. What the numbers look like, and why:
 - churned_revenue: 0 for about 55 % of rows, else 0.5 % to 12 % of the
   quarter's recurring revenue;
 - gross_margin: around 34 % (sd 7 points) with a per-partner discounting
-  habit, so about 10 % of rows fall below the 25 % margin floor;
+  habit, so about 6 % of rows fall below the 25 % margin floor;
 - history: about 8 % of partners join in the second quarter or later, and
   about 3 % of partner-quarters are missing (a gap ends a streak).
 """
