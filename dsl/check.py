@@ -1231,6 +1231,11 @@ class _Tests:
                 if given.fixture is not None:
                     self.fixture_ref(given.fixture, given.span)
                 self.assigns(given.overrides)
+                # a plain `given` is one record, in the period its fields name
+                fields = list(self.fixtures[given.fixture].fields) if given.fixture in self.fixtures else []
+                for a in fields + list(given.overrides):
+                    if a.name == self.policy.period_input and isinstance(a.value, ast.String):
+                        periods.append(a.value.value)
             for ex in test.expects:
                 self.expect(ex, periods)
 

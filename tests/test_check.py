@@ -438,3 +438,11 @@ def test_a_test_file_whose_policy_is_missing_or_broken(tmp_path):
     (tmp_path / "p.ipl").write_text(HEAD + "component c = revenu")
     _, found = run('tests for "p.ipl"\n', "t.ipl", tmp_path)
     assert found == ['E700: the policy "p.ipl" has errors']
+
+
+def test_a_plain_given_is_one_record_in_the_period_it_names(tmp_path):
+    (tmp_path / "p.ipl").write_text(MULTI + "component c = revenue * 10%\n")
+    text = ('tests for "p.ipl"\nfixture f { partner_id = "P" quarter = "2026-Q1" revenue = 10 USD }\n'
+            'test "t" {\n  given f\n  expect in "2026-Q1" c = 1 USD\n  expect in "2026-Q2" c = 1 USD\n}\n')
+    _, found = run(text, "t.ipl", tmp_path)
+    assert found == ['E700: period "2026-Q2" is not given in this test']
