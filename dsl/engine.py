@@ -14,10 +14,12 @@ comes back as the checker's diagnostics (`PolicyErrors`).
 from __future__ import annotations
 
 import decimal
+from operator import add
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from dsl import runtime
 from dsl.compile import (
@@ -26,7 +28,10 @@ from dsl.compile import (
 )
 from dsl.diagnostics import Diagnostics
 from dsl.ir import CheckedPolicy
-from dsl.records import Field, Reject, Validator, _Bad, _converter, closest, duplicate_ids, raw_records
+from dsl.records import (
+    Field, Reject, Validator, _Bad, _converter, closest, csv_lists, detect_format, duplicate_ids, fast_validator,
+    raw_records,
+)
 from dsl.runtime import EvalError, Unsupported
 from dsl.types import Kind
 
@@ -99,8 +104,9 @@ def compile_file(path: str, overrides: list[str] = ()) -> CompiledPolicy:
 # ------------------------------------------------------------------ one record
 
 
-@dataclass(frozen=True, slots=True)
-class Evaluated:
+class Evaluated(NamedTuple):
+    """A record that was evaluated (a tuple: one is made per record on the fast path)."""
+
     row: int
     id: str
     record: dict
@@ -168,14 +174,19 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
     levels: dict[str, dict[str, list]] = {name: {} for _, name in level_bens}
     dups = duplicate_ids(records_path, compiled.id_field)
     validator = Validator(compiled.fields, compiled.id_field, dups)
-    validate = validator.validate
+    header, rows = (None, None)
+    if detect_format(records_path) == "csv":
+        header, rows = csv_lists(records_path, tick=progress)
+    if header is None or rows is None:
+        header, rows = None, raw_records(records_path, tick=progress)
+    validate = fast_validator(validator, header)
     evaluate = compiled.evaluate
     id_field = compiled.id_field
     total = Decimal(0)
     eligible = 0
     floor_adj = cap_adj = Decimal(0)
     with decimal.localcontext(runtime.CONTEXT):
-        for row, raw, problem in raw_records(records_path, tick=progress):
+        for row, raw, problem in rows:
             summary.read += 1
             rec = validate(row, raw, problem)
             if type(rec) is Reject:
@@ -201,17 +212,17 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
                 total += res[R_TOTAL]
                 floor_adj += res[R_FLOOR_ADJ]
                 cap_adj += res[R_CAP_ADJ]
-                values = res[R_COMPONENTS]
-                for i in range(len(comp_totals)):
-                    comp_totals[i] += values[i]
-                bvals = res[R_BENEFITS]
-                for i, name in money_bens:
-                    ben_totals[name] += bvals[i]
-            for i, name in level_bens:
-                label = res[R_BENEFITS][i]
-                slot = levels[name].setdefault(label, [0, Decimal(0)])
-                slot[0] += 1
-                slot[1] += res[R_TOTAL]
+                comp_totals = list(map(add, comp_totals, res[R_COMPONENTS]))
+                if money_bens:
+                    bvals = res[R_BENEFITS]
+                    for i, name in money_bens:
+                        ben_totals[name] += bvals[i]
+            if level_bens:
+                for i, name in level_bens:
+                    label = res[R_BENEFITS][i]
+                    slot = levels[name].setdefault(label, [0, Decimal(0)])
+                    slot[0] += 1
+                    slot[1] += res[R_TOTAL]
             on_paid(out)
     summary.total = total
     summary.floor_adjustment = floor_adj
@@ -305,6 +316,9 @@ def _money_text(v: Decimal) -> str:
     return format(v, "f")
 
 
+_FORMULA = frozenset("=+-@\t\r")
+
+
 def payout_writer(compiled: CompiledPolicy, json_like: bool):
     """A function Evaluated -> list of cells (CSV text, or JSON values when `json_like`)."""
     comp_n = len(compiled.components)
@@ -324,10 +338,11 @@ def payout_writer(compiled: CompiledPolicy, json_like: bool):
 
     def cells_csv(ev: Evaluated) -> list:
         res = ev.result
-        out = [defuse(ev.id)]
-        out += [format(v, "f") for v in res[R_COMPONENTS]]
+        rid = ev.id
+        # components and totals are rounded to the minor unit: their str() has no exponent
+        out = [defuse(rid) if rid[0] in _FORMULA else rid, *res[R_COMPONENTS]]
         out += [defuse(f(v)) for f, v in zip(ben_fmt, res[R_BENEFITS])]
-        out.append(format(res[R_TOTAL], "f"))
+        out.append(res[R_TOTAL])
         out.append("true" if res[R_ELIGIBLE] else "false")
         out.append(defuse("; ".join(line_reasons(res))) if (res[R_REASONS] or res[R_LINE_REASONS]) else "")
         return out
