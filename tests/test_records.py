@@ -162,3 +162,26 @@ def test_atomic_write_keeps_previous_output_on_failure(tmp_path):
 
 def test_json_dumps_keeps_decimal_digits():
     assert dumps({"a": Decimal("0.10"), "b": [Decimal("-0.00"), True, None]}) == '{"a": 0.10, "b": [0.00, true, null]}'
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from dsl.records import fast_validator  # noqa: E402
+
+_CELLS = st.one_of(
+    st.sampled_from(["", " ", "0", "1", "-1", "1.5", "12.345", "1e3", "NaN", "inf", "true", "no", "Yes", "digital",
+                     "Digital", "enterprise ", "92.5%", "1" * 40, "0.00000000000000000001", "=1+1", "P 1", " P1"]),
+    st.text(max_size=6),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CELLS, min_size=6, max_size=8))
+def test_fast_validator_agrees_with_the_slow_one(cells):
+    header = [f.name for f in FIELDS][: len(cells)] if len(cells) <= len(FIELDS) else [f.name for f in FIELDS] + ["x"]
+    raw = dict(zip(header, cells))
+    slow = Validator(FIELDS, "pid", frozenset({"dup"}))
+    assert fast_validator(slow)(3, raw, None) == slow.validate(3, raw, None)
+    assert fast_validator(slow, header)(3, cells[: len(header)], None) == slow.validate(3, raw, None)
