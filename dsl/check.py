@@ -913,6 +913,9 @@ class _Types:
 
     # ------------------------------------------------------------------ the whole file
     def run(self) -> None:
+        # dependencies first, so that inferring one definition never recurses down a long chain
+        for name in self.res.visit_order:
+            self.check_decl(name)
         for name in self.res.decls:
             self.check_decl(name)
         if self.is_module:
@@ -1036,20 +1039,10 @@ def _pct(value: Decimal) -> str:
 # ---------------------------------------------------------------------- entry points
 
 def _definitions(res: Resolution, types: _Types, module: str | None) -> dict[str, Definition]:
-    closure_pw: dict[str, bool] = {}
+    reaches = _reaches_program_wide(res.deps, types.direct_program_wide)
 
-    def program_wide(name: str, seen: set[str]) -> bool:
-        if name in closure_pw:
-            return closure_pw[name]
-        if name in seen:
-            return False
-        seen.add(name)
-        result = name in types.direct_program_wide or any(
-            program_wide(d, seen) for d in res.deps.get(name, ()) if d in res.deps)
-        if name == ELIGIBILITY:
-            result = result or False
-        closure_pw[name] = result
-        return result
+    def program_wide(name: str, _seen) -> bool:
+        return name in reaches
 
     out: dict[str, Definition] = {}
     for name, decl in res.decls.items():
@@ -1067,6 +1060,22 @@ def _definitions(res: Resolution, types: _Types, module: str | None) -> dict[str
             uses_eligibility=ELIGIBILITY in deps,
             uses_total=TOTAL in deps,
         )
+    return out
+
+
+def _reaches_program_wide(deps: dict[str, set[str]], direct: set[str]) -> set[str]:
+    """Nodes that depend, directly or not, on a program-wide one; iterative (long chains)."""
+    users: dict[str, list[str]] = {}
+    for node, ds in deps.items():
+        for d in ds:
+            users.setdefault(d, []).append(node)
+    out = set(direct)
+    stack = list(direct)
+    while stack:
+        for user in users.get(stack.pop(), ()):
+            if user not in out:
+                out.add(user)
+                stack.append(user)
     return out
 
 

@@ -72,6 +72,7 @@ class Resolution:
     used: set[str] = field(default_factory=set)
     order: tuple[str, ...] | None = None
     cyclic: set[str] = field(default_factory=set)
+    visit_order: tuple[str, ...] = ()  # dependencies first, even when there are cycles
     id_input: str | None = None
     period_input: str | None = None
 
@@ -478,6 +479,7 @@ class _Resolver:
         nodes = list(r.decls) + ([ELIGIBILITY, TOTAL] if not self.is_module else [])
         succ = {n: sorted(d for d in r.deps.get(n, ()) if d in r.deps) for n in nodes}
         position = {n: i for i, n in enumerate(nodes)}
+        r.visit_order = tuple(n for n in _post_order(nodes, succ) if n in r.decls)
         reported: set[frozenset[str]] = set()
         for comp in _sccs(nodes, succ):
             if len(comp) == 1 and comp[0] not in succ[comp[0]]:
@@ -598,6 +600,28 @@ def _sccs(nodes: list[str], succ: dict[str, list[str]]) -> list[list[str]]:
             if work:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[v])
+    return out
+
+
+def _post_order(nodes: list[str], succ: dict[str, list[str]]) -> list[str]:
+    """Depth-first post-order (a node after what it reads), iterative; back edges are skipped."""
+    done: set[str] = set()
+    out: list[str] = []
+    for root in nodes:
+        if root in done:
+            continue
+        done.add(root)
+        work = [(root, iter(succ[root]))]
+        while work:
+            node, it = work[-1]
+            for w in it:
+                if w not in done:
+                    done.add(w)
+                    work.append((w, iter(succ[w])))
+                    break
+            else:
+                work.pop()
+                out.append(node)
     return out
 
 

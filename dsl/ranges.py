@@ -484,5 +484,10 @@ def analyse(file: ast.PolicyFile, res: Resolution, types, refs, constants, modul
             diags: Diagnostics) -> None:
     """The range pass over a policy that checked without errors."""
     r = _Ranges(file, res, types, refs, constants, modules, diags)
-    r.tables()
-    r.conditions()
+    for name in res.visit_order:  # dependencies first: no deep recursion along long chains
+        r.of_definition(name)
+    try:
+        r.tables()
+        r.conditions()
+    except RecursionError:  # pragma: no cover - defs nested hundreds deep: skip the warnings
+        pass

@@ -114,6 +114,12 @@ HEAD = 'policy "P" currency USD\ninput partner_id : id\ninput revenue : money in
     ("huge_exponent", (HEAD + "component c = revenue * 1e999999\n").encode(), 1),
     ("nan", (HEAD + "component c = revenue * NaN\n").encode(), 1),
     ("long_line", (HEAD + "component c = revenue" + " + revenue" * 90 + "\n").encode(), 0),
+    # 3,000 metrics, each reading the next one declared: the passes must not recurse along it
+    ("chain", (HEAD + "".join(f"metric r{i} = r{i - 1} + 1 USD\n" for i in range(3000, 0, -1))
+               + "metric r0 = revenue\ncomponent c = r3000\n").encode(), 0),
+    ("chain_and_cycle", (HEAD + "metric x = y\nmetric y = x\n"
+                         + "".join(f"metric r{i} = r{i - 1} + x\n" for i in range(3000, 0, -1))
+                         + "metric r0 = revenue\ncomponent c = r3000\n").encode(), 1),
 ])
 def test_hostile_files_get_a_diagnostic_or_check(tmp_path, name, data, code):
     path = tmp_path / f"{name}.ipl"
