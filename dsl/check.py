@@ -22,7 +22,6 @@ names.py, loader.py and ranges.py, E200–E204, W100, E401, W101, W102.
 
 from __future__ import annotations
 
-import difflib
 from decimal import Decimal, DivisionByZero, InvalidOperation
 from pathlib import Path
 
@@ -522,8 +521,7 @@ class _Types:
                     self.err("E300", f"the branches of `if` have different types: {at} and {bt}", b.span,
                              help=self.branch_hint(at, bt, b))
                     return ERROR
-                self.fold_branches(e, (a, b))
-                return u
+                return u  # never folded: which branch runs depends on data
             case ast.Match():
                 return self.match(e, env, expected)
             case ast.Otherwise(expr=a, fallback=b):
@@ -571,11 +569,6 @@ class _Types:
     def mark_program_wide(self) -> None:
         if self.current is not None:
             self.direct_program_wide.add(self.current)
-        if self.is_module or (self.current is not None and self.res.kinds.get(self.current) == "def"):
-            pass
-
-    def fold_branches(self, e, branches) -> None:
-        return None  # a conditional is never folded: which branch runs depends on data
 
     def branch_hint(self, a: Type, b: Type, expr: ast.Expr) -> str | None:
         if a.kind is Kind.MONEY and b.kind in (Kind.NUMBER, Kind.COUNT) and isinstance(expr, ast.Number):
@@ -724,14 +717,11 @@ class _Types:
         result: Type | None = None
         first_arm = None
         for arm in e.arms:
-            arm_new = False
             for pat in arm.patterns:
                 if pat.kind == "else":
                     if has_else or (universe is not None and set(covered) >= set(universe)):
                         self.err("W103", "this `else` arm is never used: every case is already covered",
                                  pat.span, help="remove it")
-                    else:
-                        arm_new = True
                     has_else = True
                     continue
                 label = pat.name if pat.kind == "name" else pat.kind
@@ -752,8 +742,6 @@ class _Types:
                              help="remove the repeated pattern")
                     continue
                 covered.append(label)
-                arm_new = True
-            del arm_new
             vt = self.infer(arm.value, env, expected if result in (None, ERROR) else result)
             if result is None or result is ERROR:
                 result, first_arm = vt, arm
@@ -897,7 +885,6 @@ class _Types:
                 pname = decl.params[i].name
                 self.err("E303", f"argument {i + 1} of `{shown}` (`{pname}`) must be {p}, not {t}", a.span,
                          label=f"this is {_a(t)}", help=self.declared_hint(t, p, a))
-        values = [self.constants.get(id(a)) for a in e.args]
         return returns
 
     def _module_type(self, module: str, tref: ast.TypeRef) -> Type:
@@ -1040,10 +1027,6 @@ def _pct(value: Decimal) -> str:
 
 def _definitions(res: Resolution, types: _Types, module: str | None) -> dict[str, Definition]:
     reaches = _reaches_program_wide(res.deps, types.direct_program_wide)
-
-    def program_wide(name: str, _seen) -> bool:
-        return name in reaches
-
     out: dict[str, Definition] = {}
     for name, decl in res.decls.items():
         deps = res.deps.get(name, set())
@@ -1054,7 +1037,7 @@ def _definitions(res: Resolution, types: _Types, module: str | None) -> dict[str
             decl=decl,
             deps=frozenset(d for d in deps if d not in (ELIGIBILITY, TOTAL)),
             module=module,
-            program_wide=program_wide(name, set()),
+            program_wide=name in reaches,
             history=name in types.direct_history,
             history_deps=frozenset(res.history_deps.get(name, set()) - {ELIGIBILITY, TOTAL}),
             uses_eligibility=ELIGIBILITY in deps,
