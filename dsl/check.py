@@ -658,7 +658,12 @@ class _Types:
             self.err("E300", f"enum members are unordered: `{e.op}` cannot compare them", e.op_span,
                      help="use `==`, `!=`, `in (...)` or `match`; a tiers table of labels is ordered")
         else:
-            self.err("E300", f"cannot compare {lt} with {rt}", e.op_span)
+            hint = None
+            for tagged, other in ((lt, e.right), (rt, e.left)):
+                if tagged.kind in (Kind.ENUM, Kind.LEVEL) and isinstance(other, ast.String) \
+                        and other.value in tagged.members:
+                    hint = f"members and labels are written without quotes: `{other.value}`"
+            self.err("E300", f"cannot compare {lt} with {rt}", e.op_span, help=hint)
         return BOOL
 
     def _is_tag(self, e: ast.Expr) -> bool:

@@ -89,6 +89,7 @@ class CheckedPolicy:
     types: dict[int, Type] = field(default_factory=dict)  # id(expr) -> type, every expression
     refs: dict[int, Ref] = field(default_factory=dict)  # id(Name | Qualified) -> what it names
     constants: dict[int, Decimal] = field(default_factory=dict)  # id(expr) -> value, constant numerics
+    # (a constant that reads a param holds the param's declared value, not a what-if override)
     levels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # level table -> labels in order
     # `types`, `refs` and `constants` also cover the expressions of the used modules' files.
     # `refs` also maps id(Call) -> Ref("builtin", func) or Ref("definition", func, module).

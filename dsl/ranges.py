@@ -16,7 +16,7 @@ can never reach), W102 (a comparison that is always true or always false).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, InvalidOperation
 
 from dsl import ast
 from dsl.diagnostics import Diagnostics
@@ -51,10 +51,16 @@ class Interval:
 TOP = Interval()
 
 
-def _mul(a: Decimal, b: Decimal) -> Decimal:
+# Bounds are rounded outwards (§9's 34 digits): a lower bound down, an upper bound up, so that
+# an inexact product or quotient never makes an interval narrower than the values it holds.
+_DOWN = Context(prec=34, rounding=ROUND_FLOOR, Emax=999_999, Emin=-999_999)
+_UP = Context(prec=34, rounding=ROUND_CEILING, Emax=999_999, Emin=-999_999)
+
+
+def _mul(a: Decimal, b: Decimal, ctx: Context = _DOWN) -> Decimal:
     if a == 0 or b == 0:
         return Decimal(0)  # a bound of 0 is reached; the other end only grows without limit
-    return a * b
+    return ctx.multiply(a, b)
 
 
 def _safe(f):
@@ -65,17 +71,17 @@ def _safe(f):
 
 
 def add(a: Interval, b: Interval) -> Interval:
-    return _safe(lambda: Interval(a.lo + b.lo, a.hi + b.hi))
+    return _safe(lambda: Interval(_DOWN.add(a.lo, b.lo), _UP.add(a.hi, b.hi)))
 
 
 def sub(a: Interval, b: Interval) -> Interval:
-    return _safe(lambda: Interval(a.lo - b.hi, a.hi - b.lo))
+    return _safe(lambda: Interval(_DOWN.subtract(a.lo, b.hi), _UP.subtract(a.hi, b.lo)))
 
 
 def mul(a: Interval, b: Interval) -> Interval:
     def go():
-        products = [_mul(x, y) for x in (a.lo, a.hi) for y in (b.lo, b.hi)]
-        return Interval(min(products), max(products))
+        pairs = [(x, y) for x in (a.lo, a.hi) for y in (b.lo, b.hi)]
+        return Interval(min(_mul(x, y, _DOWN) for x, y in pairs), max(_mul(x, y, _UP) for x, y in pairs))
     return _safe(go)
 
 
@@ -83,17 +89,18 @@ def reciprocal(b: Interval) -> Interval:
     """1 / b for the values b takes other than 0 (dividing by 0 fails: `otherwise` decides)."""
     if b.lo < 0 < b.hi:
         return TOP
+    one = Decimal(1)
     if b.lo >= 0:
         if b.hi == 0:
             return TOP  # only zero: always fails
-        hi = INF if b.lo == 0 else 1 / b.lo
-        lo = Decimal(0) if not b.hi.is_finite() else 1 / b.hi
+        hi = INF if b.lo == 0 else _UP.divide(one, b.lo)
+        lo = Decimal(0) if not b.hi.is_finite() else _DOWN.divide(one, b.hi)
         return Interval(lo, hi)
     # b.hi <= 0
     if b.lo == 0:
         return TOP
-    lo = NEG_INF if b.hi == 0 else 1 / b.hi
-    hi = Decimal(0) if not b.lo.is_finite() else 1 / b.lo
+    lo = NEG_INF if b.hi == 0 else _DOWN.divide(one, b.hi)
+    hi = Decimal(0) if not b.lo.is_finite() else _UP.divide(one, b.lo)
     return Interval(lo, hi)
 
 
