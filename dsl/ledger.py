@@ -1,0 +1,309 @@
+"""The partner ledger and the settlement of a period (spec §14.2–§14.5).
+
+Receives, for one partner and one period, the facts the evaluator computed
+(`PeriodFacts`: earned total, budget scaling, each component's own value,
+this period's hold portions, the `until` conditions of earlier holds, the
+clawback conditions and portions, what a recoverable floor added) and the
+partner's `PartnerLedger` as it stood after its previous record. Returns the
+period's `Settlement` (the lines of §14.4 step 5 in their order, and the
+payable of step 6), the new `PartnerLedger`, and the ledger `Event`s.
+
+Pure functions over Decimal, no I/O, no evaluation. Guarantees:
+
+- the statement lines add up exactly to the payable, which is never negative:
+  `payable = earned + budget_scaling + held + released + clawback
+  + carried_recovery + carry_forward` (`forfeit` lines have no cash effect);
+- every held amount ends up exactly once released, forfeited or still held;
+- no more than what was actually paid for an origin (paid now plus released,
+  never what is still held) is ever recovered from it;
+- what cannot be recovered in a period is carried as the partner's recovery
+  balance (with the draws of recoverable floors) and never lost: `owed`.
+
+Emits no diagnostic codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from dsl.periods import Period
+from dsl.runtime import ZERO, Money
+
+ONE_HUNDRED_PERCENT = Decimal(1)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldEntry:
+    """Money held back from `component` in `origin`, to be released by `deadline` or forfeited."""
+
+    component: str
+    origin: Period
+    amount: Decimal
+    deadline: Period  # origin + within
+
+
+@dataclass(frozen=True, slots=True)
+class PaidEntry:
+    """What was actually paid for `component` in `origin` (paid now + released), for clawbacks."""
+
+    component: str
+    origin: Period
+    paid: Decimal
+    recovered: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerLedger:
+    """A partner's ledger between two of its periods. Bounded: entries older than the
+    longest hold or clawback window are dropped as the partner's periods advance."""
+
+    holds: tuple[HoldEntry, ...] = ()
+    paid: tuple[PaidEntry, ...] = ()
+    balance: Decimal = ZERO  # recovery balance: carried forward plus draws, still owed
+
+
+EMPTY = PartnerLedger()
+
+
+@dataclass(frozen=True, slots=True)
+class HoldSpec:
+    """This period's holdback of one component: `hold portion ... within n periods`."""
+
+    portion: Decimal
+    within: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClawbackSpec:
+    """One `clawback COMPONENT within n periods when C recover PORTION`, evaluated in this period."""
+
+    component: str
+    within: int
+    when: bool
+    portion: Decimal = ONE_HUNDRED_PERCENT
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodFacts:
+    """What the evaluator computed for one record (one partner, one period)."""
+
+    period: Period
+    eligible: bool
+    earned: Decimal  # the total after floors and caps (§14.4 step 3)
+    components: Mapping[str, Decimal] = field(default_factory=dict)  # own rounded values
+    holds: Mapping[str, HoldSpec] = field(default_factory=dict)  # components with a hold
+    until: Mapping[str, bool] = field(default_factory=dict)  # hold conditions evaluated now
+    clawbacks: tuple[ClawbackSpec, ...] = ()
+    budget_scaling: Decimal = ZERO  # zero or negative (§15)
+    draw: Decimal = ZERO  # what a recoverable floor added to the total (§14.5)
+    recovery_floor: Decimal = ZERO  # carried recovery stops here (recoverable floor, eligible)
+    # components whose paid amounts must be remembered for clawbacks, with the window
+    clawback_windows: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One settlement line. kind: held | release | forfeit | clawback | carried_recovery
+    | carry_forward. `amount` is signed as in the statement; a forfeit's `amount` is
+    the forfeited money (no cash effect)."""
+
+    kind: str
+    amount: Decimal
+    component: str | None = None
+    origin: Period | None = None
+
+    @property
+    def cash(self) -> Decimal:
+        return ZERO if self.kind == "forfeit" else self.amount
+
+    def label(self) -> str:
+        match self.kind:
+            case "held":
+                return f"held {self.component}"
+            case "release":
+                return f"release {self.component} (from {self.origin})"
+            case "forfeit":
+                return f"forfeit {self.component} (from {self.origin})"
+            case "clawback":
+                return f"clawback {self.component} (from {self.origin})"
+            case "carried_recovery":
+                return "carried recovery"
+            case "carry_forward":
+                return "carry forward"
+            case _:
+                raise AssertionError(f"unknown line kind {self.kind!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A ledger event. kind: hold | release | forfeit | clawback | draw | recovery | carry_forward.
+    Amounts are positive magnitudes; `period` is when it happened."""
+
+    kind: str
+    component: str | None
+    origin: Period
+    period: Period
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """§14.4 steps 5–6 for one record."""
+
+    period: Period
+    earned: Decimal
+    budget_scaling: Decimal
+    lines: tuple[Line, ...]
+    payable: Decimal
+
+    def column(self, kind: str) -> Decimal:
+        """The sum of the lines of one kind (a forfeit column sums forfeited money)."""
+        return sum((ln.amount for ln in self.lines if ln.kind == kind), ZERO)
+
+    def clawback_of(self, component: str) -> Decimal:
+        return sum((ln.amount for ln in self.lines if ln.kind == "clawback" and ln.component == component), ZERO)
+
+
+def expire(ledger: PartnerLedger, upto: Period) -> tuple[PartnerLedger, tuple[Event, ...]]:
+    """Forfeit the holds whose deadline is before `upto` (the partner has no record
+    between): each becomes a forfeit event in the period after its deadline. Used for
+    the run's ledger at the end, and for the statement of the partner's next record."""
+    kept: list[HoldEntry] = []
+    events: list[Event] = []
+    for h in ledger.holds:
+        if h.deadline < upto:
+            events.append(Event("forfeit", h.component, h.origin, h.deadline + 1, h.amount))
+        else:
+            kept.append(h)
+    if len(kept) == len(ledger.holds):
+        return ledger, ()
+    return PartnerLedger(tuple(kept), ledger.paid, ledger.balance), tuple(events)
+
+
+def settle(ledger: PartnerLedger, facts: PeriodFacts, money: Money
+           ) -> tuple[Settlement, PartnerLedger, tuple[Event, ...]]:
+    """Settle one period of one partner. `ledger` is the partner's state after its
+    previous record (or `EMPTY`); periods must be passed in increasing order."""
+    t = facts.period
+    lines: list[Line] = []
+    events: list[Event] = []
+    running = facts.earned + facts.budget_scaling
+
+    # 1. this period's holdbacks (on the components' own values, before scaling)
+    new_holds: list[HoldEntry] = []
+    paid_now: dict[str, Decimal] = {}
+    for name, spec in facts.holds.items():
+        value = facts.components.get(name, ZERO)
+        portion = _clamp_portion(spec.portion)
+        held = money_round(value * portion, money) if value > 0 else ZERO
+        paid_now[name] = value - held
+        if held > 0:
+            lines.append(Line("held", -held, name, t))
+            events.append(Event("hold", name, t, t, held))
+            new_holds.append(HoldEntry(name, t, held, t + spec.within))
+            running -= held
+
+    # 2. releases and forfeits of earlier holds, oldest origin first
+    paid = {(p.component, p.origin): p for p in ledger.paid}
+    open_holds: list[HoldEntry] = []
+    for h in sorted(ledger.holds, key=lambda e: (e.origin, e.component)):
+        if h.deadline < t:
+            lines.append(Line("forfeit", h.amount, h.component, h.origin))
+            events.append(Event("forfeit", h.component, h.origin, h.deadline + 1, h.amount))
+        elif facts.until.get(h.component, False):
+            lines.append(Line("release", h.amount, h.component, h.origin))
+            events.append(Event("release", h.component, h.origin, t, h.amount))
+            running += h.amount
+            key = (h.component, h.origin)
+            if key in paid:
+                p = paid[key]
+                paid[key] = PaidEntry(p.component, p.origin, p.paid + h.amount, p.recovered)
+        else:
+            open_holds.append(h)
+
+    # 3. clawbacks of earlier payouts, oldest origin first
+    claws: list[tuple[Period, int, str, ClawbackSpec]] = []
+    for i, cb in enumerate(facts.clawbacks):
+        if not cb.when:
+            continue
+        for (component, origin) in paid:
+            if component == cb.component and origin < t <= origin + cb.within:
+                claws.append((origin, i, component, cb))
+    for origin, _, component, cb in sorted(claws, key=lambda c: (c[0], c[1])):
+        p = paid[(component, origin)]
+        left = p.paid - p.recovered
+        amount = min(money_round(p.paid * _clamp_portion(cb.portion), money), left)
+        if amount > 0:
+            lines.append(Line("clawback", -amount, component, origin))
+            events.append(Event("clawback", component, origin, t, amount))
+            paid[(component, origin)] = PaidEntry(component, origin, p.paid, p.recovered + amount)
+            running -= amount
+        # any amount of that origin still held is forfeited at the same time
+        still: list[HoldEntry] = []
+        for h in open_holds:
+            if h.component == component and h.origin == origin:
+                lines.append(Line("forfeit", h.amount, h.component, h.origin))
+                events.append(Event("forfeit", h.component, h.origin, t, h.amount))
+            else:
+                still.append(h)
+        open_holds = still
+
+    # 4. carried recovery of the balance, then carry forward
+    balance = ledger.balance
+    if balance > 0:
+        room = running - (facts.recovery_floor if facts.eligible else ZERO)
+        recovered = min(balance, room) if room > 0 else ZERO
+        if recovered > 0:
+            lines.append(Line("carried_recovery", -recovered))
+            events.append(Event("recovery", None, t, t, recovered))
+            running -= recovered
+            balance -= recovered
+    if running < 0:
+        lines.append(Line("carry_forward", -running))
+        events.append(Event("carry_forward", None, t, t, -running))
+        balance += -running
+        running = ZERO
+    if facts.draw > 0:
+        events.append(Event("draw", None, t, t, facts.draw))
+        balance += facts.draw
+
+    # 5. the new ledger: remember this period's paid amounts for clawbacks, drop
+    #    what no window can reach any more
+    for name, window in facts.clawback_windows.items():
+        if name in paid_now:
+            amount = paid_now[name]
+        else:
+            amount = facts.components.get(name, ZERO)
+        if amount > 0 and window > 0:
+            paid[(name, t)] = PaidEntry(name, t, amount)
+    keep_paid = tuple(
+        p for p in paid.values()
+        if t < p.origin + facts.clawback_windows.get(p.component, 0)
+    )
+    new_ledger = PartnerLedger(tuple(open_holds) + tuple(new_holds), keep_paid, balance)
+    settlement = Settlement(t, facts.earned, facts.budget_scaling, tuple(lines), running)
+    return settlement, new_ledger, tuple(events)
+
+
+def _clamp_portion(portion: Decimal) -> Decimal:
+    """A portion is clamped to 0 %..100 % (§14.3: 'clamped to what is left')."""
+    if portion < 0:
+        return ZERO
+    if portion > ONE_HUNDRED_PERCENT:
+        return ONE_HUNDRED_PERCENT
+    return portion
+
+
+def money_round(value: Decimal, money: Money) -> Decimal:
+    return value.quantize(money.q, rounding=money.mode)
+
+
+def owed(ledger: PartnerLedger) -> Decimal:
+    """What the partner still owes at the end of the run (never lost, §14.5)."""
+    return ledger.balance
+
+
+def still_held(ledger: PartnerLedger) -> Decimal:
+    return sum((h.amount for h in ledger.holds), ZERO)
