@@ -156,6 +156,44 @@ def explain_command(policy: str, records: str, wanted: str, fmt: str, out: str |
     sys.exit(code)
 
 
+@cli.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--records", required=True, help="partner records: .csv, .json (array) or .jsonl")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="text for people, json for tools, markdown for a pull-request comment")
+@click.option("--fail-if-cost-up", "cost_up", default=None, metavar="PCT",
+              help="exit 1 when the total cost goes up by more than PCT percent")
+@click.option("--fail-if-any-decrease", "any_decrease", is_flag=True,
+              help="exit 1 when any record's total goes down")
+@click.option("--top", type=click.IntRange(min=0), default=5, show_default=True,
+              help="how many of the biggest movers to list and explain")
+@click.option("-o", "--out", default=None, help="write the report to a file instead of stdout")
+def diff_command(old: str, new: str, records: str, fmt: str, cost_up: str | None, any_decrease: bool,
+                 top: int, out: str | None) -> None:
+    """Payout impact of a policy change: totals, per component, movers, level changes, guards."""
+    from dsl import diff, engine
+
+    try:
+        text, code, notes = diff.diff_command(old, new, records, fmt, top, cost_up, any_decrease)
+        if out:
+            from dsl.output import OutputError, write_text
+            try:
+                write_text(out, text)
+            except OutputError as err:
+                _usage(str(err))
+        else:
+            click.echo(text, nl=False)
+    except diff.BrokenPolicy as err:
+        _print_policy_errors(err.diags)
+        _usage(str(err))
+    except engine.UsageProblem as err:
+        _usage(str(err))
+    for note in notes:
+        click.echo(note, err=True)
+    sys.exit(code)
+
+
 def _print_policy_errors(diags: Diagnostics) -> None:
     found = diags.sorted()
     for d in found:
