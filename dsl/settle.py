@@ -1,0 +1,725 @@
+"""The multi-period run (spec §14.4, §15): periods in calendar order, all partners
+of a period together, then each partner's settlement.
+
+Receives a `CompiledPolicy` whose `multi` is set (a policy with an input of
+type `period`, or with program-wide definitions, or a budget) and a records
+file. Guarantees:
+
+- every record read ends up exactly once in the payouts or in the rejects;
+  a period value of the wrong shape (§14) and a duplicate key — the pair
+  (id, period), or the id of a single-period policy (§13) — are rejects;
+- periods are evaluated in calendar order; within a period, every record is
+  evaluated up to the program-wide definitions (pass 1: the shares, values and
+  `among` conditions of `pool` / `rank` / `percentile`), then those are computed
+  over the period (dsl/programwide.py), then every record is evaluated with
+  them (pass 2), then the budget scales the earned totals, then each record
+  settles against its partner's ledger (dsl/ledger.py);
+- history (`prior`, `trailing_*`, `streak`, `periods_active`) reads the
+  partner's earlier periods by calendar, never the previous record, so gaps
+  are visible; a missing period is a `HistoryMissing` error that `otherwise`
+  catches;
+- memory: the records are read once and spilled to one temporary file per
+  period (pickled, in batches), so that memory holds one period's records plus,
+  per partner, its history window (the largest `k` of `prior` and `n - 1` of
+  `trailing_*`), its streak counters and its ledger (open holds, paid amounts
+  inside the longest clawback window, the recovery balance);
+- output rows come out period by period, in file order within a period.
+
+Emits no diagnostics.
+"""
+
+from __future__ import annotations
+
+import decimal
+import os
+import pickle
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from dsl import ledger as L
+from dsl import runtime
+from dsl.periods import Period, PeriodError, parse_period
+from dsl.records import Reject, Validator, csv_lists, detect_format, fast_validator, raw_records
+
+ZERO = runtime.ZERO
+
+
+class Missing(ZeroDivisionError):
+    """A value that does not exist: an evaluation error that `otherwise` catches (it is
+    caught where a division by zero is)."""
+
+
+class HistoryMissing(Missing):
+    """`prior` of a period without a record (§14.1)."""
+
+
+class NotRanked(Missing):
+    """`rank` / `percentile` of a record that its `among` condition leaves out (§15)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PwSite:
+    """A `pool`, `rank` or `percentile` expression of the policy (§15)."""
+
+    kind: str  # pool | rank | percentile
+    amount: Decimal | None = None  # pool: the amount (a constant)
+    component: str | None = None  # pool: the component whose value is the pool itself (for unallocated)
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MultiInfo:
+    """What the compiler tells the multi-period runner about a policy."""
+
+    period_field: str | None
+    granularity: str | None
+    hist_names: tuple[str, ...]  # names read through prior/trailing (slots of the stored tuple)
+    streaks: int  # number of `streak` call sites (their conditions follow the names)
+    window: int  # how many earlier periods history reads
+    hold_components: tuple[tuple[str, int], ...]  # (component, within)
+    clawbacks: tuple[tuple[str, int], ...]  # (component, within), declaration order
+    pw_sites: tuple[PwSite, ...]
+    pw_inputs: Callable | None  # (record, H) -> ((value, among), ...) per site
+    budget: Decimal | None
+    uses_total: bool  # `prior(total)`
+
+
+class History:
+    """One partner's history: what its earlier periods computed, bounded by the window."""
+
+    __slots__ = ("values", "totals", "streak_at", "last", "count", "t", "ledger", "window")
+
+    def __init__(self, window: int):
+        self.values: dict[int, tuple] = {}  # period index -> stored slot values
+        self.totals: dict[int, Decimal] = {}  # period index -> earned total
+        self.streak_at: tuple = ()  # streak counts at `last`
+        self.last: int | None = None  # index of the partner's latest evaluated period
+        self.count = 0  # periods with a record before the current one
+        self.t = 0  # the current period's index
+        self.ledger = L.EMPTY
+        self.window = window
+
+    # -- read by compiled code
+    def prior(self, slot: int, k: int):
+        got = self.values.get(self.t - k)
+        if got is None:
+            raise HistoryMissing(f"no record {k} period{'s' if k != 1 else ''} earlier")
+        return got[slot]
+
+    def prior_total(self, k: int):
+        got = self.totals.get(self.t - k)
+        if got is None:
+            raise HistoryMissing(f"no record {k} period{'s' if k != 1 else ''} earlier")
+        return got
+
+    def trailing(self, slot: int, n: int, how: str, current):
+        values = [current]
+        for i in range(1, n):
+            got = self.values.get(self.t - i)
+            if got is not None:
+                values.append(got[slot])
+        match how:
+            case "sum":
+                return sum(values[1:], values[0])
+            case "avg":
+                return sum(values[1:], values[0]) / len(values)
+            case "min":
+                return min(values)
+            case "max":
+                return max(values)
+            case _:
+                raise AssertionError(f"unknown trailing {how!r}")
+
+    def streak(self, j: int, cond: bool):
+        if not cond:
+            return ZERO
+        if self.last is not None and self.last == self.t - 1 and self.streak_at:
+            return Decimal(self.streak_at[j] + 1)
+        return Decimal(1)
+
+    @property
+    def active(self) -> Decimal:
+        return Decimal(self.count + 1)
+
+    # -- kept by the runner
+    def commit(self, stored: tuple, streak_conds: tuple, total: Decimal | None, uses_total: bool) -> None:
+        prev = self.streak_at if (self.last is not None and self.last == self.t - 1) else ()
+        self.streak_at = tuple((prev[j] + 1 if prev else 1) if c else 0 for j, c in enumerate(streak_conds))
+        if self.window:
+            self.values[self.t] = stored
+            if uses_total and total is not None:
+                self.totals[self.t] = total
+            low = self.t - self.window
+            for k in [k for k in self.values if k < low]:
+                del self.values[k]
+                self.totals.pop(k, None)
+        self.last = self.t
+        self.count += 1
+
+
+@dataclass
+class PeriodTotals:
+    records: int = 0
+    earned: Decimal = ZERO
+    budget_scaling: Decimal = ZERO
+    held: Decimal = ZERO
+    released: Decimal = ZERO
+    forfeited: Decimal = ZERO
+    clawback: Decimal = ZERO
+    carried_recovery: Decimal = ZERO
+    carry_forward: Decimal = ZERO
+    payable: Decimal = ZERO
+
+
+@dataclass
+class MultiSummary:
+    read: int = 0
+    paid: int = 0
+    rejected: int = 0
+    eligible: int = 0
+    periods: dict[str, PeriodTotals] = field(default_factory=dict)
+    components: dict[str, Decimal] = field(default_factory=dict)
+    pools: list[tuple[str, str, Decimal, Decimal, Decimal]] = field(default_factory=list)  # period, pool, amount, allocated, unallocated
+    still_held: Decimal = ZERO
+    owed: Decimal = ZERO
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def reconciled(self) -> bool:
+        return self.read == self.paid + self.rejected
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodRow:
+    """One evaluated (id, period): the record's result and its settlement."""
+
+    row: int
+    id: str
+    period: Period | None
+    record: dict
+    result: tuple
+    settlement: L.Settlement
+    events: list | None = None  # the trace, when traced
+    pw: tuple = ()  # the program-wide figures this record used (for explanations)
+
+
+BATCH = 2_000
+
+
+def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None],
+                on_reject: Callable[[Reject], None], on_event: Callable[[str, L.Event], None] | None = None,
+                traced: bool | str = False, progress=None, upto: Period | None = None) -> MultiSummary:
+    """Run every period in calendar order. `traced` is True (trace every record) or an id
+    (trace only that partner's records: `ipl explain`); `upto` stops after that period."""
+    from dsl.compile import R_COMPONENTS, R_ELIGIBLE, R_HIST, R_SETTLE, R_TOTAL
+
+    runtime.activate()
+    info: MultiInfo = compiled.multi
+    summary = MultiSummary()
+    comps = [c.name for c in compiled.components]
+    summary.components = dict.fromkeys(comps, ZERO)
+    money = compiled.money
+    id_field = compiled.id_field
+    gran = info.granularity
+    pfield = info.period_field
+    validator = Validator(compiled.fields, id_field)
+    header, rows = (None, None)
+    if detect_format(records_path) == "csv":
+        header, rows = csv_lists(records_path, tick=progress)
+    if header is None or rows is None:
+        header, rows = None, raw_records(records_path, tick=progress)
+    validate = fast_validator(validator, header)
+    hold_index = {name: i for i, (name, _) in enumerate(info.hold_components)}
+    windows: dict[str, int] = {}
+    for name, within in info.clawbacks:
+        windows[name] = max(windows.get(name, 0), within)
+    n_names = len(info.hist_names)
+    partners: dict[str, History] = {}
+
+    with tempfile.TemporaryDirectory(prefix="ipl-periods-") as tmp, decimal.localcontext(runtime.CONTEXT):
+        # read once: validate, check the period's shape, spill per period
+        buckets: dict[int, tuple[object, list]] = {}
+        files: dict[int, object] = {}
+
+        def spill(key: int, batch: list) -> None:
+            fh = files.get(key)
+            if fh is None:
+                fh = files[key] = open(os.path.join(tmp, f"p{key}.bin"), "wb")  # noqa: SIM115
+            pickle.dump(batch, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+        for row, raw, problem in rows:
+            summary.read += 1
+            rec = validate(row, raw, problem)
+            if type(rec) is Reject:
+                summary.rejected += 1
+                on_reject(rec)
+                continue
+            rid = rec[id_field]
+            if pfield is not None:
+                p = parse_period(rec[pfield], gran)
+                if type(p) is PeriodError:
+                    summary.rejected += 1
+                    on_reject(Reject(row, rid, pfield, p.reason))
+                    continue
+                key = p.index
+            else:
+                key = 0
+            slot = buckets.get(key)
+            if slot is None:
+                slot = buckets[key] = (None, [])
+            batch = slot[1]
+            batch.append((row, rid, rec))
+            if len(batch) >= BATCH:
+                spill(key, batch)
+                buckets[key] = (None, [])
+        for key, (_, batch) in buckets.items():
+            if batch:
+                spill(key, batch)
+        for fh in files.values():
+            fh.close()
+
+        ordered = sorted(files)
+        last_period = Period(ordered[-1], gran) if (ordered and pfield is not None) else None
+        for key in ordered:
+            period = Period(key, gran) if pfield is not None else None
+            if upto is not None and period is not None and period > upto:
+                break
+            recs: list = []
+            with open(os.path.join(tmp, f"p{key}.bin"), "rb") as fh:
+                while True:
+                    try:
+                        recs.extend(pickle.load(fh))
+                    except EOFError:
+                        break
+            recs.sort(key=lambda x: x[0])
+            # a duplicate key rejects every record with it (§13)
+            seen: dict[str, int] = {}
+            for _, rid, _ in recs:
+                seen[rid] = seen.get(rid, 0) + 1
+            live = []
+            for row, rid, rec in recs:
+                if seen[rid] > 1:
+                    summary.rejected += 1
+                    what = f"duplicate key ({rid!r}, {period})" if period is not None else f"duplicate id {rid!r}"
+                    on_reject(Reject(row, rid, id_field, f"{what}: every record with this key is rejected"))
+                else:
+                    live.append((row, rid, rec))
+            del recs, seen
+            # the partners' histories, positioned at this period
+            hs = []
+            for _, rid, _ in live:
+                h = partners.get(rid)
+                if h is None:
+                    h = partners[rid] = History(info.window)
+                h.t = key
+                hs.append(h)
+            # pass 1 and the program-wide figures (§14.4 step 2, §15)
+            pw_of: list = [()] * len(live)
+            if info.pw_sites:
+                live, hs, pw_of, pool_notes = _program_wide(compiled, info, live, hs, on_reject, summary)
+            else:
+                pool_notes = []
+            # pass 2: every record with the program-wide figures (§14.4 steps 1-3)
+            evaluated = []
+            for (row, rid, rec), h, pw in zip(live, hs, pw_of):
+                trace_this = traced is True or (traced and traced == rid)
+                try:
+                    if trace_this:
+                        res, events = compiled.traced()(rec, h, pw)
+                    else:
+                        res, events = compiled.evaluate(rec, h, pw), None
+                except Exception:  # noqa: BLE001 - the traced re-run says what failed
+                    summary.rejected += 1
+                    on_reject(Reject(row, rid, None, _failure(compiled, rec, h, pw)))
+                    continue
+                evaluated.append((row, rid, rec, h, pw, res, events))
+            # the budget over the period's earned totals (§14.4 step 4)
+            scaling = {}
+            if info.budget is not None and evaluated:
+                from dsl.programwide import scale_to_budget
+
+                got = scale_to_budget([(e[1], e[5][R_TOTAL]) for e in evaluated], info.budget,
+                                      compiled.policy.minor_units, money.mode)
+                scaling = _scaling_of(got)
+            # settlement (§14.4 steps 5-6)
+            pt = summary.periods.setdefault(str(period) if period is not None else "", PeriodTotals())
+            comp_index = {n: i for i, n in enumerate(comps)}
+            for row, rid, rec, h, pw, res, events in evaluated:
+                values = res[R_COMPONENTS]
+                st = res[R_SETTLE]
+                holds_p, until, claws, draw, rfloor = st
+                facts = L.PeriodFacts(
+                    period=period if period is not None else Period(0, "year"),
+                    eligible=res[R_ELIGIBLE],
+                    earned=res[R_TOTAL],
+                    components={n: values[comp_index[n]] for n in set(hold_index) | set(windows)},
+                    holds={n: L.HoldSpec(holds_p[i], w) for n, w in info.hold_components
+                           if (i := hold_index[n]) is not None and holds_p[i] is not None},
+                    until={n: until[hold_index[n]] for n, _ in info.hold_components},
+                    clawbacks=tuple(L.ClawbackSpec(n, w, claws[i][0], claws[i][1])
+                                    for i, (n, w) in enumerate(info.clawbacks)),
+                    budget_scaling=scaling.get(rid, ZERO),
+                    draw=draw, recovery_floor=rfloor, clawback_windows=windows,
+                )
+                s, h.ledger, evs = L.settle(h.ledger, facts, money)
+                hist = res[R_HIST]
+                h.commit(hist[:n_names], hist[n_names:], res[R_TOTAL], info.uses_total)
+                if on_event is not None:
+                    for ev in evs:
+                        on_event(rid, ev)
+                summary.paid += 1
+                if res[R_ELIGIBLE]:
+                    summary.eligible += 1
+                for i, n in enumerate(comps):
+                    summary.components[n] += values[i]
+                pt.records += 1
+                pt.earned += s.earned
+                pt.budget_scaling += s.budget_scaling
+                pt.held += s.column("held")
+                pt.released += s.column("release")
+                pt.forfeited += s.column("forfeit")
+                pt.clawback += s.column("clawback")
+                pt.carried_recovery += s.column("carried_recovery")
+                pt.carry_forward += s.column("carry_forward")
+                pt.payable += s.payable
+                on_row(PeriodRow(row, rid, period, rec, res, s, events, pw))
+            for name, amount, allocated_before, after in pool_notes:
+                summary.pools.append((str(period) if period else "", name, amount, allocated_before, after))
+            del live, hs, evaluated
+        # the end of the run: what deadlines passed without a release, what is still held or owed
+        if last_period is not None and upto is None:
+            for rid, h in partners.items():
+                h.ledger, evs = L.expire(h.ledger, last_period)
+                if on_event is not None:
+                    for ev in evs:
+                        on_event(rid, ev)
+                summary.still_held += L.still_held(h.ledger)
+                summary.owed += L.owed(h.ledger)
+    summary._partners = partners  # type: ignore[attr-defined]  # the end-of-run ledgers (the --ledger output)
+    summary._last = last_period  # type: ignore[attr-defined]
+    if summary.read == 0:
+        summary.notes.append(f"{records_path} holds no records")
+    if not summary.reconciled:  # pragma: no cover - every branch counts a record once
+        raise AssertionError("records read do not reconcile with paid + rejected")
+    return summary
+
+
+def _scaling_of(result) -> dict[str, Decimal]:
+    """The per-id `budget scaling` lines of a `scale_to_budget` result."""
+    lines = getattr(result, "lines", None)
+    if lines is None:
+        lines = getattr(result, "scaling", None)
+    if isinstance(lines, dict):
+        return dict(lines)
+    return {rid: v for rid, v in lines}
+
+
+def _program_wide(compiled, info: MultiInfo, live, hs, on_reject, summary):
+    """Pass 1 over a period's records, then pools, ranks and percentiles over them."""
+    from dsl import programwide as pw_mod
+
+    inputs = []
+    keep, keep_h = [], []
+    for (row, rid, rec), h in zip(live, hs):
+        try:
+            inputs.append(info.pw_inputs(rec, h))
+        except Exception:  # noqa: BLE001
+            summary.rejected += 1
+            on_reject(Reject(row, rid, None, _failure(compiled, rec, h, None)))
+            continue
+        keep.append((row, rid, rec))
+        keep_h.append(h)
+    per_record: list[list] = [[] for _ in keep]
+    notes = []
+    for i, site in enumerate(info.pw_sites):
+        members = [(keep[j][1], inputs[j][i][0]) for j in range(len(keep)) if inputs[j][i][1]]
+        match site.kind:
+            case "pool":
+                got = pw_mod.allocate_pool(site.amount, members, compiled.policy.minor_units)
+                shares = _pool_shares(got)
+                figures = _figures(got)
+                for j in range(len(keep)):
+                    per_record[j].append((shares.get(keep[j][1], ZERO) if inputs[j][i][1] else ZERO, figures))
+                notes.append((site.component or site.text, site.amount, sum(shares.values(), ZERO), i))
+            case "rank" | "percentile":
+                fn = pw_mod.rank if site.kind == "rank" else pw_mod.percentile
+                got = fn(members)
+                for j in range(len(keep)):
+                    value = got.get(keep[j][1]) if inputs[j][i][1] else None
+                    per_record[j].append((_first(value), _rest(value)))
+            case _:
+                raise AssertionError(f"unknown program-wide site {site.kind!r}")
+    return keep, keep_h, [tuple(x) for x in per_record], [(n, a, s, s) for n, a, s, _ in notes]
+
+
+def _pool_shares(result) -> dict[str, Decimal]:
+    for attr in ("after_cap", "shares", "allocations"):
+        got = getattr(result, attr, None)
+        if got is not None:
+            return dict(got)
+    raise AssertionError("allocate_pool result without shares")
+
+
+def _figures(result) -> dict:
+    return {k: getattr(result, k) for k in ("total_shares", "count", "unallocated") if hasattr(result, k)}
+
+
+def _first(value):
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return value[0]
+    return getattr(value, "rank", getattr(value, "value", value))
+
+
+def _rest(value):
+    if value is None or not isinstance(value, tuple):
+        return value
+    return value[1:]
+
+
+def _failure(compiled, record: dict, h, pw) -> str:
+    try:
+        compiled.traced()(record, h, pw)
+    except runtime.EvalError as err:
+        return err.describe()
+    except Missing as err:
+        return f"{err} (and no `otherwise` gives a fallback)"
+    except ArithmeticError as err:
+        return f"evaluation failed: {type(err).__name__}"
+    except RecursionError:
+        return "evaluation failed: nested too deeply"
+    except Exception as err:  # noqa: BLE001
+        return f"evaluation failed: {err}"
+    return "evaluation failed"
+
+
+# ------------------------------------------------------------------ outputs (`ipl run`, `ipl explain`)
+
+SETTLEMENT_COLUMNS = ("budget_scaling", "held", "released", "forfeited", "clawback", "carried_recovery",
+                      "carry_forward", "payable")
+LEDGER_COLUMNS = ["id", "event", "component", "origin_period", "period", "amount"]
+
+
+def payout_columns(compiled) -> list[str]:
+    """id, the period (named as the period input), components, benefits, `total` (earned),
+    the settlement columns, `payable`, `eligible`, `reasons`."""
+    info: MultiInfo = compiled.multi
+    cols = [compiled.id_field] + ([info.period_field] if info.period_field else [])
+    cols += [c.name for c in compiled.components] + [b.name for b in compiled.benefits]
+    return cols + ["total", *SETTLEMENT_COLUMNS, "eligible", "reasons"]
+
+
+def settlement_cells(s: L.Settlement) -> list[Decimal]:
+    """The settlement columns with the sign they have in the statement (`forfeited` is for
+    information: positive, not part of the sum)."""
+    return [s.budget_scaling, s.column("held"), s.column("release"), s.column("forfeit"), s.column("clawback"),
+            s.column("carried_recovery"), s.column("carry_forward"), s.payable]
+
+
+def row_writer(compiled, json_like: bool):
+    """PeriodRow -> the cells of one payouts row."""
+    from dsl.compile import R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_TOTAL
+    from dsl.engine import cell_formatter, line_reasons
+    from dsl.output import defuse
+    from dsl.types import Kind
+
+    has_period = compiled.multi.period_field is not None
+    ben_fmt = [cell_formatter(b.type.kind) for b in compiled.benefits]
+    ben_json = [(lambda v: v) if b.type.kind in (Kind.MONEY, Kind.NUMBER, Kind.PERCENT, Kind.COUNT, Kind.BOOL)
+                else str for b in compiled.benefits]
+
+    def cells(pr: PeriodRow) -> list:
+        res = pr.result
+        head = [pr.id if json_like else defuse(pr.id)] + ([str(pr.period)] if has_period else [])
+        fmt = ben_json if json_like else ben_fmt
+        bens = [f(v) for f, v in zip(fmt, res[R_BENEFITS])]
+        if not json_like:
+            bens = [defuse(b) for b in bens]
+        reasons = line_reasons(res)
+        return (head + list(res[R_COMPONENTS]) + bens + [res[R_TOTAL]] + settlement_cells(pr.settlement)
+                + ([res[R_ELIGIBLE], reasons] if json_like
+                   else ["true" if res[R_ELIGIBLE] else "false", defuse("; ".join(reasons))]))
+    return cells
+
+
+def ledger_cells(rid: str, ev: L.Event) -> list:
+    return [rid, ev.kind, ev.component or "", str(ev.origin), str(ev.period), ev.amount]
+
+
+def end_of_run_cells(summary: MultiSummary) -> list[list]:
+    """What is still held or owed at the end of the run (the ledger's last rows)."""
+    out = []
+    last = getattr(summary, "_last", None)
+    for rid, h in sorted(getattr(summary, "_partners", {}).items()):
+        for e in sorted(h.ledger.holds, key=lambda x: (x.origin, x.component)):
+            out.append([rid, "still_held", e.component, str(e.origin), str(last) if last else "", e.amount])
+        if h.ledger.balance > 0:
+            out.append([rid, "owed", "", "", str(last) if last else "", h.ledger.balance])
+    return out
+
+
+def render_summary(compiled, s: MultiSummary) -> str:
+    m = compiled.money
+    out = [
+        f"records read      {s.read:,}",
+        f"paid              {s.paid:,} ({s.eligible:,} eligible, {s.paid - s.eligible:,} not eligible)",
+        f"rejected          {s.rejected:,}",
+        f"reconciled        read {s.read:,} = paid {s.paid:,} + rejected {s.rejected:,}",
+    ]
+    heads = ["earned", "budget scaling", "held", "released", "clawback", "carried recovery", "carry forward",
+             "payable"]
+    if s.periods:
+        out.append("per period:")
+        label_w = max(len(p) for p in s.periods) or 1
+        for p, t in s.periods.items():
+            vals = [t.earned, t.budget_scaling, t.held, t.released, t.clawback, t.carried_recovery,
+                    t.carry_forward, t.payable]
+            parts = [f"{h} {m.display(v)}" for h, v in zip(heads, vals) if v or h in ("earned", "payable")]
+            out.append(f"  {(p or 'all').ljust(label_w)}  {t.records:,} records; " + "; ".join(parts))
+        forfeited = sum((t.forfeited for t in s.periods.values()), ZERO)
+        if forfeited:
+            out.append(f"forfeited in statements  {m.display(forfeited)}")
+    if s.components:
+        out.append("per component (own values, before settlement):")
+        w = max(len(n) for n in s.components)
+        out += [f"  {n.ljust(w)}  {m.display(v).rjust(20)}" for n, v in s.components.items()]
+    for period, name, amount, allocated, _ in s.pools:
+        comp_total = None
+        out.append(f"pool {name} ({period or 'all'}): {m.display(amount)}, shares {m.display(allocated)}")
+        _ = comp_total
+    out.append(f"still held at the end  {m.display(s.still_held)}")
+    out.append(f"still owed at the end  {m.display(s.owed)}")
+    out += [f"note: {n}" for n in s.notes]
+    return "\n".join(out)
+
+
+def run_command(compiled, records: str, out: str | None, rejects: str | None, trace: str | None,
+                ledger: str | None, echo, echo_err, progress_bar) -> int:
+    """`ipl run` of a multi-period or program-wide policy: returns the exit code."""
+    import sys
+
+    from dsl.engine import UsageProblem, contextlib_nullable
+    from dsl.output import OutputError, RowWriter, atomic_open, dumps, output_format
+    from dsl.records import RecordsUnreadable
+
+    try:
+        for path in (out, rejects, ledger):
+            if path is not None:
+                output_format(path, ("csv", "json", "jsonl"))
+        if trace is not None:
+            output_format(trace, ("jsonl",))
+    except OutputError as err:
+        raise UsageProblem(str(err)) from None
+    columns = payout_columns(compiled)
+    size = os.path.getsize(records)
+    rejected: list[Reject] = []
+    try:
+        payouts = RowWriter(out, columns) if out else None
+        reject_w = RowWriter(rejects, ["row", "id", "field", "reason"], frozenset({1, 2, 3})) if rejects else None
+        ledger_w = RowWriter(ledger, LEDGER_COLUMNS, frozenset({0, 1, 2, 3, 4})) if ledger else None
+        trace_w = atomic_open(trace) if trace else None
+        with contextlib_nullable(payouts) as pw, contextlib_nullable(reject_w) as rw, \
+                contextlib_nullable(ledger_w) as lw, contextlib_nullable(trace_w) as tw:
+            json_like = pw is not None and pw.format != "csv"
+            cells = row_writer(compiled, json_like)
+            if pw is not None:
+                write = pw.write_csv_row if pw.format == "csv" else pw.write
+            else:
+                import csv as _csv
+                stdout_csv = _csv.writer(sys.stdout, lineterminator="\n")
+                stdout_csv.writerow(columns)
+                write = stdout_csv.writerow
+
+            def on_row(pr: PeriodRow) -> None:
+                write(cells(pr))
+                if tw is not None:
+                    tw.write(dumps(period_tree(compiled, pr)) + "\n")
+
+            def on_reject(r: Reject) -> None:
+                if rw is not None:
+                    rw.write([r.row, r.id or "", r.field or "", r.reason] if rw.format == "csv"
+                             else [r.row, r.id, r.field, r.reason])
+                elif len(rejected) < 20:
+                    rejected.append(r)
+                if tw is not None:
+                    tw.write(dumps({"id": r.id, "row": r.row, "rejected": r.reason, "field": r.field}) + "\n")
+
+            on_event = None
+            if lw is not None:
+                def on_event(rid: str, ev: L.Event) -> None:
+                    lw.write(ledger_cells(rid, ev))
+            with progress_bar(size) as tick:
+                summary = run_periods(compiled, records, on_row, on_reject, on_event, traced=trace is not None,
+                                      progress=tick)
+            if lw is not None:
+                for row in end_of_run_cells(summary):
+                    lw.write(row)
+    except RecordsUnreadable as err:
+        raise UsageProblem(str(err)) from None
+    except OutputError as err:
+        raise UsageProblem(str(err)) from None
+    say = echo_err if out is None else echo
+    for r in rejected:
+        echo_err(f"rejected row {r.row}{' (' + r.id + ')' if r.id else ''}"
+                 f"{' field ' + r.field if r.field else ''}: {r.reason}")
+    if summary.rejected > len(rejected) and rejects is None:
+        echo_err(f"... and {summary.rejected - len(rejected)} more rejected records (write them all with --rejects FILE)")
+    say(render_summary(compiled, summary))
+    return 1 if summary.rejected else 0
+
+
+def settlement_json(s: L.Settlement) -> dict:
+    return {
+        "period": str(s.period), "earned": s.earned, "budget_scaling": s.budget_scaling,
+        "lines": [{"line": ln.label(), "kind": ln.kind, "component": ln.component,
+                   "origin": str(ln.origin) if ln.origin is not None else None, "amount": ln.amount,
+                   "cash": ln.cash} for ln in s.lines],
+        "payable": s.payable,
+    }
+
+
+def period_tree(compiled, pr: PeriodRow) -> dict:
+    """The trace tree of one (id, period) with its settlement."""
+    from dsl.trace import record_tree
+
+    tree = record_tree(compiled, pr.row, pr.id, pr.result, pr.events or [])
+    if pr.period is not None:
+        tree["period"] = str(pr.period)
+    tree["settlement"] = settlement_json(pr.settlement)
+    if pr.pw:
+        tree["program_wide"] = [
+            {"expression": site.text, "kind": site.kind, "value": v, "figures": _jsonable(fig)}
+            for site, (v, fig) in zip(compiled.multi.pw_sites, pr.pw)]
+    return tree
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, bool, int, Decimal)):
+        return value
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
+    return str(value)
+
+
+def partner_rows(compiled, records: str, wanted: str, period: Period | None) -> tuple[list[PeriodRow], list[Reject]]:
+    """`ipl explain`: the partner's evaluated periods (traced), up to `period` when given."""
+    rows: list[PeriodRow] = []
+    rejects: list[Reject] = []
+
+    def on_row(pr: PeriodRow) -> None:
+        if pr.id == wanted:
+            rows.append(pr)
+
+    def on_reject(r: Reject) -> None:
+        if r.id == wanted:
+            rejects.append(r)
+
+    run_periods(compiled, records, on_row, on_reject, traced=wanted, upto=period)
+    return rows, rejects
