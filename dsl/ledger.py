@@ -25,17 +25,21 @@ Emits no diagnostic codes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
+from types import MappingProxyType
+from typing import NamedTuple
 
 from dsl.periods import Period
 from dsl.runtime import ZERO, Money
 
 ONE_HUNDRED_PERCENT = Decimal(1)
+NOTHING: Mapping = MappingProxyType({})
+
+# The ledger's records are named tuples (immutable, and cheap to make: a settlement makes
+# several per record).
 
 
-@dataclass(frozen=True, slots=True)
-class HoldEntry:
+class HoldEntry(NamedTuple):
     """Money held back from `component` in `origin`, to be released by `deadline` or forfeited."""
 
     component: str
@@ -44,8 +48,7 @@ class HoldEntry:
     deadline: Period  # origin + within
 
 
-@dataclass(frozen=True, slots=True)
-class PaidEntry:
+class PaidEntry(NamedTuple):
     """What was actually paid for `component` in `origin` (paid now + released), for clawbacks."""
 
     component: str
@@ -54,8 +57,7 @@ class PaidEntry:
     recovered: Decimal = ZERO
 
 
-@dataclass(frozen=True, slots=True)
-class PartnerLedger:
+class PartnerLedger(NamedTuple):
     """A partner's ledger between two of its periods. Bounded: entries older than the
     longest hold or clawback window are dropped as the partner's periods advance."""
 
@@ -67,16 +69,14 @@ class PartnerLedger:
 EMPTY = PartnerLedger()
 
 
-@dataclass(frozen=True, slots=True)
-class HoldSpec:
+class HoldSpec(NamedTuple):
     """This period's holdback of one component: `hold portion ... within n periods`."""
 
     portion: Decimal
     within: int
 
 
-@dataclass(frozen=True, slots=True)
-class ClawbackSpec:
+class ClawbackSpec(NamedTuple):
     """One `clawback COMPONENT within n periods when C recover PORTION`, evaluated in this period."""
 
     component: str
@@ -85,26 +85,24 @@ class ClawbackSpec:
     portion: Decimal = ONE_HUNDRED_PERCENT
 
 
-@dataclass(frozen=True, slots=True)
-class PeriodFacts:
+class PeriodFacts(NamedTuple):
     """What the evaluator computed for one record (one partner, one period)."""
 
     period: Period
     eligible: bool
     earned: Decimal  # the total after floors and caps (§14.4 step 3)
-    components: Mapping[str, Decimal] = field(default_factory=dict)  # own rounded values
-    holds: Mapping[str, HoldSpec] = field(default_factory=dict)  # components with a hold
-    until: Mapping[str, bool] = field(default_factory=dict)  # hold conditions evaluated now
+    components: Mapping[str, Decimal] = NOTHING  # own rounded values
+    holds: Mapping[str, HoldSpec] = NOTHING  # components with a hold
+    until: Mapping[str, bool] = NOTHING  # hold conditions evaluated now
     clawbacks: tuple[ClawbackSpec, ...] = ()
     budget_scaling: Decimal = ZERO  # zero or negative (§15)
     draw: Decimal = ZERO  # what a recoverable floor added to the total (§14.5)
     recovery_floor: Decimal = ZERO  # carried recovery stops here (recoverable floor, eligible)
     # components whose paid amounts must be remembered for clawbacks, with the window
-    clawback_windows: Mapping[str, int] = field(default_factory=dict)
+    clawback_windows: Mapping[str, int] = NOTHING
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
     """One settlement line. kind: held | release | forfeit | clawback | carried_recovery
     | carry_forward. `amount` is signed as in the statement; a forfeit's `amount` is
     the forfeited money (no cash effect)."""
@@ -136,8 +134,7 @@ class Line:
                 raise AssertionError(f"unknown line kind {self.kind!r}")
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     """A ledger event. kind: hold | release | forfeit | clawback | draw | recovery | carry_forward.
     Amounts are positive magnitudes; `period` is when it happened."""
 
@@ -148,8 +145,10 @@ class Event:
     amount: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class Settlement:
+COLUMN_KINDS = ("held", "release", "forfeit", "clawback", "carried_recovery", "carry_forward")
+
+
+class Settlement(NamedTuple):
     """§14.4 steps 5–6 for one record."""
 
     period: Period
@@ -160,7 +159,18 @@ class Settlement:
 
     def column(self, kind: str) -> Decimal:
         """The sum of the lines of one kind (a forfeit column sums forfeited money)."""
+        if not self.lines:
+            return ZERO
         return sum((ln.amount for ln in self.lines if ln.kind == kind), ZERO)
+
+    def columns(self) -> tuple[Decimal, ...]:
+        """budget_scaling, held, released, forfeited, clawback, carried_recovery, carry_forward, payable."""
+        if not self.lines:
+            return (self.budget_scaling, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, self.payable)
+        sums = dict.fromkeys(COLUMN_KINDS, ZERO)
+        for ln in self.lines:
+            sums[ln.kind] += ln.amount
+        return (self.budget_scaling, *sums.values(), self.payable)
 
     def clawback_of(self, component: str) -> Decimal:
         return sum((ln.amount for ln in self.lines if ln.kind == "clawback" and ln.component == component), ZERO)
@@ -182,13 +192,14 @@ def expire(ledger: PartnerLedger, upto: Period) -> tuple[PartnerLedger, tuple[Ev
     return PartnerLedger(tuple(kept), ledger.paid, ledger.balance), tuple(events)
 
 
-def settle(ledger: PartnerLedger, facts: PeriodFacts, money: Money
+def settle(ledger: PartnerLedger, facts: PeriodFacts, money: Money, with_events: bool = True
            ) -> tuple[Settlement, PartnerLedger, tuple[Event, ...]]:
     """Settle one period of one partner. `ledger` is the partner's state after its
-    previous record (or `EMPTY`); periods must be passed in increasing order."""
+    previous record (or `EMPTY`); periods must be passed in increasing order. Without
+    `with_events` no ledger events are made (the run writes no ledger)."""
     t = facts.period
     lines: list[Line] = []
-    events: list[Event] = []
+    events: list[Event] = [] if with_events else _Discard()
     running = facts.earned + facts.budget_scaling
 
     # 1. this period's holdbacks (on the components' own values, before scaling)
@@ -206,9 +217,10 @@ def settle(ledger: PartnerLedger, facts: PeriodFacts, money: Money
             running -= held
 
     # 2. releases and forfeits of earlier holds, oldest origin first
-    paid = {(p.component, p.origin): p for p in ledger.paid}
+    paid = {(p.component, p.origin): p for p in ledger.paid} if ledger.paid else {}
     open_holds: list[HoldEntry] = []
-    for h in sorted(ledger.holds, key=lambda e: (e.origin, e.component)):
+    earlier = ledger.holds if len(ledger.holds) < 2 else sorted(ledger.holds, key=lambda e: (e.origin, e.component))
+    for h in earlier:
         if h.deadline < t:
             lines.append(Line("forfeit", h.amount, h.component, h.origin))
             events.append(Event("forfeit", h.component, h.origin, h.deadline + 1, h.amount))
@@ -225,7 +237,7 @@ def settle(ledger: PartnerLedger, facts: PeriodFacts, money: Money
 
     # 3. clawbacks of earlier payouts, oldest origin first
     claws: list[tuple[Period, int, str, ClawbackSpec]] = []
-    for i, cb in enumerate(facts.clawbacks):
+    for i, cb in enumerate(facts.clawbacks if paid else ()):
         if not cb.when:
             continue
         for (component, origin) in paid:
@@ -278,13 +290,20 @@ def settle(ledger: PartnerLedger, facts: PeriodFacts, money: Money
             amount = facts.components.get(name, ZERO)
         if amount > 0 and window > 0:
             paid[(name, t)] = PaidEntry(name, t, amount)
-    keep_paid = tuple(
-        p for p in paid.values()
-        if t < p.origin + facts.clawback_windows.get(p.component, 0)
-    )
+    windows = facts.clawback_windows
+    keep_paid = tuple(p for p in paid.values() if t.index < p.origin.index + windows.get(p.component, 0))
     new_ledger = PartnerLedger(tuple(open_holds) + tuple(new_holds), keep_paid, balance)
     settlement = Settlement(t, facts.earned, facts.budget_scaling, tuple(lines), running)
-    return settlement, new_ledger, tuple(events)
+    return settlement, new_ledger, tuple(events) if with_events else ()
+
+
+class _Discard(list):
+    """A list that keeps nothing (the events of a run without a ledger output)."""
+
+    __slots__ = ()
+
+    def append(self, item) -> None:  # noqa: ARG002
+        return None
 
 
 def _clamp_portion(portion: Decimal) -> Decimal:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # granularity -> (periods per year, regular expression, example)
 GRANULARITIES: dict[str, tuple[int, re.Pattern[str], str]] = {
@@ -32,9 +33,9 @@ GRANULARITIES: dict[str, tuple[int, re.Pattern[str], str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Period:
-    """One calendar period. Orders by `index`; equal granularity is assumed."""
+class Period(NamedTuple):
+    """One calendar period. Orders by `index`; equal granularity is assumed. (A named
+    tuple rather than a frozen dataclass: the settlement makes and compares many.)"""
 
     index: int  # year * per_year + (n - 1)
     granularity: str
@@ -52,9 +53,9 @@ class Period:
         """1-based position in the year (the quarter, month or half)."""
         return self.index % self.per_year + 1
 
-    def __add__(self, k: int) -> Period:
+    def __add__(self, k: int) -> Period:  # type: ignore[override]
         """`p + k` is k periods later (k may be negative)."""
-        if not isinstance(k, int):
+        if k.__class__ is not int:
             return NotImplemented
         return Period(self.index + k, self.granularity)
 

@@ -18,8 +18,9 @@ file. Guarantees:
   partner's earlier periods by calendar, never the previous record, so gaps
   are visible; a missing period is a `HistoryMissing` error that `otherwise`
   catches;
-- memory: the records are read once and spilled to one temporary file per
-  period (pickled, in batches), so that memory holds one period's records plus,
+- memory: the records are read once and spilled, as read (raw CSV cells or JSON
+  objects), to one temporary file per period (pickled, in batches), and validated
+  when their period comes, so that memory holds one period's records plus,
   per partner, its history window (the largest `k` of `prior` and `n - 1` of
   `trailing_*`), its streak counters and its ledger (open holds, paid amounts
   inside the longest clawback window, the recovery balance);
@@ -35,6 +36,7 @@ import os
 import pickle
 import tempfile
 from collections.abc import Callable
+from operator import add
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -213,6 +215,44 @@ def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None]
                 traced: bool | str = False, progress=None, upto: Period | None = None) -> MultiSummary:
     """Run every period in calendar order. `traced` is True (trace every record) or an id
     (trace only that partner's records: `ipl explain`); `upto` stops after that period."""
+    validator = Validator(compiled.fields, compiled.id_field)
+    header, rows = (None, None)
+    if detect_format(records_path) == "csv":
+        header, rows = csv_lists(records_path, tick=progress)
+    if header is None or rows is None:
+        header, rows = None, raw_records(records_path, tick=progress)
+    pfield = compiled.multi.period_field
+    if header is not None:
+        at = header.index(pfield) if pfield in header else None
+
+        def period_of(raw):
+            return raw[at] if at is not None and len(raw) > at else None
+    else:
+        def period_of(raw):
+            return raw.get(pfield)
+    summary = run_rows(compiled, rows, fast_validator(validator, header), on_row, on_reject, on_event, traced,
+                       upto, period_of)
+    if summary.read == 0:
+        summary.notes.append(f"{records_path} holds no records")
+    return summary
+
+
+def run_history(compiled, records: list[dict]) -> list[PeriodRow | Reject]:
+    """Evaluate raw records given in memory (a test's `given periods`), traced; every outcome
+    in period order."""
+    validator = Validator(compiled.fields, compiled.id_field)
+    out: list = []
+    pfield = compiled.multi.period_field
+    run_rows(compiled, ((i + 1, r, None) for i, r in enumerate(records)), validator.validate,
+             out.append, out.append, traced=True, period_of=lambda raw: raw.get(pfield))
+    return out
+
+
+def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
+             on_reject: Callable[[Reject], None], on_event: Callable[[str, L.Event], None] | None = None,
+             traced: bool | str = False, upto: Period | None = None, period_of=None) -> MultiSummary:
+    """The run over (row, raw record, problem) triples, validated by `validate` when their
+    period comes (`period_of(raw)` reads the period's text to bucket the raw record)."""
     from dsl.compile import R_COMPONENTS, R_ELIGIBLE, R_HIST, R_SETTLE, R_TOTAL
 
     runtime.activate()
@@ -224,19 +264,19 @@ def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None]
     id_field = compiled.id_field
     gran = info.granularity
     pfield = info.period_field
-    validator = Validator(compiled.fields, id_field)
-    header, rows = (None, None)
-    if detect_format(records_path) == "csv":
-        header, rows = csv_lists(records_path, tick=progress)
-    if header is None or rows is None:
-        header, rows = None, raw_records(records_path, tick=progress)
-    validate = fast_validator(validator, header)
     hold_index = {name: i for i, (name, _) in enumerate(info.hold_components)}
     windows: dict[str, int] = {}
     for name, within in info.clawbacks:
         windows[name] = max(windows.get(name, 0), within)
     n_names = len(info.hist_names)
     partners: dict[str, History] = {}
+    comp_index = {n: i for i, n in enumerate(comps)}
+    fact_comps = [(n, comp_index[n]) for n in sorted(set(hold_index) | set(windows))]
+    hold_specs = [(n, hold_index[n], w) for n, w in info.hold_components]
+    claw_specs = list(enumerate(info.clawbacks))
+    uses_total = info.uses_total
+    with_events = on_event is not None
+    period_cache: dict[str, Period | PeriodError] = {}
 
     with tempfile.TemporaryDirectory(prefix="ipl-periods-") as tmp, decimal.localcontext(runtime.CONTEXT):
         # read once: validate, check the period's shape, spill per period
@@ -251,26 +291,36 @@ def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None]
 
         for row, raw, problem in rows:
             summary.read += 1
-            rec = validate(row, raw, problem)
-            if type(rec) is Reject:
-                summary.rejected += 1
-                on_reject(rec)
-                continue
-            rid = rec[id_field]
+            key = 0
             if pfield is not None:
-                p = parse_period(rec[pfield], gran)
-                if type(p) is PeriodError:
-                    summary.rejected += 1
-                    on_reject(Reject(row, rid, pfield, p.reason))
-                    continue
+                text = period_of(raw) if problem is None and raw is not None else None
+                p = period_cache.get(text) if text.__class__ is str else None
+                if p is None and text.__class__ is str:
+                    p = parse_period(text.strip(), gran)
+                    if len(period_cache) < 10_000:
+                        period_cache[text] = p
+                if p is None or p.__class__ is PeriodError:
+                    # not a well-formed period: the validator says what is wrong first
+                    rec = validate(row, raw, problem)
+                    if type(rec) is Reject:
+                        summary.rejected += 1
+                        on_reject(rec)
+                        continue
+                    p = parse_period(rec[pfield], gran)
+                    if p.__class__ is PeriodError:
+                        summary.rejected += 1
+                        on_reject(Reject(row, rec[id_field], pfield, p.reason))
+                        continue
                 key = p.index
-            else:
-                key = 0
+            elif problem is not None or raw is None:
+                summary.rejected += 1
+                on_reject(validate(row, raw, problem))
+                continue
             slot = buckets.get(key)
             if slot is None:
                 slot = buckets[key] = (None, [])
             batch = slot[1]
-            batch.append((row, rid, rec))
+            batch.append((row, raw))
             if len(batch) >= BATCH:
                 spill(key, batch)
                 buckets[key] = (None, [])
@@ -294,6 +344,15 @@ def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None]
                     except EOFError:
                         break
             recs.sort(key=lambda x: x[0])
+            valid = []
+            for row, raw in recs:
+                rec = validate(row, raw, None)
+                if type(rec) is Reject:
+                    summary.rejected += 1
+                    on_reject(rec)
+                else:
+                    valid.append((row, rec[id_field], rec))
+            recs = valid
             # a duplicate key rejects every record with it (§13)
             seen: dict[str, int] = {}
             for _, rid, _ in recs:
@@ -345,46 +404,46 @@ def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None]
                 scaling = _scaling_of(got)
             # settlement (§14.4 steps 5-6)
             pt = summary.periods.setdefault(str(period) if period is not None else "", PeriodTotals())
-            comp_index = {n: i for i, n in enumerate(comps)}
+            settle_period = period if period is not None else Period(0, "year")
+            earned_sum = payable_sum = scaling_sum = ZERO
+            kind_sums = dict.fromkeys(L.COLUMN_KINDS, ZERO)
+            comp_sums = [ZERO] * len(comps)
+            eligible_n = 0
             for row, rid, rec, h, pw, res, events in evaluated:
                 values = res[R_COMPONENTS]
-                st = res[R_SETTLE]
-                holds_p, until, claws, draw, rfloor = st
+                holds_p, until, claws, draw, rfloor = res[R_SETTLE]
                 facts = L.PeriodFacts(
-                    period=period if period is not None else Period(0, "year"),
-                    eligible=res[R_ELIGIBLE],
-                    earned=res[R_TOTAL],
-                    components={n: values[comp_index[n]] for n in set(hold_index) | set(windows)},
-                    holds={n: L.HoldSpec(holds_p[i], w) for n, w in info.hold_components
-                           if (i := hold_index[n]) is not None and holds_p[i] is not None},
-                    until={n: until[hold_index[n]] for n, _ in info.hold_components},
-                    clawbacks=tuple(L.ClawbackSpec(n, w, claws[i][0], claws[i][1])
-                                    for i, (n, w) in enumerate(info.clawbacks)),
-                    budget_scaling=scaling.get(rid, ZERO),
-                    draw=draw, recovery_floor=rfloor, clawback_windows=windows,
+                    settle_period, res[R_ELIGIBLE], res[R_TOTAL],
+                    {n: values[i] for n, i in fact_comps},
+                    {n: L.HoldSpec(holds_p[j], w) for n, j, w in hold_specs if holds_p[j] is not None},
+                    {n: until[j] for n, j, _ in hold_specs},
+                    tuple(L.ClawbackSpec(n, w, claws[i][0], claws[i][1]) for i, (n, w) in claw_specs),
+                    scaling.get(rid, ZERO) if scaling else ZERO, draw, rfloor, windows,
                 )
-                s, h.ledger, evs = L.settle(h.ledger, facts, money)
+                s, h.ledger, evs = L.settle(h.ledger, facts, money, with_events)
                 hist = res[R_HIST]
-                h.commit(hist[:n_names], hist[n_names:], res[R_TOTAL], info.uses_total)
+                h.commit(hist[:n_names], hist[n_names:], res[R_TOTAL], uses_total)
                 if on_event is not None:
                     for ev in evs:
                         on_event(rid, ev)
-                summary.paid += 1
                 if res[R_ELIGIBLE]:
-                    summary.eligible += 1
-                for i, n in enumerate(comps):
-                    summary.components[n] += values[i]
-                pt.records += 1
-                pt.earned += s.earned
-                pt.budget_scaling += s.budget_scaling
-                pt.held += s.column("held")
-                pt.released += s.column("release")
-                pt.forfeited += s.column("forfeit")
-                pt.clawback += s.column("clawback")
-                pt.carried_recovery += s.column("carried_recovery")
-                pt.carry_forward += s.column("carry_forward")
-                pt.payable += s.payable
+                    eligible_n += 1
+                comp_sums = list(map(add, comp_sums, values))
+                earned_sum += s.earned
+                payable_sum += s.payable
+                if s.budget_scaling:
+                    scaling_sum += s.budget_scaling
+                for ln in s.lines:
+                    kind_sums[ln.kind] += ln.amount
                 on_row(PeriodRow(row, rid, period, rec, res, s, events, pw))
+            summary.paid += len(evaluated)
+            summary.eligible += eligible_n
+            for n, v in zip(comps, comp_sums):
+                summary.components[n] += v
+            pt.records += len(evaluated)
+            pt.earned, pt.budget_scaling, pt.payable = earned_sum, scaling_sum, payable_sum
+            (pt.held, pt.released, pt.forfeited, pt.clawback, pt.carried_recovery,
+             pt.carry_forward) = kind_sums.values()
             for name, amount, allocated_before, after in pool_notes:
                 summary.pools.append((str(period) if period else "", name, amount, allocated_before, after))
             del live, hs, evaluated
@@ -399,8 +458,6 @@ def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None]
                 summary.owed += L.owed(h.ledger)
     summary._partners = partners  # type: ignore[attr-defined]  # the end-of-run ledgers (the --ledger output)
     summary._last = last_period  # type: ignore[attr-defined]
-    if summary.read == 0:
-        summary.notes.append(f"{records_path} holds no records")
     if upto is None and not summary.reconciled:  # pragma: no cover - every branch counts a record once
         raise AssertionError("records read do not reconcile with paid + rejected")
     return summary
@@ -512,11 +569,10 @@ def payout_columns(compiled) -> list[str]:
     return cols + ["total", *SETTLEMENT_COLUMNS, "eligible", "reasons"]
 
 
-def settlement_cells(s: L.Settlement) -> list[Decimal]:
+def settlement_cells(s: L.Settlement) -> tuple[Decimal, ...]:
     """The settlement columns with the sign they have in the statement (`forfeited` is for
     information: positive, not part of the sum)."""
-    return [s.budget_scaling, s.column("held"), s.column("release"), s.column("forfeit"), s.column("clawback"),
-            s.column("carried_recovery"), s.column("carry_forward"), s.payable]
+    return s.columns()
 
 
 def row_writer(compiled, json_like: bool):
