@@ -198,103 +198,123 @@ def settle(ledger: PartnerLedger, facts: PeriodFacts, money: Money, with_events:
     previous record (or `EMPTY`); periods must be passed in increasing order. Without
     `with_events` no ledger events are made (the run writes no ledger)."""
     t = facts.period
+    ti = t.index
+    q, mode = money.q, money.mode
     lines: list[Line] = []
     events: list[Event] = [] if with_events else _Discard()
     running = facts.earned + facts.budget_scaling
+    components = facts.components
 
     # 1. this period's holdbacks (on the components' own values, before scaling)
     new_holds: list[HoldEntry] = []
     paid_now: dict[str, Decimal] = {}
     for name, spec in facts.holds.items():
-        value = facts.components.get(name, ZERO)
-        portion = _clamp_portion(spec.portion)
-        held = money_round(value * portion, money) if value > 0 else ZERO
+        value = components.get(name, ZERO)
+        portion = spec.portion
+        if portion < ZERO:
+            portion = ZERO
+        elif portion > ONE_HUNDRED_PERCENT:
+            portion = ONE_HUNDRED_PERCENT
+        held = (value * portion).quantize(q, rounding=mode) if value > ZERO else ZERO
         paid_now[name] = value - held
-        if held > 0:
+        if held > ZERO:
             lines.append(Line("held", -held, name, t))
             events.append(Event("hold", name, t, t, held))
-            new_holds.append(HoldEntry(name, t, held, t + spec.within))
+            new_holds.append(HoldEntry(name, t, held, Period(ti + spec.within, t.granularity)))
             running -= held
 
     # 2. releases and forfeits of earlier holds, oldest origin first
-    paid = {(p.component, p.origin): p for p in ledger.paid} if ledger.paid else {}
+    paid = {(p.component, p.origin.index): p for p in ledger.paid} if ledger.paid else {}
     open_holds: list[HoldEntry] = []
-    earlier = ledger.holds if len(ledger.holds) < 2 else sorted(ledger.holds, key=lambda e: (e.origin, e.component))
-    for h in earlier:
-        if h.deadline < t:
-            lines.append(Line("forfeit", h.amount, h.component, h.origin))
-            events.append(Event("forfeit", h.component, h.origin, h.deadline + 1, h.amount))
-        elif facts.until.get(h.component, False):
-            lines.append(Line("release", h.amount, h.component, h.origin))
-            events.append(Event("release", h.component, h.origin, t, h.amount))
-            running += h.amount
-            key = (h.component, h.origin)
-            if key in paid:
-                p = paid[key]
-                paid[key] = PaidEntry(p.component, p.origin, p.paid + h.amount, p.recovered)
-        else:
-            open_holds.append(h)
+    if ledger.holds:
+        until = facts.until
+        earlier = ledger.holds if len(ledger.holds) < 2 else sorted(ledger.holds, key=_hold_order)
+        for h in earlier:
+            if h.deadline.index < ti:
+                lines.append(Line("forfeit", h.amount, h.component, h.origin))
+                events.append(Event("forfeit", h.component, h.origin, h.deadline + 1, h.amount))
+            elif until.get(h.component, False):
+                lines.append(Line("release", h.amount, h.component, h.origin))
+                events.append(Event("release", h.component, h.origin, t, h.amount))
+                running += h.amount
+                key = (h.component, h.origin.index)
+                p = paid.get(key)
+                if p is not None:
+                    paid[key] = PaidEntry(p.component, p.origin, p.paid + h.amount, p.recovered)
+            else:
+                open_holds.append(h)
 
     # 3. clawbacks of earlier payouts, oldest origin first
-    claws: list[tuple[Period, int, str, ClawbackSpec]] = []
-    for i, cb in enumerate(facts.clawbacks if paid else ()):
-        if not cb.when:
-            continue
-        for (component, origin) in paid:
-            if component == cb.component and origin < t <= origin + cb.within:
-                claws.append((origin, i, component, cb))
-    for origin, _, component, cb in sorted(claws, key=lambda c: (c[0], c[1])):
-        p = paid[(component, origin)]
-        left = p.paid - p.recovered
-        amount = min(money_round(p.paid * _clamp_portion(cb.portion), money), left)
-        if amount > 0:
-            lines.append(Line("clawback", -amount, component, origin))
-            events.append(Event("clawback", component, origin, t, amount))
-            paid[(component, origin)] = PaidEntry(component, origin, p.paid, p.recovered + amount)
-            running -= amount
-        # any amount of that origin still held is forfeited at the same time
-        still: list[HoldEntry] = []
-        for h in open_holds:
-            if h.component == component and h.origin == origin:
-                lines.append(Line("forfeit", h.amount, h.component, h.origin))
-                events.append(Event("forfeit", h.component, h.origin, t, h.amount))
-            else:
-                still.append(h)
-        open_holds = still
+    if paid and facts.clawbacks:
+        claws: list[tuple[int, int, str, ClawbackSpec]] = []
+        for i, cb in enumerate(facts.clawbacks):
+            if not cb.when:
+                continue
+            for (component, origin) in paid:
+                if component == cb.component and origin < ti <= origin + cb.within:
+                    claws.append((origin, i, component, cb))
+        if len(claws) > 1:
+            claws.sort(key=lambda c: (c[0], c[1]))
+        for origin, _, component, cb in claws:
+            p = paid[(component, origin)]
+            left = p.paid - p.recovered
+            amount = min(money_round(p.paid * _clamp_portion(cb.portion), money), left)
+            if amount > 0:
+                lines.append(Line("clawback", -amount, component, p.origin))
+                events.append(Event("clawback", component, p.origin, t, amount))
+                paid[(component, origin)] = PaidEntry(component, p.origin, p.paid, p.recovered + amount)
+                running -= amount
+            # any amount of that origin still held is forfeited at the same time
+            if open_holds:
+                still: list[HoldEntry] = []
+                for h in open_holds:
+                    if h.component == component and h.origin.index == origin:
+                        lines.append(Line("forfeit", h.amount, h.component, h.origin))
+                        events.append(Event("forfeit", h.component, h.origin, t, h.amount))
+                    else:
+                        still.append(h)
+                open_holds = still
 
     # 4. carried recovery of the balance, then carry forward
     balance = ledger.balance
-    if balance > 0:
+    if balance > ZERO:
         room = running - (facts.recovery_floor if facts.eligible else ZERO)
-        recovered = min(balance, room) if room > 0 else ZERO
-        if recovered > 0:
+        recovered = min(balance, room) if room > ZERO else ZERO
+        if recovered > ZERO:
             lines.append(Line("carried_recovery", -recovered))
             events.append(Event("recovery", None, t, t, recovered))
             running -= recovered
             balance -= recovered
-    if running < 0:
+    if running < ZERO:
         lines.append(Line("carry_forward", -running))
         events.append(Event("carry_forward", None, t, t, -running))
         balance += -running
         running = ZERO
-    if facts.draw > 0:
+    if facts.draw > ZERO:
         events.append(Event("draw", None, t, t, facts.draw))
         balance += facts.draw
 
     # 5. the new ledger: remember this period's paid amounts for clawbacks, drop
     #    what no window can reach any more
-    for name, window in facts.clawback_windows.items():
-        if name in paid_now:
-            amount = paid_now[name]
-        else:
-            amount = facts.components.get(name, ZERO)
-        if amount > 0 and window > 0:
-            paid[(name, t)] = PaidEntry(name, t, amount)
     windows = facts.clawback_windows
-    keep_paid = tuple(p for p in paid.values() if t.index < p.origin.index + windows.get(p.component, 0))
-    new_ledger = PartnerLedger(tuple(open_holds) + tuple(new_holds), keep_paid, balance)
+    if windows:
+        for name, window in windows.items():
+            amount = paid_now[name] if name in paid_now else components.get(name, ZERO)
+            if amount > ZERO and window > 0:
+                paid[(name, ti)] = PaidEntry(name, t, amount)
+        keep_paid = tuple([p for (c, o), p in paid.items() if ti < o + windows.get(c, 0)])
+    else:
+        keep_paid = ()
+    if open_holds or new_holds or keep_paid or balance:
+        new_ledger = PartnerLedger(tuple(open_holds) + tuple(new_holds), keep_paid, balance)
+    else:
+        new_ledger = EMPTY
     settlement = Settlement(t, facts.earned, facts.budget_scaling, tuple(lines), running)
     return settlement, new_ledger, tuple(events) if with_events else ()
+
+
+def _hold_order(h: HoldEntry) -> tuple[int, str]:
+    return h.origin.index, h.component
 
 
 class _Discard(list):
