@@ -559,10 +559,7 @@ def explain_change(old: CompiledPolicy, new: CompiledPolicy, m: Mover) -> None:
     da, ea, ta = _events(a)
     db, eb, tb = _events(b)
     if a.eligible != b.eligible:
-        if b.eligible:
-            m.status.append("eligibility flipped: not eligible → eligible (was: " + "; ".join(a.result[R_REASONS]) + ")")
-        else:
-            m.status.append("eligibility flipped: eligible → not eligible (" + "; ".join(b.result[R_REASONS]) + ")")
+        m.status.append("eligibility flipped: " + ("not eligible → eligible" if b.eligible else "eligible → not eligible"))
     elif not a.eligible:
         m.status.append("not eligible under both policies")
     failed_a = {c for c, ok, _r, _s in (ea or {}).get("eligibility", ()) if not ok}
@@ -773,6 +770,14 @@ def _opt(money: runtime.Money, v: Decimal | None) -> str:
     return "—" if v is None else money.display(v)
 
 
+def _side_text(money: runtime.Money, side: Side) -> str:
+    return money.display(side.total) if side.accepted else "rejected"
+
+
+def _side_json(side: Side) -> Decimal | None:
+    return side.total if side.accepted else None
+
+
 def render_text(rep: Report, checks: list[Guard]) -> str:
     money = _money(rep)
     out = [f"ipl diff: {rep.old_path} → {rep.new_path}, over {rep.records}"]
@@ -795,8 +800,8 @@ def render_text(rep: Report, checks: list[Guard]) -> str:
     if rep.movers:
         out += ["", f"biggest movers (top {len(rep.movers)} of {rep.changed:,} changed)"]
         for i, m in enumerate(rep.movers, 1):
-            out.append(f"  {i}. {_who(m.id, m.period, m.row)}: {money.display(m.old.total)} → "
-                       f"{money.display(m.new.total)} ({_signed(money, m.delta)})")
+            out.append(f"  {i}. {_who(m.id, m.period, m.row)}: {_side_text(money, m.old)} → "
+                       f"{_side_text(money, m.new)} ({_signed(money, m.delta)})")
             out += [f"       {s}" for s in _mover_lines(m, money)]
     if rep.levels:
         out += ["", "level and tier changes"]
@@ -882,7 +887,7 @@ def report_json(rep: Report, checks: list[Guard]) -> dict:
         "benefits": [_amounts_json(x) for x in rep.benefits],
         "movers": [{
             "rank": i, "id": m.id, "period": m.period, "row": m.row,
-            "old": m.old.total, "new": m.new.total, "delta": m.delta,
+            "old": _side_json(m.old), "new": _side_json(m.new), "delta": m.delta,
             "old_status": _status(m.old), "new_status": _status(m.new),
             "why": m.status,
             "components": [{"name": c.name, "old": c.old, "new": c.new,
@@ -952,8 +957,8 @@ def render_markdown(rep: Report, checks: list[Guard]) -> str:
         out += [f"#### Biggest movers (top {len(rep.movers)} of {rep.changed:,})", "",
                 "| # | record | old | new | delta |", "| ---: | --- | ---: | ---: | ---: |"]
         for i, m in enumerate(rep.movers, 1):
-            out.append(f"| {i} | {_md(_who(m.id, m.period, m.row))} | {money.display(m.old.total)} | "
-                       f"{money.display(m.new.total)} | {_signed(money, m.delta)} |")
+            out.append(f"| {i} | {_md(_who(m.id, m.period, m.row))} | {_side_text(money, m.old)} | "
+                       f"{_side_text(money, m.new)} | {_signed(money, m.delta)} |")
         out += ["", "<details><summary>Why they moved</summary>", ""]
         for i, m in enumerate(rep.movers, 1):
             out.append(f"**{i}. {_md(_who(m.id, m.period, m.row))}** ({_signed(money, m.delta)})")
