@@ -418,10 +418,18 @@ class _Gen:
         bounds = [self.const_expr(band.threshold) for band in t.bands]
         if t.mode == "marginal":
             rates = [self.const_expr(band.value) for band in t.bands]
-            pairs = ", ".join(f"({lo}, {r})" for lo, r in zip(bounds, rates))
-            table = f"c_{self.temp()}"
-            self.tables_code.append(f"    {table} = ({pairs},)")
-            b.emit(f"{target} = _marginal({k}, {table})")
+            # §6: sum of rate_i * (min(key, T(i+1)) - T(i)) over the bands the key reaches, inline
+            acc = self.temp()
+            b.emit(f"{acc} = _ZERO")
+            for i, (lo, rate) in enumerate(zip(bounds, rates)):
+                b.emit(f"if {k} > {lo}:")
+                inner = b.child()
+                if i + 1 < len(bounds):
+                    hi = bounds[i + 1]
+                    inner.emit(f"{acc} += {rate} * (({k} if {k} < {hi} else {hi}) - {lo})")
+                else:
+                    inner.emit(f"{acc} += {rate} * ({k} - {lo})")
+            b.emit(f"{target} = {acc}")
             self.trace_def(b, key, d, target, f", 'key': {k}")
             return
         bands = list(t.bands)
@@ -850,11 +858,10 @@ def _build(policy: CheckedPolicy, trace: bool):
             yes.emit(f"if {cv} < t: t = {cv}")
             caps_t.append(f"({item.value.span.text!r}, {cv})")
     yes.emit("ca = t - s - fa")
-    line_reasons = [f"({n!r}, tuple(q_{n}))" for n in (*comps, *bens) if defs[n].decl.requires]
-    if line_reasons:
-        yes.emit(f"lr = tuple(x for x in ({', '.join(line_reasons)},) if x[1])")
-    else:
-        yes.emit("lr = ()")
+    yes.emit("lr = ()")
+    for n in (*comps, *bens):
+        if defs[n].decl.requires:
+            yes.emit(f"if q_{n}: lr += (({n!r}, tuple(q_{n})),)")
     ben_vals = ", ".join(f"v_{n}" for n in bens)
     comp_vals = ", ".join(f"v_{n}" for n in comps)
     if trace:

@@ -29,7 +29,7 @@ from dsl.compile import (
 from dsl.diagnostics import Diagnostics
 from dsl.ir import CheckedPolicy
 from dsl.records import (
-    Field, Reject, Validator, _Bad, _converter, closest, csv_lists, detect_format, duplicate_ids, fast_validator,
+    Field, Reject, Validator, _Bad, _converter, _id_text, closest, csv_lists, detect_format, duplicate_ids, fast_validator,
     raw_records,
 )
 from dsl.runtime import EvalError, Unsupported
@@ -160,10 +160,26 @@ class Summary:
         return self.read == self.paid + self.rejected
 
 
-def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluated], None],
+class DuplicatesFound(Exception):
+    """An optimistic single-pass run met repeated ids: run again knowing them (§13)."""
+
+    def __init__(self, ids: frozenset[str]):
+        super().__init__(f"{len(ids)} duplicate ids")
+        self.ids = ids
+
+
+def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluated], None] | None,
         on_reject: Callable[[Reject], None], traced: bool = False,
-        progress: Callable[[int], None] | None = None) -> Summary:
-    """Stream every record through the policy; returns the reconciled summary."""
+        progress: Callable[[int], None] | None = None, duplicates: frozenset[str] | None = None,
+        optimistic: bool = False, emit: Callable[[str, tuple], None] | None = None) -> Summary:
+    """Stream every record through the policy; returns the reconciled summary.
+
+    Duplicate ids (§13) are found by a first pass over the ids, unless they are given
+    (`duplicates`) or the run is `optimistic`: then one pass keeps the ids' hashes and raises
+    `DuplicatesFound` at the end if an id repeated, so that the caller — whose outputs are
+    atomic and not yet in place — runs again knowing them. `emit(id, result)`, if given,
+    replaces `on_paid` on the untraced path (no `Evaluated` is built).
+    """
     runtime.activate()
     summary = Summary()
     comps = [c.name for c in compiled.components]
@@ -172,8 +188,10 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
     comp_totals = [Decimal(0)] * len(comps)
     ben_totals = {name: Decimal(0) for _, name in money_bens}
     levels: dict[str, dict[str, list]] = {name: {} for _, name in level_bens}
-    dups = duplicate_ids(records_path, compiled.id_field)
-    validator = Validator(compiled.fields, compiled.id_field, dups)
+    track = duplicates is None and optimistic
+    if duplicates is None and not optimistic:
+        duplicates = duplicate_ids(records_path, compiled.id_field)
+    validator = Validator(compiled.fields, compiled.id_field, duplicates or frozenset())
     header, rows = (None, None)
     if detect_format(records_path) == "csv":
         header, rows = csv_lists(records_path, tick=progress)
@@ -183,36 +201,56 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
     evaluate = compiled.evaluate
     id_field = compiled.id_field
     total = Decimal(0)
-    eligible = 0
+    read = paid = rejected = eligible = 0
     floor_adj = cap_adj = Decimal(0)
+    seen: set[int] = set()
+    repeated: set[int] = set()
+    see = seen.add
+    if emit is None or traced:
+        emit = None
     with decimal.localcontext(runtime.CONTEXT):
         for row, raw, problem in rows:
-            summary.read += 1
+            read += 1
             rec = validate(row, raw, problem)
-            if type(rec) is Reject:
-                summary.rejected += 1
+            if rec.__class__ is Reject:
+                rejected += 1
                 on_reject(rec)
+                if track and rec.id:
+                    h = hash(rec.id)
+                    if h in seen:
+                        repeated.add(h)
+                    else:
+                        see(h)
                 continue
             rid = rec[id_field]
+            if track:
+                h = hash(rid)
+                if h in seen:
+                    repeated.add(h)
+                else:
+                    see(h)
             if traced:
                 out = evaluate_record(compiled, row, rid, rec, traced=True)
+                if out.__class__ is Reject:
+                    rejected += 1
+                    on_reject(out)
+                    continue
+                res = out.result
             else:
                 try:
-                    out = Evaluated(row, rid, rec, evaluate(rec))
+                    res = evaluate(rec)
                 except Exception:  # noqa: BLE001 - re-run traced for the reason
-                    out = Reject(row, rid, None, _failure(compiled, rec))
-            if type(out) is Reject:
-                summary.rejected += 1
-                on_reject(out)
-                continue
-            res = out.result
-            summary.paid += 1
-            if res[R_ELIGIBLE]:
+                    rejected += 1
+                    on_reject(Reject(row, rid, None, _failure(compiled, rec)))
+                    continue
+                out = None
+            paid += 1
+            if res[0]:  # R_ELIGIBLE
                 eligible += 1
-                total += res[R_TOTAL]
-                floor_adj += res[R_FLOOR_ADJ]
-                cap_adj += res[R_CAP_ADJ]
-                comp_totals = list(map(add, comp_totals, res[R_COMPONENTS]))
+                total += res[4]  # R_TOTAL
+                floor_adj += res[6]  # R_FLOOR_ADJ
+                cap_adj += res[7]  # R_CAP_ADJ
+                comp_totals = list(map(add, comp_totals, res[2]))  # R_COMPONENTS
                 if money_bens:
                     bvals = res[R_BENEFITS]
                     for i, name in money_bens:
@@ -223,7 +261,15 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
                     slot = levels[name].setdefault(label, [0, Decimal(0)])
                     slot[0] += 1
                     slot[1] += res[R_TOTAL]
-            on_paid(out)
+            if emit is not None:
+                emit(rid, res)
+            else:
+                on_paid(out if out is not None else Evaluated(row, rid, rec, res))
+    if repeated:
+        exact = _exact_duplicates(records_path, id_field, repeated)
+        if exact:
+            raise DuplicatesFound(exact)
+    summary.read, summary.paid, summary.rejected = read, paid, rejected
     summary.total = total
     summary.floor_adjustment = floor_adj
     summary.cap_adjustment = cap_adj
@@ -236,6 +282,16 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
     if not summary.reconciled:  # pragma: no cover - every branch above counts the record once
         raise AssertionError("records read do not reconcile with paid + rejected")
     return summary
+
+
+def _exact_duplicates(path: str, id_field: str, hashes: set[int]) -> frozenset[str]:
+    counts: dict[str, int] = {}
+    for _row, raw, _problem in raw_records(path):
+        if raw is not None:
+            value = _id_text(raw.get(id_field))
+            if value and hash(value) in hashes:
+                counts[value] = counts.get(value, 0) + 1
+    return frozenset(k for k, n in counts.items() if n > 1)
 
 
 def find_record(compiled: CompiledPolicy, records_path: str, wanted: str) -> Evaluated | Reject | None:
@@ -400,9 +456,8 @@ def run_command(policy_path: str, records: str, out: str | None, rejects: str | 
                 sets: list[str], echo, echo_err, progress_bar) -> int:
     """`ipl run`: returns the exit code; raises UsageProblem / PolicyErrors for the CLI to render."""
     import os
-    import sys
 
-    from dsl.output import OutputError, RowWriter, dumps, output_format
+    from dsl.output import OutputError, output_format
     from dsl.records import RecordsUnreadable, detect_format
 
     compiled = compile_file(policy_path, sets)
@@ -417,64 +472,104 @@ def run_command(policy_path: str, records: str, out: str | None, rejects: str | 
             output_format(trace, ("jsonl",))
     except (RecordsUnreadable, OutputError) as err:
         raise UsageProblem(str(err)) from None
-    columns = payout_columns(compiled)
-    cells_out = None
-    payouts = None
-    to_stdout = out is None
     size = os.path.getsize(records)
+    duplicates = None
     try:
-        payouts = RowWriter(out, columns, text_columns=frozenset()) if out else None
-        reject_w = RowWriter(rejects, ["row", "id", "field", "reason"], frozenset({1, 2, 3})) if rejects else None
-        trace_w = None
-        if trace:
-            from dsl.output import atomic_open
-            trace_w = atomic_open(trace)
-        with contextlib_nullable(payouts) as pw, contextlib_nullable(reject_w) as rw, \
-                contextlib_nullable(trace_w) as tw:
-            json_like = out is not None and pw.format != "csv"
-            cells = payout_writer(compiled, json_like)
-            if pw is not None:
-                write = pw.write_csv_row if pw.format == "csv" else pw.write
-            else:
-                import csv as _csv
-                stdout_csv = _csv.writer(sys.stdout, lineterminator="\n")
-                stdout_csv.writerow(columns)
-                write = stdout_csv.writerow
-            if tw is not None:
-                from dsl.trace import record_tree
-
-                def on_paid(ev: Evaluated) -> None:
-                    write(cells(ev))
-                    tw.write(dumps(record_tree(compiled, ev.row, ev.id, ev.result, ev.events)) + "\n")
-            else:
-                def on_paid(ev: Evaluated) -> None:
-                    write(cells(ev))
-            rejected: list[Reject] = []
-
-            def on_reject(r: Reject) -> None:
-                if rw is not None:
-                    rw.write([r.row, r.id or "", r.field or "", r.reason] if rw.format == "csv"
-                             else [r.row, r.id, r.field, r.reason])
-                elif len(rejected) < 20:
-                    rejected.append(r)
-                if tw is not None:
-                    tw.write(dumps({"id": r.id, "row": r.row, "rejected": r.reason, "field": r.field}) + "\n")
-
-            with progress_bar(size) as tick:
-                summary = run(compiled, records, on_paid, on_reject, traced=trace is not None, progress=tick)
+        while True:
+            try:
+                summary, shown = _run_once(compiled, records, out, rejects, trace, progress_bar, size, duplicates)
+                break
+            except DuplicatesFound as found:  # the outputs of the first pass were never put in place
+                duplicates = found.ids
     except RecordsUnreadable as err:
         raise UsageProblem(str(err)) from None
     except OutputError as err:
         raise UsageProblem(str(err)) from None
-    say = echo_err if to_stdout else echo
-    for r in rejected:
+    say = echo_err if out is None else echo
+    for r in shown:
         echo_err(f"rejected row {r.row}{' (' + r.id + ')' if r.id else ''}"
                  f"{' field ' + r.field if r.field else ''}: {r.reason}")
-    if summary.rejected > len(rejected) and rejects is None:
-        echo_err(f"... and {summary.rejected - len(rejected)} more rejected records (write them all with --rejects FILE)")
+    if summary.rejected > len(shown) and rejects is None:
+        echo_err(f"... and {summary.rejected - len(shown)} more rejected records (write them all with --rejects FILE)")
     say(render_summary(compiled, summary))
-    _ = cells_out
     return 1 if summary.rejected else 0
+
+
+def _run_once(compiled: CompiledPolicy, records: str, out, rejects, trace, progress_bar, size, duplicates):
+    import sys
+
+    from dsl.output import RowWriter, atomic_open, dumps
+
+    columns = payout_columns(compiled)
+    payouts = RowWriter(out, columns) if out else None
+    reject_w = RowWriter(rejects, ["row", "id", "field", "reason"], frozenset({1, 2, 3})) if rejects else None
+    trace_w = atomic_open(trace) if trace else None
+    if out is None and duplicates is None:
+        # payouts stream to stdout: find duplicate ids first, there is no second chance
+        duplicates = duplicate_ids(records, compiled.id_field)
+    shown: list[Reject] = []
+    with contextlib_nullable(payouts) as pw, contextlib_nullable(reject_w) as rw, \
+            contextlib_nullable(trace_w) as tw:
+        if pw is not None:
+            write = pw.write_csv_row if pw.format == "csv" else pw.write
+        else:
+            import csv as _csv
+            stdout_csv = _csv.writer(sys.stdout, lineterminator="\n")
+            stdout_csv.writerow(columns)
+            write = stdout_csv.writerow
+        json_like = pw is not None and pw.format != "csv"
+        cells = payout_writer(compiled, json_like)
+        emit = None
+        if tw is not None:
+            from dsl.trace import record_tree
+
+            def on_paid(ev: Evaluated) -> None:
+                write(cells(ev))
+                tw.write(dumps(record_tree(compiled, ev.row, ev.id, ev.result, ev.events)) + "\n")
+        else:
+            def on_paid(ev: Evaluated) -> None:
+                write(cells(ev))
+            if not json_like:
+                emit = csv_emitter(compiled, write)
+
+        def on_reject(r: Reject) -> None:
+            if rw is not None:
+                rw.write([r.row, r.id or "", r.field or "", r.reason] if rw.format == "csv"
+                         else [r.row, r.id, r.field, r.reason])
+            elif len(shown) < 20:
+                shown.append(r)
+            if tw is not None:
+                tw.write(dumps({"id": r.id, "row": r.row, "rejected": r.reason, "field": r.field}) + "\n")
+
+        with progress_bar(size) as tick:
+            summary = run(compiled, records, on_paid, on_reject, traced=trace is not None, progress=tick,
+                          duplicates=duplicates, optimistic=duplicates is None, emit=emit)
+    return summary, shown
+
+
+def csv_emitter(compiled: CompiledPolicy, write: Callable[[list], None]) -> Callable[[str, tuple], None]:
+    """A generated `emit(id, result)` writing one payout CSV row (the fast path of `ipl run`)."""
+    from dsl.output import defuse
+
+    ns = {"_write": write, "_defuse": defuse, "_F": _FORMULA, "_reasons": line_reasons, "_fmt": runtime.fmt_decimal}
+    cells = ["_defuse(rid) if rid[0] in _F else rid"]
+    cells += [f"c[{i}]" for i in range(len(compiled.components))]
+    for i, b in enumerate(compiled.benefits):
+        kind = b.type.kind
+        if kind is Kind.MONEY:
+            cells.append(f"b[{i}]")
+        elif kind is Kind.BOOL:
+            cells.append(f"('true' if b[{i}] else 'false')")
+        elif kind in (Kind.NUMBER, Kind.PERCENT, Kind.COUNT):
+            cells.append(f"_fmt(b[{i}])")
+        else:
+            cells.append(f"_defuse(str(b[{i}]))")
+    cells += ["res[4]", "('true' if res[0] else 'false')",
+              "(_defuse('; '.join(_reasons(res))) if (res[1] or res[8]) else '')"]
+    src = ("def emit(rid, res):\n    c = res[2]\n    b = res[3]\n"
+           f"    _write([{', '.join(cells)}])\n")
+    exec(compile(src, "<ipl payout row>", "exec"), ns)
+    return ns["emit"]
 
 
 class contextlib_nullable:

@@ -309,34 +309,42 @@ def duplicate_ids(path: str, id_field: str) -> frozenset[str]:
     A first pass keeps only a 64-bit hash per record (8 bytes each, so a million records
     cost 8 MB); ids are kept as text only for hashes that repeat.
     """
-    hashes = array("q")
+    # 64 arrays by the hash's low bits: each is checked on its own, so the peak stays small
+    buckets = [array("q") for _ in range(64)]
+    pushes = [b.append for b in buckets]
     if detect_format(path) == "csv":
         header, rows = csv_lists(path)
         if header is not None and id_field in header:
             at = header.index(id_field)
-            push = hashes.append
             for _row, cells, _problem in rows:
                 if cells is not None and len(cells) > at:
                     value = cells[at].strip()
                     if value:
-                        push(hash(value))
+                        h = hash(value)
+                        pushes[h & 63](h)
         elif header is None:
             for _row, raw, _problem in rows:
                 if raw is not None:
                     value = _id_text(raw.get(id_field))
                     if value:
-                        hashes.append(hash(value))
+                        h = hash(value)
+                        pushes[h & 63](h)
     else:
         for _row, raw, _problem in raw_records(path):
             if raw is not None:
                 value = _id_text(raw.get(id_field))
                 if value:
-                    hashes.append(hash(value))
-    if len(hashes) < 2:
-        return frozenset()
-    ordered = sorted(hashes)
-    repeated = {a for a, b in zip(ordered, ordered[1:]) if a == b}
-    del ordered, hashes
+                    h = hash(value)
+                    pushes[h & 63](h)
+    repeated: set[int] = set()
+    for bucket in buckets:
+        seen: set[int] = set()
+        for h in bucket:
+            if h in seen:
+                repeated.add(h)
+            else:
+                seen.add(h)
+    del buckets, pushes
     if not repeated:
         return frozenset()
     counts: dict[str, int] = {}

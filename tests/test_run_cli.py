@@ -198,3 +198,13 @@ def test_evaluating_twice_gives_identical_outputs(tmp_path):
     assert run("--records", RECORDS, "-o", str(a)).exit_code == 0
     assert run("--records", RECORDS, "-o", str(b)).exit_code == 0
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_duplicates_are_rejected_on_stdout_too(tmp_path):
+    rec = tmp_path / "r.csv"
+    rec.write_text(HEADER + "\n" + GOOD + "\n" + GOOD.replace("P-1", "P-2") + "\n" + GOOD + "\n")
+    result = run("--records", str(rec))
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines() if hasattr(result, "stdout") else result.output.splitlines()
+    assert [ln.split(",")[0] for ln in lines if ln.startswith("P-")] == ["P-2"]
+    assert "duplicate id 'P-1'" in result.output
