@@ -156,6 +156,50 @@ def explain_command(policy: str, records: str, wanted: str, fmt: str, out: str |
     sys.exit(code)
 
 
+@cli.command("test")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-k", "keyword", default=None, metavar="TEXT", help="run only tests whose name contains TEXT")
+@click.option("--junit", default=None, metavar="FILE", help="also write the results as JUnit XML")
+@click.option("--coverage", "with_coverage", is_flag=True, help="report decision coverage of each policy")
+@click.option("--fail-under", default=None, metavar="PCT",
+              help="exit 1 when a policy's decision coverage is below PCT percent (implies --coverage)")
+def test_command(paths: tuple[str, ...], keyword: str | None, junit: str | None, with_coverage: bool,
+                 fail_under: str | None) -> None:
+    """Run test files (`tests for ...`; folders: every test file below); exit 1 unless all pass."""
+    from decimal import Decimal, InvalidOperation
+
+    from dsl import testing
+
+    threshold = None
+    if fail_under is not None:
+        try:
+            threshold = Decimal(fail_under.strip().rstrip("%"))
+        except InvalidOperation:
+            threshold = None
+        if threshold is None or not threshold.is_finite() or not 0 <= threshold <= 100:
+            _usage(f"--fail-under {fail_under}: give a percentage from 0 to 100")
+        with_coverage = True
+    try:
+        report = testing.run_paths(list(paths), keyword, with_coverage)
+    except (UsageError, testing.NoTests) as err:
+        _usage(str(err))
+    click.echo(testing.render_text(report, with_coverage), nl=False)
+    code = 0 if report.ok else 1
+    if threshold is not None:
+        low = [c for c in report.coverage if c.percent < threshold]
+        for c in low:
+            click.echo(f"ipl: decision coverage of {c.policy} is {testing.coverage.percent_text(c.percent)}, "
+                       f"below --fail-under {fail_under}", err=True)
+        code = code or (1 if low else 0)
+    if junit:
+        from dsl.output import OutputError, write_text
+        try:
+            write_text(junit, testing.render_junit(report))
+        except OutputError as err:
+            _usage(str(err))
+    sys.exit(code)
+
+
 @cli.command("diff")
 @click.argument("old")
 @click.argument("new")
