@@ -75,6 +75,7 @@ class TableInfo:
     key_type: Type
     value_type: Type
     bands: tuple[Band, ...]
+    rate_type: Type | None = None  # the type of the band values (a marginal table's rates)
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,8 +367,6 @@ class _Gen:
                     inner.emit(f"{target} = {self.expr(v, inner)}")
                 else:
                     b.emit(f"{target} = {self.expr(v, b)}")
-                if self.trace:
-                    pass
             case ast.Metric(value=v):
                 b.emit(f"{target} = {self.expr(v, b)}")
                 self.trace_def(b, key, d, target)
@@ -531,8 +530,6 @@ class _Gen:
                            f", 'raw': {raw}, 'floors': ({', '.join(floors_t)}{',' if floors_t else ''}), "
                            f"'caps': ({', '.join(caps_t)}{',' if caps_t else ''}), "
                            f"'gates': ({gates}{',' if gates else ''})")
-        if requires and kind is Kind.LEVEL:
-            pass
 
     def bound(self, expr: ast.Expr, b: _Block, kind: Kind) -> str:
         """A floor or cap value: money bounds are rounded to the minor unit (§9)."""
@@ -775,8 +772,8 @@ class _Gen:
                     raise Unsupported(f"`{f}` is not supported by `ipl run` yet (issue 6)")
                 raise AssertionError(f"unhandled builtin {f}")
 
-    in_eligibility = False
-    defs_needed: set
+    in_eligibility = False  # compiling the gates: `eligible` / `reasons` are not known yet
+    defs_needed: set  # user functions called so far (compiled after the record function)
 
 
 def _build(policy: CheckedPolicy, trace: bool):
@@ -1049,5 +1046,6 @@ def _table_info(policy: CheckedPolicy, values: dict) -> dict[str, TableInfo]:
             hi = bounds[i + 1] if i + 1 < len(bounds) else None
             bands.append(Band(lo=lo, hi=hi, value=vals[i], text=band.value.span.text))
         out[name] = TableInfo(name=name, mode=t.mode, key_type=policy.types.get(id(t.key)),
-                              value_type=policy.definitions[name].type, bands=tuple(bands))
+                              value_type=policy.definitions[name].type, bands=tuple(bands),
+                              rate_type=policy.types.get(id(t.bands[0].value)) if t.bands else None)
     return out

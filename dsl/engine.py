@@ -14,6 +14,7 @@ comes back as the checker's diagnostics (`PolicyErrors`).
 from __future__ import annotations
 
 import decimal
+from array import array
 from operator import add
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -203,9 +204,9 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
     total = Decimal(0)
     read = paid = rejected = eligible = 0
     floor_adj = cap_adj = Decimal(0)
-    seen: set[int] = set()
-    repeated: set[int] = set()
-    see = seen.add
+    # an 8-byte hash per id in 64 arrays (8 MB for a million records), checked at the end
+    buckets = [array("q") for _ in range(64)] if track else []
+    pushes = [b.append for b in buckets]
     if emit is None or traced:
         emit = None
     with decimal.localcontext(runtime.CONTEXT):
@@ -217,18 +218,12 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
                 on_reject(rec)
                 if track and rec.id:
                     h = hash(rec.id)
-                    if h in seen:
-                        repeated.add(h)
-                    else:
-                        see(h)
+                    pushes[h & 63](h)
                 continue
             rid = rec[id_field]
             if track:
                 h = hash(rid)
-                if h in seen:
-                    repeated.add(h)
-                else:
-                    see(h)
+                pushes[h & 63](h)
             if traced:
                 out = evaluate_record(compiled, row, rid, rec, traced=True)
                 if out.__class__ is Reject:
@@ -265,6 +260,15 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
                 emit(rid, res)
             else:
                 on_paid(out if out is not None else Evaluated(row, rid, rec, res))
+    repeated: set[int] = set()
+    for bucket in buckets:
+        seen: set[int] = set()
+        for h in bucket:
+            if h in seen:
+                repeated.add(h)
+            else:
+                seen.add(h)
+    del buckets, pushes
     if repeated:
         exact = _exact_duplicates(records_path, id_field, repeated)
         if exact:

@@ -126,7 +126,7 @@ def build(compiled: CompiledPolicy, tree: dict) -> Statement:
         collect_bands(node)
     if not tree["components"] and not tree["eligible"]:
         for c in compiled.components:
-            lines.append(Line(c.name, "component", compiled.money.display and Decimal(0) * compiled.money.q,
+            lines.append(Line(c.name, "component", Decimal(0).quantize(compiled.money.q),
                               ["not computed: the partner is not eligible"]))
     t = tree["total"]
     if t["floor_adjustment"] != 0:
@@ -224,18 +224,7 @@ def _key_type(f: _Fmt, node: dict) -> Type | None:
 
 def _rate_type(f: _Fmt, node: dict) -> Type | None:
     table = f.c.tables.get(node["name"])
-    if table is None or not table.bands:
-        return None
-    rate = table.bands[0].value
-    txt = table.bands[0].text
-    if txt.endswith("%"):
-        from dsl.types import PERCENT
-        return PERCENT
-    if any(txt.endswith(" " + f.c.policy.currency) for _ in (0,)):
-        from dsl.types import MONEY
-        return MONEY
-    _ = rate
-    return None
+    return table.rate_type if table else None
 
 
 def _bounds(f: _Fmt, node: dict, lo, hi) -> str:
