@@ -787,6 +787,7 @@ def render_text(rep: Report, checks: list[Guard]) -> str:
         out.append(f"  param {p.name}: {p.old_text} → {p.new_text}")
     out.append("")
     out.append(f"records: {rep.read:,} read; paid {rep.paid_old:,} → {rep.paid_new:,}; "
+               f"rejected {rep.read - rep.paid_old:,} → {rep.read - rep.paid_new:,}; "
                f"eligible {rep.eligible_old:,} → {rep.eligible_new:,}")
     out.append(f"payout changed: {rep.changed:,} ({rep.up:,} up, {rep.down:,} down)")
     out.append("")
@@ -878,6 +879,7 @@ def report_json(rep: Report, checks: list[Guard]) -> dict:
         "params": [{"name": p.name, "old": p.old, "new": p.new, "old_text": p.old_text, "new_text": p.new_text}
                    for p in rep.params],
         "counts": {"read": rep.read, "paid_old": rep.paid_old, "paid_new": rep.paid_new,
+                   "rejected_old": rep.read - rep.paid_old, "rejected_new": rep.read - rep.paid_new,
                    "eligible_old": rep.eligible_old, "eligible_new": rep.eligible_new,
                    "changed": rep.changed, "up": rep.up, "down": rep.down, **rep.counts},
         "total": {"old": rep.total_old, "new": rep.total_new, "delta": rep.delta,
@@ -938,6 +940,7 @@ def render_markdown(rep: Report, checks: list[Guard]) -> str:
             f"| **total cost** | {money.display(rep.total_old)} | {money.display(rep.total_new)} | "
             f"**{_signed(money, rep.delta)} ({_pct_text(rep)})** |",
             f"| records paid | {rep.paid_old:,} | {rep.paid_new:,} | {rep.paid_new - rep.paid_old:+,} |",
+            f"| rejected | {rep.read - rep.paid_old:,} | {rep.read - rep.paid_new:,} | {rep.paid_old - rep.paid_new:+,} |",
             f"| eligible | {rep.eligible_old:,} | {rep.eligible_new:,} | {rep.eligible_new - rep.eligible_old:+,} |",
             "", f"Payout changed for **{rep.changed:,}** records ({rep.up:,} up, {rep.down:,} down).", ""]
     for p in rep.params:
@@ -1000,6 +1003,9 @@ def _compile(which: str, path: str) -> CompiledPolicy:
         policy = load_policy(path)
     except PolicyErrors as err:
         raise BrokenPolicy(which, path, err.diags) from None
+    if Path(policy.source.path).resolve() != Path(path).resolve():  # a `tests for` file names its policy
+        raise UsageProblem(f"{path} is not a policy (it starts with `tests for`): diff the policy it tests, "
+                           f"{policy.source.path}")
     if policy.period_input is not None:
         raise UsageProblem(f"{path}: a multi-period policy (input `{policy.period_input} : period`) cannot be "
                            "diffed yet: ipl diff needs multi-period evaluation (issue 6)")

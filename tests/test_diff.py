@@ -328,3 +328,34 @@ def test_copy_of_fixture_is_unchanged(tmp_path, in_root):
     shutil.copy(ROOT / FIX / "new.ipl", copy)
     doc = loads(ipl("diff", f"{FIX}/new.ipl", str(copy), "--records", f"{FIX}/records.csv", "--format", "json").stdout)
     assert doc["params"] == [] and doc["counts"]["changed"] == 0 and doc["total"]["delta"] == 0
+
+
+def test_module_and_test_files_are_not_policies(in_root):
+    for path, message in (("stdlib/metrics.ipl", "is not a policy"),
+                          ("programs/growth/growth_test.ipl", "diff the policy it tests, programs/growth/growth.ipl")):
+        r = ipl("diff", path, GROWTH, "--records", GROWTH_RECORDS)
+        assert r.exit_code == 2 and message in r.stderr, r.stderr
+
+
+def test_hostile_records_never_raise(tmp_path):
+    old, new, _ = write_pair(tmp_path, "amount", "amount * 2", [])
+    files = {
+        "empty.csv": b"",
+        "binary.csv": bytes(range(256)) * 4,
+        "odd.csv": b"partner_id,amount\n,1\nA,1\nA,2\nB,x\nC,1e999999\nD,NaN\n\xef\xbb\xbfE,1\n",
+        "bad.json": b"not json",
+        "huge.jsonl": b'{"partner_id": "Q", "amount": 1e999999}\n{"partner_id": "R", "amount": 5}\n',
+    }
+    for name, data in files.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        r = ipl("diff", old, new, "--records", str(path), "--format", "json")
+        assert r.exception is None or isinstance(r.exception, SystemExit), (name, r.exception)
+        assert r.exit_code in (0, 2) and "Traceback" not in r.stderr, (name, r.stderr)
+        if r.exit_code == 0:
+            doc = loads(r.stdout)
+            assert doc["counts"]["read"] == doc["counts"]["paid_old"] + doc["counts"]["rejected_old"]
+    doc = loads(ipl("diff", old, new, "--records", str(tmp_path / "odd.csv"), "--format", "json").stdout)
+    # rows 2 and 3 share the id A (both rejected), B and C and D are bad amounts: only E is paid
+    assert (doc["counts"]["read"], doc["counts"]["paid_old"], doc["counts"]["rejected_new"]) == (7, 1, 6)
+    assert doc["total"]["delta"] == Decimal("1.00")
