@@ -140,3 +140,15 @@ def test_a_folder_with_every_kind_of_file(tmp_path):
     result = CliRunner().invoke(cli, ["check", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "checked 3 files: 0 errors, 0 warnings"
+
+
+@settings(max_examples=50, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_generated_valid_files_never_raise(data):
+    """Syntactically valid files of every kind (tests/strategies.py, printed by dsl/fmt.py),
+    untyped: the checker meets every construct of the grammar in odd combinations."""
+    strategies = pytest.importorskip("tests.strategies")
+    fmt = pytest.importorskip("dsl.fmt")
+    text = fmt.format_file(data.draw(strategies.files()))
+    check_text(ROOT / "programs" / "growth" / "generated.ipl", text)
