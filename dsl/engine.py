@@ -50,20 +50,24 @@ class UsageProblem(Exception):
 
 
 def load_policy(path: str, diags: Diagnostics | None = None) -> CheckedPolicy:
-    from dsl.driver import UsageError, check_file
+    from dsl import ast, check
+    from dsl.driver import UsageError, load
 
     diags = diags if diags is not None else Diagnostics()
     p = Path(path)
     if not p.is_file():
         raise UsageProblem(f"no such policy file: {path}")
     try:
-        checked = check_file(p, diags)
+        loaded = load(p, diags)
     except UsageError as err:
         raise UsageProblem(str(err)) from None
+    if loaded.file is not None and not isinstance(loaded.file, ast.PolicyFile):
+        raise UsageProblem(f"{path} is not a policy (it starts with `module` or `tests for`)")
+    checked = check.check_file(loaded, diags) if loaded.file is not None else None
     if diags.has_errors or checked is None:
         raise PolicyErrors(diags)
-    if not isinstance(checked, CheckedPolicy):
-        raise UsageProblem(f"{path} is not a policy (it starts with `module` or `tests for`)")
+    if not isinstance(checked, CheckedPolicy):  # pragma: no cover - a PolicyFile checks to a policy
+        raise UsageProblem(f"{path} is not a policy")
     return checked
 
 
@@ -457,7 +461,7 @@ def summary_json(compiled: CompiledPolicy, s: Summary) -> dict:
 
 
 def run_command(policy_path: str, records: str, out: str | None, rejects: str | None, trace: str | None,
-                sets: list[str], echo, echo_err, progress_bar) -> int:
+                sets: list[str], echo, echo_err, progress_bar, ledger: str | None = None) -> int:
     """`ipl run`: returns the exit code; raises UsageProblem / PolicyErrors for the CLI to render."""
     import os
 
@@ -465,6 +469,18 @@ def run_command(policy_path: str, records: str, out: str | None, rejects: str | 
     from dsl.records import RecordsUnreadable, detect_format
 
     compiled = compile_file(policy_path, sets)
+    if compiled.multi is not None:  # periods, history, holds, clawbacks, pools, budget (§14, §15)
+        from dsl import settle
+
+        try:
+            detect_format(records)
+        except RecordsUnreadable as err:
+            raise UsageProblem(str(err)) from None
+        if not Path(records).is_file():
+            raise UsageProblem(f"no such records file: {records}")
+        return settle.run_command(compiled, records, out, rejects, trace, ledger, echo, echo_err, progress_bar)
+    if ledger is not None:
+        raise UsageProblem("--ledger: this policy has no periods, holds, clawbacks or draws, so it has no ledger")
     try:
         detect_format(records)
         if not Path(records).is_file():

@@ -161,10 +161,12 @@ def test_usage_errors_exit_2(tmp_path):
 
 def test_unsupported_policy_is_a_one_line_usage_error(tmp_path):
     pol = tmp_path / "p.ipl"
-    pol.write_text('policy "D" currency USD\ninput pid : id\ninput a : money\ncomponent c = pool 100 USD by a\n')
+    pol.write_text('policy "D" currency USD\ninput pid : id\ninput a : money\n'
+                   'eligibility {\n  require rank(a) <= 3 else "top 3"\n}\ncomponent c = a\n')
     result = CliRunner().invoke(cli, ["run", str(pol), "--records", RECORDS])
     assert result.exit_code == 2
-    assert result.output.strip() == "ipl: `pool` is not supported by `ipl run` yet (issue 6)"
+    assert result.output.strip() == ("ipl: `pool`, `rank` or `percentile` in an eligibility condition "
+                                     "is not supported by `ipl run`")
 
 
 def test_policy_with_errors_exits_1_with_diagnostics(tmp_path):
@@ -208,3 +210,9 @@ def test_duplicates_are_rejected_on_stdout_too(tmp_path):
     lines = result.stdout.splitlines() if hasattr(result, "stdout") else result.output.splitlines()
     assert [ln.split(",")[0] for ln in lines if ln.startswith("P-")] == ["P-2"]
     assert "duplicate id 'P-1'" in result.output
+
+
+def test_a_test_file_or_a_module_is_not_a_policy():
+    for path in ("programs/growth/growth_test.ipl", "stdlib/metrics.ipl"):
+        result = CliRunner().invoke(cli, ["run", str(ROOT / path), "--records", RECORDS])
+        assert result.exit_code == 2 and "is not a policy" in result.output, path
