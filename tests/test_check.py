@@ -446,3 +446,39 @@ def test_a_plain_given_is_one_record_in_the_period_it_names(tmp_path):
             'test "t" {\n  given f\n  expect in "2026-Q1" c = 1 USD\n  expect in "2026-Q2" c = 1 USD\n}\n')
     _, found = run(text, "t.ipl", tmp_path)
     assert found == ['E700: period "2026-Q2" is not given in this test']
+
+
+def _is_policy(path: Path) -> bool:
+    from dsl.syntax import parse_text
+
+    return isinstance(parse_text(path.read_text(encoding="utf-8")), ast.PolicyFile)
+
+
+PROGRAM_POLICIES = sorted(p for p in (ROOT / "programs").rglob("*.ipl") if _is_policy(p))
+
+
+@pytest.mark.parametrize("path", PROGRAM_POLICIES, ids=[p.parent.name for p in PROGRAM_POLICIES])
+def test_every_program_checks_to_a_complete_checked_policy(path):
+    """The contract of dsl/ir.py on every real program: a type for every expression node,
+    a ref for every name, an order in which everything comes after what it reads."""
+    from dsl.driver import check_file as check_path
+
+    diags = Diagnostics()
+    checked = check_path(path, diags)
+    assert [d for d in diags.items if d.severity.value == "error"] == []
+    assert checked is not None
+    files = [checked.file] + [m.file for m in checked.modules.values()]
+    for file in files:
+        for decl in file.decls:
+            for root in decl_exprs(decl):
+                for e in ast.walk(root):
+                    assert id(e) in checked.types, (path.name, e)
+                    if isinstance(e, (ast.Name, ast.Qualified)) and not \
+                            (isinstance(e, ast.Name) and checked.types[id(e)].kind is Kind.LEVEL):
+                        assert id(e) in checked.refs, (path.name, e)
+    position = {n: i for i, n in enumerate(checked.order)}
+    assert set(position) == set(checked.definitions)
+    for name, d in checked.definitions.items():
+        for dep in d.deps:
+            if "." not in dep:
+                assert position[dep] < position[name], (dep, name)
