@@ -107,8 +107,11 @@ def fmt_command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
 @click.option("--rejects", default=None, help="rejected records: row, id, field, reason (.csv or .json)")
 @click.option("--trace", default=None, help="a trace tree per record, as JSON Lines (.jsonl)")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a param (what-if runs)")
+@click.option("--ledger", default=None,
+              help="multi-period policies: every hold, release, forfeit, clawback and draw, and what is "
+                   "still held or owed at the end (.csv or .json)")
 def run_command(policy: str, records: str, out: str | None, rejects: str | None, trace: str | None,
-                sets: tuple[str, ...]) -> None:
+                sets: tuple[str, ...], ledger: str | None) -> None:
     """Evaluate every record; write payouts, rejects and traces; print a reconciled summary."""
     from dsl import engine
 
@@ -117,7 +120,7 @@ def run_command(policy: str, records: str, out: str | None, rejects: str | None,
 
     try:
         code = engine.run_command(policy, records, out, rejects, trace, list(sets), click.echo,
-                                  lambda m: click.echo(m, err=True), bar)
+                                  lambda m: click.echo(m, err=True), bar, ledger=ledger)
     except engine.PolicyErrors as err:
         _print_policy_errors(err.diags)
         sys.exit(1)
@@ -133,13 +136,15 @@ def run_command(policy: str, records: str, out: str | None, rejects: str | None,
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
 @click.option("-o", "--out", default=None, help="write the statement to a file instead of stdout")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a param (what-if)")
+@click.option("--period", default=None, help="multi-period policies: only this period's statement "
+                                             "(default: the partner's whole history)")
 def explain_command(policy: str, records: str, wanted: str, fmt: str, out: str | None,
-                    sets: tuple[str, ...]) -> None:
+                    sets: tuple[str, ...], period: str | None) -> None:
     """The statement of one record: every line, why, and how far to the next band."""
     from dsl import engine, explain
 
     try:
-        text, code = explain.explain_command(policy, records, wanted, fmt, list(sets))
+        text, code = explain.explain_command(policy, records, wanted, fmt, list(sets), period)
         if out:
             from dsl.output import OutputError, write_text
             try:

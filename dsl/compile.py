@@ -27,8 +27,14 @@ by zero.
 Phases (so that history, §14, and program-wide definitions, §15, slot in):
 constants (params, thresholds, rates, weights — once per run, with `--set`
 overrides), then per record (inputs, metrics, eligibility, components, benefits),
-then settlement (the total). Policies that need history or program-wide
-definitions are refused with `Unsupported` (issue 6).
+then settlement (the total). A multi-period or program-wide policy (§14, §15)
+gets `multi` (a `settle.MultiInfo`): history calls read the partner's `History`
+`H` (`prior`, `trailing_*`, `streak`, `periods_active`), `pool` / `rank` /
+`percentile` read the period's figures `PW` computed between a first pass
+(`pw_inputs`: the shares, values and `among` conditions) and the evaluation, and
+the result carries two more positions: the values history stores (`R_HIST`) and
+what the settlement needs (`R_SETTLE`: hold portions, `until` conditions,
+clawback conditions and portions, the draw of a recoverable floor and the floor).
 
 Emits no diagnostics: the checker has reported everything a user can fix;
 what is left is `Unsupported` (the CLI exits 2) or a bug (`AssertionError`).
@@ -44,6 +50,7 @@ from dsl import ast, runtime
 from dsl.ir import CheckedPolicy, Definition
 from dsl.records import Field
 from dsl.runtime import Unsupported
+from dsl.settle import Missing, MultiInfo, NotRanked, PwSite
 from dsl.types import Kind, Type
 
 HISTORY_CALLS = frozenset({"prior", "trailing_sum", "trailing_avg", "trailing_min", "trailing_max", "streak"})
@@ -101,6 +108,7 @@ class CompiledPolicy:
     _overrides: dict = field(default_factory=dict)
     _traced: object = None
     traced_source: str = ""
+    multi: object = None  # settle.MultiInfo for a multi-period or program-wide policy
 
     @property
     def id_field(self) -> str:
@@ -111,12 +119,14 @@ class CompiledPolicy:
         if self._traced is None:
             src, make = _build(self.policy, trace=True)
             self.traced_source = src
-            self._traced = make(self._overrides)[0]
+            self._traced = make(self._overrides)[0]  # (record, H=None, PW=None) -> (result, events)
         return self._traced
 
 
 # Result tuple positions (a tuple, not an object: the fast path builds one per record).
 R_ELIGIBLE, R_REASONS, R_COMPONENTS, R_BENEFITS, R_TOTAL, R_SUM, R_FLOOR_ADJ, R_CAP_ADJ, R_LINE_REASONS = range(9)
+# Multi-period and program-wide policies only (`CompiledPolicy.multi`):
+R_HIST, R_SETTLE = 9, 10
 
 
 def compile_policy(policy: CheckedPolicy, overrides: dict[str, object] | None = None) -> CompiledPolicy:
@@ -124,7 +134,7 @@ def compile_policy(policy: CheckedPolicy, overrides: dict[str, object] | None = 
     _refuse_unsupported(policy)
     overrides = dict(overrides or {})
     src, make = _build(policy, trace=False)
-    evaluate, params, tables = make(overrides)
+    evaluate, params, tables, extras = make(overrides)
     digits = policy.minor_units
     money = runtime.Money(policy.currency, digits, runtime.ROUNDING_MODES[policy.rounding])
     defs = policy.definitions
@@ -132,49 +142,54 @@ def compile_policy(policy: CheckedPolicy, overrides: dict[str, object] | None = 
     bens = tuple(Line(n, "benefit", defs[n].type) for n in policy.benefits)
     return CompiledPolicy(policy=policy, fields=input_fields(policy), components=comps, benefits=bens,
                           params=params, tables=tables, evaluate=evaluate, source=src, money=money,
-                          _overrides=overrides)
+                          _overrides=overrides, multi=_multi_info(policy, extras) if extras else None)
+
+
+def is_multi(policy: CheckedPolicy) -> bool:
+    """Whether the policy needs the multi-period runner (dsl/settle.py)."""
+    return (policy.period_input is not None or policy.budget is not None or bool(policy.clawbacks)
+            or any(d.program_wide for d in policy.definitions.values())
+            or any(isinstance(e, (ast.Pool, ast.Rank)) for e in _policy_exprs(policy))
+            or any(isinstance(i, ast.Floor) and i.recoverable for i in (policy.total.items if policy.total else ()))
+            or any(isinstance(d.decl, ast.Component) and d.decl.holds for d in policy.definitions.values()
+                   if d.module is None))
+
+
+def _policy_exprs(policy: CheckedPolicy):
+    for d in policy.definitions.values():
+        if d.module is None:
+            for root in _decl_exprs(d.decl):
+                yield from ast.walk(root)
 
 
 def _refuse_unsupported(policy: CheckedPolicy) -> None:
+    """What `ipl run` cannot evaluate: history or program-wide figures inside a `def` (a
+    function sees only its arguments) or inside eligibility conditions that pools filter on."""
     def no(what: str) -> None:
-        raise Unsupported(f"{what} is not supported by `ipl run` yet (issue 6)")
+        raise Unsupported(f"{what} is not supported by `ipl run`")
 
-    if policy.period_input is not None:
-        no(f"a multi-period policy (input `{policy.period_input} : period`)")
-    if policy.clawbacks:
-        no("`clawback`")
-    if policy.budget is not None:
-        no("`program { budget }`")
-    for item in (policy.total.items if policy.total else ()):
-        if isinstance(item, ast.Floor) and item.recoverable:
-            no("a `recoverable` floor")
-    exprs: list[ast.Expr] = []
+    def walk_defs(decl, where: str) -> None:
+        for root in _decl_exprs(decl):
+            for e in ast.walk(root):
+                match e:
+                    case ast.Pool() | ast.Rank():
+                        no(f"`pool`, `rank` or `percentile` inside {where}")
+                    case ast.Call(func=f, module=None) if f in HISTORY_CALLS:
+                        no(f"`{f}` inside {where}")
+                    case ast.Name(name="periods_active") if policy.refs.get(id(e)) and \
+                            policy.refs[id(e)].kind == "builtin":
+                        no(f"`periods_active` inside {where}")
+
     for d in policy.definitions.values():
-        if d.module is not None:
-            continue
-        if isinstance(d.decl, ast.Component) and d.decl.holds:
-            no("`hold`")
-        exprs.extend(_decl_exprs(d.decl))
+        if d.module is None and d.kind == "def":
+            walk_defs(d.decl, f"the function `{d.name}`")
     for m in policy.modules.values():
         for d in m.definitions.values():
-            exprs.extend(_decl_exprs(d.decl))
+            walk_defs(d.decl, f"the module `{m.name}`")
     for req in policy.eligibility:
-        exprs.append(req.cond)
-    if policy.total:
-        exprs.extend(i.value for i in policy.total.items)
-    for root in exprs:
-        for e in ast.walk(root):
-            match e:
-                case ast.Pool():
-                    no("`pool`")
-                case ast.Rank(kind=kind):
-                    no(f"`{kind}`")
-                case ast.Call(func=f, module=None) if f in HISTORY_CALLS:
-                    no(f"`{f}`")
-                case ast.Name(name="periods_active") if policy.refs.get(id(e)) and policy.refs[id(e)].kind == "builtin":
-                    no("`periods_active`")
-                case ast.TotalRef():
-                    no("`total` as a value")
+        for e in ast.walk(req.cond):
+            if isinstance(e, (ast.Pool, ast.Rank)):
+                no("`pool`, `rank` or `percentile` in an eligibility condition")
 
 
 def _decl_exprs(decl) -> list[ast.Expr]:
@@ -284,6 +299,7 @@ class _Gen:
         self.mode = runtime.ROUNDING_MODES[policy.rounding]
         self.const_exprs: dict[int, str] = {}
         self.const_computed: set = set()
+        self.plan = _history_plan(policy)
 
     # -- names
     def const(self, value, kind="K") -> str:
@@ -613,7 +629,9 @@ class _Gen:
                             if self.scope != "record" or self.in_eligibility:
                                 raise Unsupported(f"`{r.name}` is used before eligibility is known")
                             return "eligible" if r.name == "eligible" else "reasons"
-                        raise Unsupported(f"`{r.name}` is not supported by `ipl run` yet (issue 6)")
+                        if r.name == "periods_active":
+                            return "H.active"
+                        raise AssertionError(f"unhandled builtin name {r.name}")
                     case _:
                         raise AssertionError(f"unhandled ref kind {r.kind}")
             case ast.Qualified():
@@ -701,8 +719,14 @@ class _Gen:
                 if self.trace:
                     sub.emit(f"_ev({{'otherwise': {self.site(e)}, 'def': {self.current!r}}})")
                 return t
-            case ast.Pool() | ast.Rank() | ast.TotalRef():
-                raise Unsupported("program-wide definitions are not supported by `ipl run` yet (issue 6)")
+            case ast.Pool() | ast.Rank():
+                # §15: the period's figure for this record, computed between the two passes
+                if self.pw_pass:
+                    raise Unsupported(f"a program-wide figure that depends on another one (`{e.span.text}`) "
+                                      "is not supported by `ipl run`")
+                return f"_pwv(PW, {self.plan.pw[id(e)]})"
+            case ast.TotalRef():
+                raise Unsupported("`total` as a value is only supported inside `prior(total)`")
             case ast.ListLit():
                 raise Unsupported("a list is only a test expectation")
             case _:
@@ -747,6 +771,8 @@ class _Gen:
             fname = f"f_{mod}__{f}" if mod else f"f_{f}"
             self.defs_needed.add(key)
             return f"{fname}({', '.join(self.expr(a, b, d) for a in args)})"
+        if f in HISTORY_CALLS:
+            return self.history_call(e, f, args, b, d)
         vals = [self.expr(a, b, d) for a in args]
         match f:
             case "min" | "max" | "abs":
@@ -768,11 +794,26 @@ class _Gen:
                     q = self.const(Decimal(1).scaleb(-(int(n) + shift)))
                 return f"({vals[0]}).quantize({q}, rounding=_MODE)"
             case _:
-                if f in HISTORY_CALLS:
-                    raise Unsupported(f"`{f}` is not supported by `ipl run` yet (issue 6)")
                 raise AssertionError(f"unhandled builtin {f}")
 
+    def history_call(self, e: ast.Call, f: str, args, b: _Block, d: int) -> str:
+        """§14.1: read the partner's History `H` (a missing period raises, `otherwise` catches)."""
+        plan = self.plan
+        if f == "streak":
+            return f"H.streak({plan.streaks[id(e)]}, {self.expr(args[0], b, d)})"
+        n = int(self.p.constants[id(args[1])]) if len(args) == 2 else 1
+        target = args[0]
+        if f == "prior":
+            if isinstance(target, ast.TotalRef):
+                return f"H.prior_total({n})"
+            return f"H.prior({plan.slots[self.ref(target).name]}, {n})"
+        if isinstance(target, ast.TotalRef):
+            raise Unsupported(f"`{f}(total, ...)` is not supported by `ipl run`: the current total is not known yet")
+        current = self.expr(target, b, d)
+        return f"H.trailing({plan.slots[self.ref(target).name]}, {n}, {f.removeprefix('trailing_')!r}, {current})"
+
     in_eligibility = False  # compiling the gates: `eligible` / `reasons` are not known yet
+    pw_pass = False  # compiling pass 1 of a program-wide policy (`pw_inputs`)
     defs_needed: set  # user functions called so far (compiled after the record function)
 
 
@@ -841,11 +882,19 @@ def _build(policy: CheckedPolicy, trace: bool):
     items = policy.total.items if policy.total else ()
     g.current = "total"
     floors_t, caps_t = [], []
+    multi = is_multi(policy)
+    if multi:
+        yes.emit("rf = None")  # the highest recoverable floor (§14.5)
+        yes.emit("nf = s")  # the sum, raised by the non-recoverable floors
     for item in items:
         if isinstance(item, ast.Floor):
             fv = g.temp()
             yes.emit(f"{fv} = {g.bound(item.value, yes, Kind.MONEY)}")
             yes.emit(f"if {fv} > t: t = {fv}")
+            if multi and item.recoverable:
+                yes.emit(f"if rf is None or {fv} > rf: rf = {fv}")
+            elif multi:
+                yes.emit(f"if {fv} > nf: nf = {fv}")
             floors_t.append(f"({item.value.span.text!r}, {fv})")
     yes.emit("fa = t - s")
     for item in items:
@@ -855,6 +904,10 @@ def _build(policy: CheckedPolicy, trace: bool):
             yes.emit(f"if {cv} < t: t = {cv}")
             caps_t.append(f"({item.value.span.text!r}, {cv})")
     yes.emit("ca = t - s - fa")
+    if multi:
+        # a draw: what the recoverable floor added above the sum and the plain floors
+        yes.emit("dr = _MZERO if rf is None or min(t, rf) <= nf else min(t, rf) - nf")
+        yes.emit("rfl = _MZERO if rf is None else rf")
     yes.emit("lr = ()")
     for n in (*comps, *bens):
         if defs[n].decl.requires:
@@ -866,7 +919,10 @@ def _build(policy: CheckedPolicy, trace: bool):
                  f"'floors': ({', '.join(floors_t)}{',' if floors_t else ''}), "
                  f"'caps': ({', '.join(caps_t)}{',' if caps_t else ''})}})")
     result = (f"(True, reasons, ({comp_vals}{',' if comps else ''}), ({ben_vals}{',' if bens else ''}), "
-              f"t, s, fa, ca, lr)")
+              f"t, s, fa, ca, lr")
+    if multi:
+        result += ", " + _settle_parts(g, yes, eligible=True)
+    result += ")"
     yes.emit(f"return {result}, list(_trace)" if trace else f"return {result}")
     body.emit("else:")
     no = body.child()
@@ -875,7 +931,10 @@ def _build(policy: CheckedPolicy, trace: bool):
         k = defs[n].type.kind
         zeros.append({Kind.LEVEL: f"v_{n}", Kind.BOOL: "False", Kind.MONEY: "_MZERO"}.get(k, "_ZERO"))
     result = (f"(False, reasons, ({', '.join('_MZERO' for _ in comps)}{',' if comps else ''}), "
-              f"({', '.join(zeros)}{',' if zeros else ''}), _MZERO, _MZERO, _MZERO, _MZERO, ())")
+              f"({', '.join(zeros)}{',' if zeros else ''}), _MZERO, _MZERO, _MZERO, _MZERO, ()")
+    if multi:
+        result += ", " + _settle_parts(g, no, eligible=False)
+    result += ")"
     no.emit(f"return {result}, list(_trace)" if trace else f"return {result}")
     if trace:
         inits = [f"        v_{n} = _UNSET" for n, dd in sorted(defs.items())
@@ -886,8 +945,13 @@ def _build(policy: CheckedPolicy, trace: bool):
     if trace:
         record_lines.append("        except _EvalError:")
         record_lines.append("            raise")
+        record_lines.append("        except _HistoryMissing as err:")
+        record_lines.append("            raise _EvalError(str(err) + ' (and no `otherwise` gives a fallback)', _at[0]) from None")
         record_lines.append("        except ArithmeticError as err:")
         record_lines.append("            raise _EvalError(_arith(err), _at[0]) from None")
+
+    # pass 1 of a program-wide policy: the shares, values and `among` conditions (§15)
+    pw_lines = _pw_inputs(g, policy) if multi and g.plan.pw_exprs else []
 
     # what explanations need of the tables: band bounds and constant values
     table_entries = _table_consts(g, policy)
@@ -912,14 +976,23 @@ def _build(policy: CheckedPolicy, trace: bool):
     src = ["def _make(OVR):"]
     if trace:
         src += ["    _at = [None]", "    _trace = []", "    _ev = _trace.append"]
+    extras = []
+    if multi:
+        amounts = [g.const_expr(e.amount) if isinstance(e, ast.Pool) else "None" for e in g.plan.pw_exprs]
+        budget = g.const_expr(policy.budget.amount) if policy.budget is not None else "None"
+        extras.append(f"'pool_amounts': ({', '.join(amounts)}{',' if amounts else ''})")
+        extras.append(f"'budget': {budget}")
+        extras.append(f"'pw_inputs': {'pw_inputs' if pw_lines else 'None'}")
     src += func_lines
     src += const_lines
     src += g.tables_code
-    src.append("    def evaluate(r):")
+    src.append("    def evaluate(r, H=None, PW=None):")
     src += record_lines
+    src += pw_lines
     params_out = ", ".join(f"{n!r}: p_{n}" for n in policy.order
                            if defs[n].kind == "param" and defs[n].module is None)
-    src.append(f"    return evaluate, {{{params_out}}}, _tables({{{', '.join(table_entries)}}})")
+    src.append(f"    return evaluate, {{{params_out}}}, _tables({{{', '.join(table_entries)}}}), "
+               f"{{{', '.join(extras)}}}")
     source = "\n".join(src) + "\n"
     ns = {
         "_UNSET": _UNSET, "_ZERO": runtime.ZERO, "_ONE": runtime.ONE, "_Q": runtime.quantum(policy.minor_units),
@@ -928,6 +1001,7 @@ def _build(policy: CheckedPolicy, trace: bool):
         "_EvalError": runtime.EvalError, "_DIVERR": (ZeroDivisionError, decimal.InvalidOperation),
         "_not_div": _not_div, "_fmt": runtime.fmt_value, "_div": _div, "_ops": _ops,
         "_arith": _arith, "_tables": lambda values: _table_info(policy, values),
+        "_HistoryMissing": Missing, "_pwv": _pwv,
     }
     ns.update(g.consts)
     try:
@@ -1049,3 +1123,192 @@ def _table_info(policy: CheckedPolicy, values: dict) -> dict[str, TableInfo]:
                               value_type=policy.definitions[name].type, bands=tuple(bands),
                               rate_type=policy.types.get(id(t.bands[0].value)) if t.bands else None)
     return out
+
+
+# ------------------------------------------------------------------ history and program-wide figures (§14, §15)
+
+
+@dataclass
+class _Plan:
+    """Where history and program-wide figures sit: the same for both variants."""
+
+    slots: dict[str, int]  # a name read through prior / trailing_* -> its slot in the stored tuple
+    names: tuple[str, ...]
+    streaks: dict[int, int]  # id(streak call) -> its index
+    streak_exprs: list  # the conditions of the streak calls, by index
+    pw: dict[int, int]  # id(pool | rank | percentile) -> its index
+    pw_exprs: list
+    window: int  # how many earlier periods history reads
+    uses_total: bool
+    holds: tuple  # (component, Hold) in declaration order
+
+
+def _history_plan(policy: CheckedPolicy) -> _Plan:
+    defs = policy.definitions
+    roots: list[ast.Expr] = []
+    for name in policy.order:
+        d = defs[name]
+        if d.module is None and d.kind != "def":
+            roots.extend(_decl_exprs(d.decl))
+    roots.extend(r.cond for r in policy.eligibility)
+    if policy.total:
+        roots.extend(i.value for i in policy.total.items)
+    for cb in policy.clawbacks:
+        roots.extend(x for x in (cb.when, cb.recover) if x is not None)
+    names: list[str] = []
+    streaks: dict[int, int] = {}
+    sexprs: list = []
+    pw: dict[int, int] = {}
+    pexprs: list = []
+    window = 0
+    uses_total = False
+    for root in roots:
+        for e in ast.walk(root):
+            match e:
+                case ast.Call(func="streak", module=None, args=args) if id(e) not in streaks:
+                    streaks[id(e)] = len(sexprs)
+                    sexprs.append(args[0])
+                case ast.Call(func=f, module=None, args=args) if f in HISTORY_CALLS and f != "streak":
+                    n = _int_const(policy, args[1]) if len(args) == 2 else 1
+                    window = max(window, n if f == "prior" else n - 1)
+                    if isinstance(args[0], ast.TotalRef):
+                        uses_total = True
+                    else:
+                        target = policy.refs[id(args[0])].name
+                        if target not in names:
+                            names.append(target)
+                case ast.Pool() | ast.Rank() if id(e) not in pw:
+                    pw[id(e)] = len(pexprs)
+                    pexprs.append(e)
+                case _:
+                    pass
+    holds = tuple((n, h) for n in policy.components for h in defs[n].decl.holds)
+    return _Plan({n: i for i, n in enumerate(names)}, tuple(names), streaks, sexprs, pw, pexprs, window,
+                 uses_total, holds)
+
+
+def _int_const(policy: CheckedPolicy, e: ast.Expr) -> int:
+    v = policy.constants.get(id(e))
+    if v is None and isinstance(e, ast.Number):
+        v = e.value
+    if v is None:
+        raise Unsupported(f"`{e.span.text}` must be a constant whole number")
+    return int(v)
+
+
+def _settle_parts(g: _Gen, b: _Block, eligible: bool) -> str:
+    """Code for R_HIST and R_SETTLE of one record (eligible or not): the values history
+    stores, this period's hold portions, the `until` conditions, the clawbacks' conditions
+    and portions (evaluated in every period, like the `until` conditions), the draw and the
+    recoverable floor."""
+    p, plan, defs = g.p, g.plan, g.p.definitions
+    saved = g.current
+    g.current = "settlement"
+    vals = []
+    for name in plan.names:
+        d = defs[name]
+        if not eligible and d.kind in ("component", "benefit") and d.type.kind is not Kind.LEVEL:
+            vals.append({Kind.BOOL: "False", Kind.MONEY: "_MZERO"}.get(d.type.kind, "_ZERO"))
+        else:
+            vals.append(g.ensure(name, b))
+    for cond in plan.streak_exprs:
+        t = g.temp()
+        b.emit(f"{t} = {g.expr(cond, b)}")
+        vals.append(t)
+    holds, until = [], []
+    for comp, hold in plan.holds:
+        if eligible:
+            t = g.temp()
+            b.emit(f"{t} = {g.expr(hold.portion, b)}")
+            holds.append(t)
+        else:
+            holds.append("None")
+        t = g.temp()
+        b.emit(f"{t} = {g.expr(hold.until, b)}")
+        until.append(t)
+    claws = []
+    for cb in p.clawbacks:
+        w = g.temp()
+        b.emit(f"{w} = {g.expr(cb.when, b) if cb.when is not None else 'True'}")
+        rv = g.temp()
+        b.emit(f"{rv} = {g.expr(cb.recover, b) if cb.recover is not None else '_ONE'}")
+        claws.append(f"({w}, {rv})")
+    g.current = saved
+
+    def tup(items: list[str]) -> str:
+        return f"({', '.join(items)}{',' if items else ''})"
+
+    draw = "dr, rfl" if eligible else "_MZERO, _MZERO"
+    return f"{tup(vals)}, ({tup(holds)}, {tup(until)}, {tup(claws)}, {draw})"
+
+
+def _pw_inputs(g: _Gen, policy: CheckedPolicy) -> list[str]:
+    """`pw_inputs(r, H)`: pass 1 of a program-wide policy — per pool / rank / percentile,
+    (value, among): the share or value (None where `among` does not hold) and the condition."""
+    state, saved_cur = g.save(), g.current
+    g.touched, g.needs_init = set(), set()
+    g.pw_pass = True
+    lines: list[str] = []
+    b = _Block(lines, 2, set())
+    for inp in policy.inputs:
+        b.emit(f"v_{inp.name} = r[{inp.name!r}]")
+    init_at = len(lines)
+    b.emit("reasons = []")
+    g.in_eligibility = True
+    for req in policy.eligibility:
+        g.current = "eligibility"
+        ok = g.temp()
+        b.emit(f"{ok} = {g.expr(req.cond, b)}")
+        b.emit(f"if not {ok}: reasons.append({g.const(req.reason, 'S')})")
+    g.in_eligibility = False
+    b.emit("eligible = not reasons")
+    b.emit("reasons = tuple(reasons)")
+    items = []
+    for e in g.plan.pw_exprs:
+        g.current = "program-wide"
+        among = g.temp()
+        b.emit(f"{among} = {g.expr(e.among, b) if e.among is not None else 'True'}")
+        v = g.temp()
+        b.emit(f"{v} = None")
+        b.emit(f"if {among}:")
+        sub = b.child()
+        sub.emit(f"{v} = {g.expr(e.share if isinstance(e, ast.Pool) else e.value, sub)}")
+        items.append(f"({v}, {among})")
+    b.emit(f"return ({', '.join(items)},)")
+    if g.trace:
+        inits = [f"        v_{n} = _UNSET" for n, dd in sorted(policy.definitions.items())
+                 if dd.kind not in ("input", "param", "def") and dd.module is None]
+    else:
+        inits = [f"        v_{n} = _UNSET" for n in sorted(g.needs_init) if isinstance(n, str)]
+    lines[init_at:init_at] = inits
+    g.restore(state)
+    g.pw_pass = False
+    g.current = saved_cur
+    return ["    def pw_inputs(r, H=None):"] + lines
+
+
+def _pwv(pw, i: int):
+    """A program-wide figure of this record; a record left out by `among` has no rank."""
+    value = pw[i][0]
+    if value is None:
+        raise NotRanked("the record is not among the ranked records")
+    return value
+
+
+def _multi_info(policy: CheckedPolicy, extras: dict) -> MultiInfo:
+    plan = _history_plan(policy)
+    sites = []
+    for i, e in enumerate(plan.pw_exprs):
+        if isinstance(e, ast.Pool):
+            owner = next((n for n in (*policy.components, *policy.benefits)
+                          if policy.definitions[n].decl.value is e), None)
+            sites.append(PwSite("pool", extras["pool_amounts"][i], owner, " ".join(e.span.text.split())))
+        else:
+            sites.append(PwSite(e.kind, None, None, " ".join(e.span.text.split())))
+    return MultiInfo(
+        period_field=policy.period_input, granularity=policy.period,
+        hist_names=plan.names, streaks=len(plan.streak_exprs), window=plan.window,
+        hold_components=tuple((n, _int_const(policy, h.within)) for n, h in plan.holds),
+        clawbacks=tuple((cb.component, _int_const(policy, cb.within)) for cb in policy.clawbacks),
+        pw_sites=tuple(sites), pw_inputs=extras.get("pw_inputs"), budget=extras.get("budget"),
+        uses_total=plan.uses_total)

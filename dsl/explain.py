@@ -402,7 +402,8 @@ def _code(text: str) -> str:
 # ------------------------------------------------------------------ `ipl explain`
 
 
-def explain_command(policy_path: str, records: str, wanted: str, fmt: str, sets: list[str]) -> tuple[str, int]:
+def explain_command(policy_path: str, records: str, wanted: str, fmt: str, sets: list[str],
+                    period: str | None = None) -> tuple[str, int]:
     """The rendered statement and the exit code (1 when the record is rejected)."""
     from pathlib import Path
 
@@ -411,6 +412,16 @@ def explain_command(policy_path: str, records: str, wanted: str, fmt: str, sets:
     from dsl.trace import record_tree
 
     compiled = compile_file(policy_path, sets)
+    if compiled.multi is not None:
+        try:
+            detect_format(records)
+            if not Path(records).is_file():
+                raise UsageProblem(f"no such records file: {records}")
+            return explain_periods(compiled, records, wanted, fmt, period)
+        except RecordsUnreadable as err:
+            raise UsageProblem(str(err)) from None
+    if period is not None:
+        raise UsageProblem("--period: this policy has no periods (it has no input of type `period`)")
     try:
         detect_format(records)
         if not Path(records).is_file():
@@ -439,3 +450,133 @@ def explain_command(policy_path: str, records: str, wanted: str, fmt: str, sets:
     if fmt == "html":
         return render_html(st, compiled), 0
     return render_text(st, compiled), 0
+
+
+# ------------------------------------------------------------------ multi-period statements (§14.4)
+
+
+@dataclass
+class PeriodStatement:
+    """One (id, period): the statement of its earned total, then its settlement."""
+
+    period: str | None
+    statement: Statement
+    settlement: object  # ledger.Settlement
+
+    def adds_up(self) -> bool:
+        s = self.settlement
+        return (self.statement.adds_up() and self.statement.total == s.earned
+                and s.earned + s.budget_scaling + sum((ln.cash for ln in s.lines), Decimal(0)) == s.payable)
+
+
+def explain_periods(compiled: CompiledPolicy, records: str, wanted: str, fmt: str,
+                    period_text: str | None) -> tuple[str, int]:
+    """`ipl explain` of a multi-period policy: one period's statement (`--period`) or the
+    partner's whole history, each period with its settlement lines."""
+    from dsl.engine import UsageProblem, ids_like
+    from dsl.periods import PeriodError, parse_period
+    from dsl.settle import partner_rows, period_tree
+
+    info = compiled.multi
+    period = None
+    if period_text is not None:
+        if info.period_field is None:
+            raise UsageProblem("--period: this policy has no periods (it has no input of type `period`)")
+        period = parse_period(period_text, info.granularity)
+        if isinstance(period, PeriodError):
+            raise UsageProblem(f"--period: {period.reason}")
+    rows, rejects = partner_rows(compiled, records, wanted, period)
+    if period is not None:
+        rows = [r for r in rows if r.period == period]
+        rejects = [r for r in rejects if _reject_period(r, info, period)]
+    if not rows and not rejects:
+        if period is not None:
+            raise UsageProblem(f"no record with {compiled.id_field} {wanted!r} in period {period} in {records}")
+        hint = ids_like(records, compiled.id_field, wanted)
+        raise UsageProblem(f"no record with {compiled.id_field} {wanted!r} in {records}"
+                           + (f" (did you mean {hint!r}?)" if hint else ""))
+    statements = []
+    for pr in rows:
+        tree = period_tree(compiled, pr)
+        ps = PeriodStatement(str(pr.period) if pr.period is not None else None, build(compiled, tree), pr.settlement)
+        if not ps.adds_up():
+            raise AssertionError(f"statement of {wanted} in {ps.period} does not add up")
+        statements.append(ps)
+    code = 1 if rejects else 0
+    match fmt:
+        case "json":
+            from dsl.output import dumps
+            from dsl.settle import settlement_json
+            out = {"id": wanted, "periods": [
+                {**json_dict(ps.statement), "period": ps.period, "settlement": settlement_json(ps.settlement)}
+                for ps in statements],
+                "rejected": [r.to_json() for r in rejects]}
+            return dumps(out, indent=2) + "\n", code
+        case "html":
+            pages = [render_html(ps.statement, compiled) for ps in statements]
+            bodies = []
+            for ps, page in zip(statements, pages):
+                inner = page[page.index("<main>") + 6:page.index("</main>")]
+                bodies.append(f"<section><h2>Period {html.escape(ps.period or '')}</h2>{inner}"
+                              f"{_settlement_html(ps, compiled)}</section>")
+            head = pages[0][:pages[0].index("<main>") + 6] if pages else "<!DOCTYPE html><html><body><main>"
+            rej = "".join(f"<p>record {r.row} is rejected: {html.escape(r.reason)}</p>" for r in rejects)
+            return head + "".join(bodies) + rej + "</main></body></html>\n", code
+        case _:
+            parts = [render_period_text(ps, compiled) for ps in statements]
+            parts += [f"record {r.row} ({wanted}) is rejected" + (f": field {r.field}" if r.field else "")
+                      + f": {r.reason}\n" for r in rejects]
+            return "\n".join(parts), code
+
+
+def _reject_period(r, info, period) -> bool:
+    return True
+
+
+def json_dict(st: Statement) -> dict:
+    """A statement as JSON values (Decimals stay Decimals: `dumps` writes their digits)."""
+    def line_json(line: Line) -> dict:
+        return {"name": line.name, "kind": line.kind, "amount": line.amount, "why": line.why,
+                "source": line.source, "location": line.location}
+
+    return {
+        "policy": st.policy, "version": st.version, "currency": st.currency, "id": st.id, "row": st.row,
+        "eligible": st.eligible, "reasons": st.reasons, "lines": [line_json(x) for x in st.lines],
+        "total": st.total, "benefits": [line_json(x) for x in st.benefits], "next_bands": st.next_bands,
+    }
+
+
+def settlement_text(ps: PeriodStatement, compiled: CompiledPolicy) -> list[str]:
+    m = compiled.money
+    s = ps.settlement
+    rows = [("earned total", m.display(s.earned), "")]
+    if s.budget_scaling:
+        rows.append(("budget scaling", m.display(s.budget_scaling), "the period's earned totals exceed the budget"))
+    for ln in s.lines:
+        note = "no cash effect" if ln.kind == "forfeit" else ""
+        rows.append((ln.label(), m.display(ln.amount), note))
+    width = max(len(r[0]) for r in rows + [("payable", "", "")])
+    amt = max(len(r[1]) for r in rows + [("", m.display(s.payable), "")])
+    out = [f"Settlement of {ps.period}:" if ps.period else "Settlement:"]
+    for name, value, note in rows:
+        out.append(f"  {name.ljust(width)}  {value.rjust(amt)}" + (f"  ({note})" if note else ""))
+    out.append(f"  {'-' * (width + amt + 2)}")
+    out.append(f"  {'payable'.ljust(width)}  {m.display(s.payable).rjust(amt)}")
+    return out
+
+
+def render_period_text(ps: PeriodStatement, compiled: CompiledPolicy) -> str:
+    text = render_text(ps.statement, compiled)
+    if ps.period:
+        lines = text.split("\n")
+        lines.insert(1, f"Period {ps.period}")
+        text = "\n".join(lines)
+    return text + "\n" + "\n".join(settlement_text(ps, compiled)) + "\n"
+
+
+def _settlement_html(ps: PeriodStatement, compiled: CompiledPolicy) -> str:
+    e = html.escape
+    rows = "".join(f'<tr><td class="name">{e(a)}</td><td class="amt">{e(b)}</td></tr>'
+                   for a, b in ((x.split("  ")[0].strip(), x.strip().rsplit("  ", 1)[-1])
+                                for x in settlement_text(ps, compiled)[1:]) if not a.startswith("-"))
+    return f"<h2>Settlement</h2><table><tr><th>Line</th><th class=\"amt\">Amount</th></tr>{rows}</table>"

@@ -395,9 +395,90 @@ def _traced_value(events, name: str):
 
 
 def evaluate_periods(runner: Runner, test: ast.Test) -> tuple[Outcome, set[tuple]]:
-    """A test of a multi-period policy (§10, §14): the hook the multi-period evaluator plugs into."""
-    raise Unsupported("multi-period tests (`given periods`, `expect in \"PERIOD\"`) need the multi-period "
-                      "evaluator of issue 6, which `ipl test` cannot call yet")
+    """A test of a multi-period policy (§10, §14): the partner's history (`given periods`, or
+    one record per plain `given` in the period it names) run through the multi-period
+    evaluator (dsl/settle.py); each expectation is about its `in "PERIOD"`, else the last
+    period. `held` and `released` are the period's amounts (positive), `clawback NAME` the
+    period's clawback lines of NAME (negative), `payable` the settled payable."""
+    from dsl.records import Reject
+    from dsl.settle import PeriodRow, run_history
+
+    policy = runner.policy
+    pfield = policy.period_input
+    if pfield is None:
+        raise Unsupported("`given periods` needs a multi-period policy (an input of type `period`)")
+    records: list[dict] = []
+    params: dict[str, object] = {}
+    try:
+        for g in test.givens:
+            if g.periods:
+                for pg in g.periods:
+                    fields, ps = runner.record_of(test, ast.Given(fixture=pg.fixture, overrides=pg.overrides))
+                    fields[pfield] = pg.period
+                    records.append(fields)
+                    params.update(ps)
+            else:
+                fields, ps = runner.record_of(test, g)
+                records.append(fields)
+                params.update(ps)
+    except _ValueProblem as err:
+        return Outcome(runner.path, test.name, ERROR, str(test.span), message=str(err)), set()
+    if not records:
+        return Outcome(runner.path, test.name, ERROR, str(test.span),
+                       message="the test has no `given`: write `given periods { \"PERIOD\" -> FIXTURE }`"), set()
+    compiled = runner.compiled(params)
+    outcomes = run_history(compiled, records)
+    rows: dict[str, PeriodRow] = {}
+    rejects: dict[str, Reject] = {}
+    reached: set[tuple] = set()
+    for o in outcomes:
+        if isinstance(o, PeriodRow):
+            rows[str(o.period)] = o
+            reached |= coverage.hits(compiled, o.events or [])
+        else:
+            rejects[str(records[o.row - 1].get(pfield, ""))] = o
+    periods = sorted(set(rows) | set(rejects))
+    mismatches: list[Mismatch] = []
+    for ex in test.expects:
+        period = ex.period or (periods[-1] if periods else "")
+        where = f" in {period}" if ex.period else ""
+        label = (f"clawback {ex.name}" if ex.clawback else ex.name or "error") + where
+        if period in rejects:
+            rej = rejects[period]
+            message = (f"field `{rej.field}`: " if rej.field else "") + rej.reason
+            if ex.error is not None:
+                if ex.error not in message:
+                    mismatches.append(Mismatch(str(ex.span), label, f"a message containing {ex.error!r}", message))
+                continue
+            mismatches.append(Mismatch(str(ex.span), label, "a value", f"nothing: the record is rejected ({message})"))
+            continue
+        if period not in rows:
+            mismatches.append(Mismatch(str(ex.span), label, "a value", f"nothing: the history has no {period!r}"))
+            continue
+        if ex.error is not None:
+            mismatches.append(Mismatch(str(ex.span), label, f"a rejected record: {ex.error!r}",
+                                       "the record was evaluated"))
+            continue
+        pr = rows[period]
+        s = pr.settlement
+        t = runner.expect_type(ex.name) if not ex.clawback else policy.definitions[ex.name].type
+        if ex.clawback:
+            actual = s.clawback_of(ex.name)
+        elif ex.name == "held" and "held" not in policy.definitions:
+            actual = -s.column("held")
+        elif ex.name == "released" and "released" not in policy.definitions:
+            actual = s.column("release")
+        elif ex.name == "payable" and "payable" not in policy.definitions:
+            actual = s.payable
+        else:
+            actual = runner.actual(ex.name, compiled, pr)
+        expected = constant(ex.value, t)
+        if not same(expected, actual):
+            mismatches.append(Mismatch(str(ex.span), label, show(expected, t, policy.currency),
+                                       show(actual, t, policy.currency)))
+    if not mismatches:
+        return Outcome(runner.path, test.name, PASS, str(test.span)), reached
+    return Outcome(runner.path, test.name, FAIL, str(test.span), tuple(mismatches)), reached
 
 
 def explanation(compiled, out) -> str | None:

@@ -275,16 +275,14 @@ def test_huge_values_reject_instead_of_crashing(tmp_path):
 
 
 @pytest.mark.parametrize("decl, what", [
-    ("component c = pool 100 USD by x", "`pool`"),
-    ("metric r = rank(x)\ncomponent c = x", "`rank`"),
-    ("program {\n  budget 100 USD per period\n}\ncomponent c = x", "budget"),
-    ("component c = x\ntotal {\n  floor 5 USD recoverable\n}", "`recoverable`"),
+    ('eligibility {\n  require rank(x) <= 3 else "top 3"\n}\ncomponent c = x', "in an eligibility condition"),
+    ("metric r = rank(x)\ncomponent c = pool 100 USD by r", "depends on another one"),
 ])
-def test_program_wide_and_history_features_are_refused_clearly(tmp_path, decl, what):
+def test_program_wide_features_the_runner_cannot_order_are_refused_clearly(tmp_path, decl, what):
     path = tmp_path / "p.ipl"
     path.write_text(HEAD + "input x : money\n" + decl + "\n")
     policy = load_policy(str(path))
-    with pytest.raises(Unsupported, match=r"is not supported by `ipl run` yet \(issue 6\)") as info:
+    with pytest.raises(Unsupported, match=r"is not supported by `ipl run`") as info:
         compile_policy(policy)
     assert what in str(info.value)
 
