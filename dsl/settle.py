@@ -397,11 +397,7 @@ def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
             # the budget over the period's earned totals (§14.4 step 4)
             scaling = {}
             if info.budget is not None and evaluated:
-                from dsl.programwide import scale_to_budget
-
-                got = scale_to_budget([(e[1], e[5][R_TOTAL]) for e in evaluated], info.budget,
-                                      compiled.policy.minor_units, money.mode)
-                scaling = _scaling_of(got)
+                scaling = scale_to_budget([(e[1], e[5][R_TOTAL]) for e in evaluated], info.budget, money.q)
             # settlement (§14.4 steps 5-6)
             pt = summary.periods.setdefault(str(period) if period is not None else "", PeriodTotals())
             settle_period = period if period is not None else Period(0, "year")
@@ -463,78 +459,123 @@ def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
     return summary
 
 
-def _scaling_of(result) -> dict[str, Decimal]:
-    """The per-id `budget scaling` lines of a `scale_to_budget` result."""
-    lines = getattr(result, "lines", None)
-    if lines is None:
-        lines = getattr(result, "scaling", None)
-    if isinstance(lines, dict):
-        return dict(lines)
-    return {rid: v for rid, v in lines}
-
-
 def _program_wide(compiled, info: MultiInfo, live, hs, on_reject, summary):
-    """Pass 1 over a period's records, then pools, ranks and percentiles over them."""
-    from dsl import programwide as pw_mod
+    """Pass 1 over a period's records, then pools, ranks and percentiles over them.
 
+    Returns the records kept (a failing pass 1, or a negative pool share, rejects the
+    record), their histories, per record the figures of every site — (value, figures) —
+    and per pool (name, amount, sum of the shares)."""
     inputs = []
     keep, keep_h = [], []
     for (row, rid, rec), h in zip(live, hs):
         try:
-            inputs.append(info.pw_inputs(rec, h))
-        except Exception:  # noqa: BLE001
+            got = info.pw_inputs(rec, h)
+        except Exception:  # noqa: BLE001 - the traced re-run says what failed
             summary.rejected += 1
             on_reject(Reject(row, rid, None, _failure(compiled, rec, h, None)))
             continue
+        bad = next((site for site, (v, among) in zip(info.pw_sites, got)
+                    if site.kind == "pool" and among and v < 0), None)
+        if bad is not None:
+            summary.rejected += 1
+            on_reject(Reject(row, rid, None, f"a pool share must not be negative: `{bad.text}`"))
+            continue
+        inputs.append(got)
         keep.append((row, rid, rec))
         keep_h.append(h)
     per_record: list[list] = [[] for _ in keep]
     notes = []
+    q = compiled.money.q
     for i, site in enumerate(info.pw_sites):
         members = [(keep[j][1], inputs[j][i][0]) for j in range(len(keep)) if inputs[j][i][1]]
         match site.kind:
             case "pool":
-                got = pw_mod.allocate_pool(site.amount, members, compiled.policy.minor_units)
-                shares = _pool_shares(got)
-                figures = _figures(got)
+                shares = allocate_pool(site.amount, members, q)
+                total = sum((v for _, v in members), ZERO)
+                figures = {"amount": site.amount, "sum_of_shares": total, "count": len(members)}
                 for j in range(len(keep)):
-                    per_record[j].append((shares.get(keep[j][1], ZERO) if inputs[j][i][1] else ZERO, figures))
-                notes.append((site.component or site.text, site.amount, sum(shares.values(), ZERO), i))
+                    per_record[j].append((shares.get(keep[j][1], ZERO), figures))
+                notes.append((site.component or site.text, site.amount, sum(shares.values(), ZERO)))
             case "rank" | "percentile":
-                fn = pw_mod.rank if site.kind == "rank" else pw_mod.percentile
-                got = fn(members)
+                got = rank(members) if site.kind == "rank" else percentile(members)
                 for j in range(len(keep)):
                     value = got.get(keep[j][1]) if inputs[j][i][1] else None
-                    per_record[j].append((_first(value), _rest(value)))
+                    if value is None:
+                        per_record[j].append((None, {"count": len(members)}))
+                    else:
+                        per_record[j].append((value[0], {"count": len(members), "value": inputs[j][i][0],
+                                                         "value_ranked_above": value[1]}))
             case _:
                 raise AssertionError(f"unknown program-wide site {site.kind!r}")
-    return keep, keep_h, [tuple(x) for x in per_record], [(n, a, s, s) for n, a, s, _ in notes]
+    return keep, keep_h, [tuple(x) for x in per_record], [(n, a, s, s) for n, a, s in notes]
 
 
-def _pool_shares(result) -> dict[str, Decimal]:
-    for attr in ("after_cap", "shares", "allocations"):
-        got = getattr(result, attr, None)
-        if got is not None:
-            return dict(got)
-    raise AssertionError("allocate_pool result without shares")
+# ------------------------------------------------------------------ the figures of §15
 
 
-def _figures(result) -> dict:
-    return {k: getattr(result, k) for k in ("total_shares", "count", "unallocated") if hasattr(result, k)}
+def _settle_cents(exact: list[tuple[str, Decimal]], target: Decimal, q: Decimal) -> dict[str, Decimal]:
+    """Round each exact amount down to the minor unit `q`, then give the cents still missing
+    to reach `target` one each to the largest fractional parts (ties: the smaller id first)."""
+    out: dict[str, Decimal] = {}
+    rema: list[tuple[Decimal, str]] = []
+    for rid, x in exact:
+        down = x.quantize(q, rounding=decimal.ROUND_FLOOR)
+        out[rid] = down
+        rema.append((x - down, rid))
+    missing = int((target - sum(out.values(), ZERO)) / q)
+    if missing > 0:
+        rema.sort(key=lambda r: (-r[0], r[1]))
+        for _, rid in rema[:missing]:
+            out[rid] += q
+    return out
 
 
-def _first(value):
-    if value is None:
-        return None
-    if isinstance(value, tuple):
-        return value[0]
-    return getattr(value, "rank", getattr(value, "value", value))
+def allocate_pool(amount: Decimal, shares: list[tuple[str, Decimal]], q: Decimal) -> dict[str, Decimal]:
+    """§15 `pool AMOUNT by SHARE`: each member (id, share >= 0) gets `AMOUNT * share / sum`,
+    rounded down to the minor unit, the remaining cents one each to the largest fractional
+    parts (ties by id), so that the shares add up exactly to AMOUNT; a zero sum gives 0."""
+    total = sum((v for _, v in shares), ZERO)
+    if total <= 0 or amount <= 0:
+        return {rid: ZERO * q for rid, _ in shares}
+    amount = amount.quantize(q, rounding=decimal.ROUND_FLOOR)
+    return _settle_cents([(rid, amount * v / total) for rid, v in shares], amount, q)
 
 
-def _rest(value):
-    if value is None or not isinstance(value, tuple):
-        return value
-    return value[1:]
+def rank(values: list[tuple[str, Decimal]]) -> dict[str, tuple[Decimal, Decimal | None]]:
+    """§15 `rank(x)`: 1 for the largest value, ties share the better rank (1, 2, 2, 4);
+    with the value ranked just above (None for rank 1)."""
+    ordered = sorted((v for _, v in values), reverse=True)
+    first: dict[Decimal, int] = {}
+    for i, v in enumerate(ordered):
+        first.setdefault(v, i)
+    out = {}
+    for rid, v in values:
+        at = first[v]
+        out[rid] = (Decimal(at + 1), ordered[at - 1] if at > 0 else None)
+    return out
+
+
+def percentile(values: list[tuple[str, Decimal]]) -> dict[str, tuple[Decimal, None]]:
+    """§15 `percentile(x)`: the share of the records with a smaller value (exact)."""
+    ordered = sorted(v for _, v in values)
+    n = len(ordered)
+    import bisect
+
+    return {rid: (Decimal(bisect.bisect_left(ordered, v)) / n, None) for rid, v in values}
+
+
+def scale_to_budget(totals: list[tuple[str, Decimal]], budget: Decimal, q: Decimal) -> dict[str, Decimal]:
+    """§15 `budget B per period`: when the earned totals add up to more than B, every total is
+    scaled by `B / sum`, with the cents settled as for pools so that the scaled totals add up
+    exactly to B; returns each record's `budget scaling` line (<= 0), or {} when B holds."""
+    total = sum((v for _, v in totals), ZERO)
+    if total <= budget:
+        return {}
+    budget = budget.quantize(q, rounding=decimal.ROUND_FLOOR)
+    if budget <= 0:
+        return {rid: -v for rid, v in totals}
+    scaled = _settle_cents([(rid, v * budget / total) for rid, v in totals], budget, q)
+    return {rid: scaled[rid] - v for rid, v in totals}
 
 
 def _failure(compiled, record: dict, h, pw) -> str:
