@@ -50,24 +50,22 @@ class UsageProblem(Exception):
 
 
 def load_policy(path: str, diags: Diagnostics | None = None) -> CheckedPolicy:
-    from dsl import ast, check
-    from dsl.driver import UsageError, load
+    """Parse and check a policy. A `tests for` file gives the policy it tests (callers that
+    need the file itself to be a policy compare `source.path`, as `compile_file` does)."""
+    from dsl.driver import UsageError, check_file
 
     diags = diags if diags is not None else Diagnostics()
     p = Path(path)
     if not p.is_file():
         raise UsageProblem(f"no such policy file: {path}")
     try:
-        loaded = load(p, diags)
+        checked = check_file(p, diags)
     except UsageError as err:
         raise UsageProblem(str(err)) from None
-    if loaded.file is not None and not isinstance(loaded.file, ast.PolicyFile):
-        raise UsageProblem(f"{path} is not a policy (it starts with `module` or `tests for`)")
-    checked = check.check_file(loaded, diags) if loaded.file is not None else None
     if diags.has_errors or checked is None:
         raise PolicyErrors(diags)
-    if not isinstance(checked, CheckedPolicy):  # pragma: no cover - a PolicyFile checks to a policy
-        raise UsageProblem(f"{path} is not a policy")
+    if not isinstance(checked, CheckedPolicy):
+        raise UsageProblem(f"{path} is not a policy (it starts with `module` or `tests for`)")
     return checked
 
 
@@ -99,6 +97,9 @@ def parse_overrides(policy: CheckedPolicy, pairs: list[str]) -> dict[str, object
 
 def compile_file(path: str, overrides: list[str] = ()) -> CompiledPolicy:
     policy = load_policy(path)
+    if Path(policy.source.path).resolve() != Path(path).resolve():
+        raise UsageProblem(f"{path} is not a policy (it starts with `tests for`): use the policy it tests, "
+                           f"{policy.source.path}")
     try:
         values = parse_overrides(policy, list(overrides))
         return compile_policy(policy, values)
