@@ -73,7 +73,9 @@ def fmt_command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
             click.echo(f"ipl: {err}", err=True)
             unreadable += 1
             continue
-        result = format_bytes(str(path), data, diags)
+        found = Diagnostics()  # per file: one file's errors do not stop the next one
+        result = format_bytes(str(path), data, found)
+        diags.extend(found)
         if not result.changed:
             continue
         changed += 1

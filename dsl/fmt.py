@@ -82,6 +82,7 @@ class _Line:
     header: bool = False
     end: int | None = None
     trailing: list[str] = field(default_factory=list)
+    lead: tuple[str, ...] = ()  # keywords printed before the construct at `start`
 
     def text(self) -> str:
         return "".join(p for p in self.parts if p is not ALIGN)
@@ -310,9 +311,10 @@ class _Printer:
                 lines = self._start_at(_cat(f"clawback {name} within ", self.expr(within),
                                             _periods(within)), start)
                 if when is not None:
-                    lines += _indent(self._start_at(_cat("when ", self.expr(when)), _start(when.span)))
+                    lines += _indent(_lead(self._start_at(_cat("when ", self.expr(when)), _start(when.span)), "when"))
                 if recover is not None:
-                    lines += _indent(self._start_at(_cat("recover ", self.expr(recover)), _start(recover.span)))
+                    lines += _indent(_lead(self._start_at(_cat("recover ", self.expr(recover)), _start(recover.span)),
+                                           "recover"))
                 return lines
             case ast.Total(items=items):
                 return self._block("total {", d.span, [self._modifier(i) for i in items], start)
@@ -342,11 +344,12 @@ class _Printer:
                 out: Frag = []
                 prefix = ""
                 while isinstance(e, ast.If):
-                    out += self._start_at(_cat(f"{prefix}if ", self.expr(e.cond), " then ", self.expr(e.then)),
+                    line = self._start_at(_cat(f"{prefix}if ", self.expr(e.cond), " then ", self.expr(e.then)),
                                           _start(e.span))
+                    out += _lead(line, "else") if prefix else line
                     prefix = "else "
                     e = e.otherwise
-                out += self._start_at(_cat("else ", self.expr(e)), _start(e.span))
+                out += _lead(self._start_at(_cat("else ", self.expr(e)), _start(e.span)), "else")
                 return out
             case ast.Otherwise():
                 chain = []
@@ -355,7 +358,8 @@ class _Printer:
                     e = e.expr
                 out = self._start_at(self._operand(e, OTHERWISE), _start(e.span))
                 for fallback in reversed(chain):
-                    out += self._start_at(_cat("otherwise ", self._operand(fallback, OR)), _start(fallback.span))
+                    out += _lead(self._start_at(_cat("otherwise ", self._operand(fallback, OR)),
+                                                _start(fallback.span)), "otherwise")
                 return out
             case _:
                 return one
@@ -493,7 +497,8 @@ class _Printer:
                 name = func if module is None else f"{module}.{func}"
                 return _cat(f"{name}(", _join([self.expr(a) for a in args], ", "), ")")
             case ast.Unary(op="-", operand=x):
-                return _cat("-", self._operand(x, UNARY))
+                # `- -x`, not `--x`: two signs read as two
+                return _cat("- " if isinstance(x, ast.Unary) and x.op == "-" else "-", self._operand(x, UNARY))
             case ast.Unary(op="not", operand=x):
                 return _cat("not ", self._operand(x, NOT))
             case ast.Binary(op=op, left=a, right=b):
@@ -535,7 +540,12 @@ class _Printer:
 
 
 def _indent(frag: Frag) -> Frag:
-    return [_Line(line.indent + 1, line.parts, line.start, line.tag, line.sep) for line in frag]
+    return [_Line(line.indent + 1, line.parts, line.start, line.tag, line.sep, lead=line.lead) for line in frag]
+
+
+def _lead(frag: Frag, *words: str) -> Frag:
+    frag[0].lead = words
+    return frag
 
 
 def _periods(n: ast.Expr) -> str:
@@ -714,6 +724,15 @@ class _Merger:
             if line.start is None:
                 line.start = last
             last = line.start
+        # a line that begins a construct begins at the `(`s written around it, and at
+        # the keyword that introduces it (`when`, `else`, `otherwise`)
+        for i in range(1, len(lines)):
+            p = self._back_over_parens(lines[i].start, lines[i - 1].start)
+            for word in reversed(lines[i].lead):
+                q = self.pos.code_end_before(p)
+                if q - len(word) > lines[i - 1].start and text[q - len(word):q] == word:
+                    p = self._back_over_parens(q - len(word), lines[i - 1].start)
+            lines[i].start = p
         for i, line in enumerate(lines):
             nxt = lines[i + 1].start if i + 1 < len(lines) else len(text)
             line.end = max(line.start, self.pos.code_end_before(max(nxt, line.start)))
@@ -739,6 +758,15 @@ class _Merger:
                 before.setdefault(i + 1, [])
                 before[i + 1] = sorted(extra + before[i + 1], key=lambda c: c.span.start)
         return self._with_blanks(lines, before, trailing)
+
+    def _back_over_parens(self, p: int, floor: int) -> int:
+        text = self.pos.text
+        while True:
+            q = self.pos.code_end_before(p)
+            if q > floor + 1 and text[q - 1] == "(":
+                p = q - 1
+            else:
+                return p
 
     def _with_blanks(self, lines, before, trailing) -> list[_Entry]:
         text = self.pos.text if self.pos is not None else ""
