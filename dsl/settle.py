@@ -183,7 +183,8 @@ class MultiSummary:
     eligible: int = 0
     periods: dict[str, PeriodTotals] = field(default_factory=dict)
     components: dict[str, Decimal] = field(default_factory=dict)
-    pools: list[tuple[str, str, Decimal, Decimal, Decimal]] = field(default_factory=list)  # period, pool, amount, allocated, unallocated
+    # period, pool, amount, the sum of its shares, what its line paid (after caps): unallocated = amount - paid
+    pools: list[tuple[str, str, Decimal, Decimal, Decimal]] = field(default_factory=list)
     still_held: Decimal = ZERO
     owed: Decimal = ZERO
     notes: list[str] = field(default_factory=list)
@@ -253,7 +254,7 @@ def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
              traced: bool | str = False, upto: Period | None = None, period_of=None) -> MultiSummary:
     """The run over (row, raw record, problem) triples, validated by `validate` when their
     period comes (`period_of(raw)` reads the period's text to bucket the raw record)."""
-    from dsl.compile import R_COMPONENTS, R_ELIGIBLE, R_HIST, R_SETTLE, R_TOTAL
+    from dsl.compile import R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_HIST, R_SETTLE, R_TOTAL
 
     runtime.activate()
     info: MultiInfo = compiled.multi
@@ -271,6 +272,7 @@ def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
     n_names = len(info.hist_names)
     partners: dict[str, History] = {}
     comp_index = {n: i for i, n in enumerate(comps)}
+    ben_index = {b.name: i for i, b in enumerate(compiled.benefits)}
     fact_comps = [(n, comp_index[n]) for n in sorted(set(hold_index) | set(windows))]
     hold_specs = [(n, hold_index[n], w) for n, w in info.hold_components]
     claw_specs = list(enumerate(info.clawbacks))
@@ -440,8 +442,15 @@ def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
             pt.earned, pt.budget_scaling, pt.payable = earned_sum, scaling_sum, payable_sum
             (pt.held, pt.released, pt.forfeited, pt.clawback, pt.carried_recovery,
              pt.carry_forward) = kind_sums.values()
-            for name, amount, allocated_before, after in pool_notes:
-                summary.pools.append((str(period) if period else "", name, amount, allocated_before, after))
+            for name, amount, shares, _ in pool_notes:
+                # what the pool's own line paid after its caps (and eligibility): the rest is unallocated
+                if name in comp_index:
+                    paid = comp_sums[comp_index[name]]
+                elif name in ben_index:
+                    paid = sum((e[5][R_BENEFITS][ben_index[name]] for e in evaluated), ZERO)
+                else:
+                    paid = shares
+                summary.pools.append((str(period) if period else "", name, amount, shares, paid))
             del live, hs, evaluated
         # the end of the run: what deadlines passed without a release, what is still held or owed
         if last_period is not None and upto is None:
@@ -685,10 +694,9 @@ def render_summary(compiled, s: MultiSummary) -> str:
         out.append("per component (own values, before settlement):")
         w = max(len(n) for n in s.components)
         out += [f"  {n.ljust(w)}  {m.display(v).rjust(20)}" for n, v in s.components.items()]
-    for period, name, amount, allocated, _ in s.pools:
-        comp_total = None
-        out.append(f"pool {name} ({period or 'all'}): {m.display(amount)}, shares {m.display(allocated)}")
-        _ = comp_total
+    for period, name, amount, shares, paid in s.pools:
+        out.append(f"pool {name} ({period or 'all'}): {m.display(amount)}; shares {m.display(shares)}; "
+                   f"paid after caps {m.display(paid)}; unallocated {m.display(amount - paid)}")
     out.append(f"still held at the end  {m.display(s.still_held)}")
     out.append(f"still owed at the end  {m.display(s.owed)}")
     out += [f"note: {n}" for n in s.notes]

@@ -1,0 +1,160 @@
+"""Program-wide definitions (spec §15) in a run: pools, ranks, percentiles, the budget."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal as D
+
+from click.testing import CliRunner
+from hypothesis import given, settings, strategies as st
+
+from dsl.cli import cli
+from dsl.settle import allocate_pool, percentile, rank, scale_to_budget
+
+Q = D("0.01")
+
+POLICY = '''policy "Fund"
+  currency USD
+  period quarter
+
+input pid : id
+input q : period
+input revenue : money in 0 USD..
+input csat : number in 1..5
+
+eligibility {
+  require csat >= 3 else "CSAT below 3"
+}
+
+component base = revenue * 10%
+
+component mdf = pool 1_000 USD by revenue among eligible
+  cap 400 USD
+
+metric place = rank(revenue among eligible) otherwise 0
+metric pct : percent = percentile(revenue)
+
+component top = if place == 1 then 100 USD else 0 USD
+
+benefit standing = pct
+
+program {
+  budget 2_000 USD per period
+}
+'''
+
+RECORDS = '''pid,q,revenue,csat
+A,2026-Q1,3000,4
+B,2026-Q1,1000,4
+C,2026-Q1,1000,4
+D,2026-Q1,9000,2
+A,2026-Q2,100,4
+B,2026-Q2,200,4
+'''
+
+
+def run(tmp, records=RECORDS):
+    (tmp / "p.ipl").write_text(POLICY)
+    (tmp / "r.csv").write_text(records)
+    out = tmp / "out.csv"
+    result = CliRunner().invoke(cli, ["run", str(tmp / "p.ipl"), "--records", str(tmp / "r.csv"), "-o", str(out)])
+    return result, {(r["pid"], r["q"]): r for r in csv.DictReader(io.StringIO(out.read_text()))}
+
+
+def test_pool_rank_percentile_and_budget(tmp_path):
+    result, rows = run(tmp_path)
+    assert result.exit_code == 0, result.output
+    # Q1 pool among the eligible A, B, C by 3000:1000:1000 → 600, 200, 200; A capped at 400
+    assert [rows[k, "2026-Q1"]["mdf"] for k in "ABCD"] == ["400.00", "200.00", "200.00", "0.00"]
+    # rank among eligible: A first (100 USD); percentile over everybody: the share with a smaller
+    # value (D, 9,000, is ahead of A, but D is not eligible: its benefits are 0, §8)
+    assert [rows[k, "2026-Q1"]["top"] for k in "ABCD"] == ["100.00", "0.00", "0.00", "0.00"]
+    assert [rows[k, "2026-Q1"]["standing"] for k in "ABCD"] == ["0.5", "0", "0", "0"]
+    # Q2: B is first
+    assert [rows[k, "2026-Q2"]["top"] for k in "AB"] == ["0.00", "100.00"]
+    # earned: A 300 + 400 + 100 = 800, B 300, C 300, D 0 → 1,400 <= 2,000: no scaling
+    assert [rows[k, "2026-Q1"]["budget_scaling"] for k in "ABCD"] == ["0.00"] * 4
+    assert "pool mdf (2026-Q1): 1,000.00 USD; shares 1,000.00 USD; paid after caps 800.00 USD; " \
+           "unallocated 200.00 USD" in result.output
+
+
+def test_budget_scaling_adds_up_to_the_budget(tmp_path, golden):
+    records = "pid,q,revenue,csat\nA,2026-Q1,9000,4\nB,2026-Q1,7000,4\nC,2026-Q1,2000,4\n"
+    result, rows = run(tmp_path, records)
+    assert result.exit_code == 0, result.output
+    earned = [D(rows[k, "2026-Q1"]["total"]) for k in "ABC"]
+    scaling = [D(rows[k, "2026-Q1"]["budget_scaling"]) for k in "ABC"]
+    payable = [D(rows[k, "2026-Q1"]["payable"]) for k in "ABC"]
+    assert sum(earned) > D(2000)
+    assert sum(payable) == D(2000) and all(s <= 0 for s in scaling)
+    assert [e + s for e, s in zip(earned, scaling)] == payable
+    res = CliRunner().invoke(cli, ["explain", str(tmp_path / "p.ipl"), "--records", str(tmp_path / "r.csv"),
+                                   "--id", "B"])
+    assert res.exit_code == 0, res.output
+    golden("periods/explain_budget_B.txt", res.output)
+
+
+def test_a_single_period_policy_is_one_period(tmp_path):
+    policy = POLICY.replace("  period quarter\n", "").replace("input q : period\n", "")
+    (tmp_path / "p.ipl").write_text(policy)
+    (tmp_path / "r.csv").write_text("pid,revenue,csat\nA,3000,4\nB,1000,4\n")
+    out = tmp_path / "o.csv"
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "p.ipl"), "--records", str(tmp_path / "r.csv"),
+                                      "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert list(rows[0])[:2] == ["pid", "base"]
+    assert [r["mdf"] for r in rows] == ["400.00", "250.00"]
+
+
+# ---- properties of the figures ------------------------------------------------------------
+
+ids = st.text("abcdefgh", min_size=1, max_size=4)
+money = st.integers(0, 10**7).map(lambda c: D(c) / 100)
+
+
+@settings(max_examples=200, deadline=None)
+@given(money, st.dictionaries(ids, st.integers(0, 10**6).map(D), min_size=1, max_size=30))
+def test_pool_shares_add_up_exactly(amount, shares):
+    got = allocate_pool(amount, list(shares.items()), Q)
+    assert set(got) == set(shares)
+    if sum(shares.values()) > 0:
+        assert sum(got.values()) == amount
+        for a in shares:  # a larger share never gets less
+            for b in shares:
+                if shares[a] > shares[b]:
+                    assert got[a] >= got[b]
+    else:
+        assert all(v == 0 for v in got.values())
+    assert all(v >= 0 and v == v.quantize(Q) for v in got.values())
+    assert allocate_pool(amount, list(reversed(list(shares.items()))), Q) == got
+
+
+def test_pool_worked_example_extra_cent_to_the_smallest_id():
+    assert allocate_pool(D("100.00"), [("c", D(1)), ("a", D(1)), ("b", D(1))], Q) == \
+        {"a": D("33.34"), "b": D("33.33"), "c": D("33.33")}
+    assert allocate_pool(D("1000"), [("x", D(1)), ("y", D(2))], D(1)) == {"x": D(333), "y": D(667)}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(ids, money, min_size=1, max_size=30), money)
+def test_budget_scaling_adds_up_to_the_budget_when_it_binds(totals, budget):
+    lines = scale_to_budget(list(totals.items()), budget, Q)
+    if sum(totals.values()) <= budget:
+        assert lines == {}
+    else:
+        assert sum(totals[k] + lines[k] for k in totals) == budget
+        assert all(v <= 0 for v in lines.values())
+
+
+@given(st.dictionaries(ids, st.integers(-5, 5).map(D), min_size=1, max_size=20))
+def test_rank_and_percentile(values):
+    r = rank(list(values.items()))
+    p = percentile(list(values.items()))
+    for k, v in values.items():
+        assert r[k][0] == 1 + sum(1 for x in values.values() if x > v)
+        assert p[k][0] == D(sum(1 for x in values.values() if x < v)) / len(values)
+        assert 0 <= p[k][0] < 1
+    assert rank([("a", D(5)), ("b", D(3)), ("c", D(3)), ("d", D(1))]) == {
+        "a": (D(1), None), "b": (D(2), D(5)), "c": (D(2), D(5)), "d": (D(4), D(3))}
