@@ -224,11 +224,18 @@ class Runner:
             raise got
         return got
 
+    def _multi(self) -> bool:
+        """Pools, ranks, a budget, holds or draws: the multi-period evaluator runs the test (§15:
+        a single-period policy's records are one period)."""
+        from dsl.compile import is_multi
+
+        return is_multi(self.policy)
+
     def run(self, test: ast.Test) -> tuple[Outcome, set[tuple]]:
         def error(message: str) -> tuple[Outcome, set[tuple]]:
             return Outcome(self.path, test.name, ERROR, str(test.span), message=message), set()
 
-        if self.policy.period_input is not None or any(g.periods for g in test.givens):
+        if self.policy.period_input is not None or any(g.periods for g in test.givens) or self._multi():
             try:
                 return evaluate_periods(self, test)
             except Unsupported as err:
@@ -244,7 +251,10 @@ class Runner:
             compiled = self.compiled(params)
         except Unsupported as err:
             return error(f"cannot evaluate this policy yet: {err}")
-        return self.evaluate(test, compiled, fields)
+        try:
+            return self.evaluate(test, compiled, fields)
+        except _ValueProblem as err:
+            return error(str(err))
 
     # -- the record
     def record_of(self, test: ast.Test, given: ast.Given) -> tuple[dict, dict]:
@@ -405,7 +415,7 @@ def evaluate_periods(runner: Runner, test: ast.Test) -> tuple[Outcome, set[tuple
 
     policy = runner.policy
     pfield = policy.period_input
-    if pfield is None:
+    if pfield is None and any(g.periods for g in test.givens):
         raise Unsupported("`given periods` needs a multi-period policy (an input of type `period`)")
     records: list[dict] = []
     params: dict[str, object] = {}
@@ -433,10 +443,10 @@ def evaluate_periods(runner: Runner, test: ast.Test) -> tuple[Outcome, set[tuple
     reached: set[tuple] = set()
     for o in outcomes:
         if isinstance(o, PeriodRow):
-            rows[str(o.period)] = o
+            rows[str(o.period) if o.period is not None else ""] = o
             reached |= coverage.hits(compiled, o.events or [])
         else:
-            rejects[str(records[o.row - 1].get(pfield, ""))] = o
+            rejects[str(records[o.row - 1].get(pfield, "")) if pfield else ""] = o
     periods = sorted(set(rows) | set(rejects))
     mismatches: list[Mismatch] = []
     for ex in test.expects:

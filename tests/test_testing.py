@@ -283,3 +283,52 @@ def test_failing_tests_count_toward_coverage():
     assert only_fail.passed == 0
     assert ("floor", "total", 0, "binding") in cov.reached  # reached by the failing test
     assert cov.covered > 0
+
+
+# ------------------------------------------------------------------ hostile inputs: a message, never a traceback
+
+
+@pytest.mark.parametrize("name, data, code, says", [
+    ("empty_test.ipl", b"tests for", 1, "does not parse"),
+    ("binary_test.ipl", b"tests for \"p.ipl\"\n\x00\xff\xfe", 1, "does not parse"),
+    ("nopolicy_test.ipl", b'tests for "missing.ipl"\ntest "t" { given { x = 1 } expect total = 0 USD }\n', 1,
+     "unknown policy file"),
+    ("module_test.ipl", b'tests for "mod.ipl"\ntest "t" { given { x = 1 } expect total = 0 USD }\n', 1,
+     "is not a policy"),
+    ("bad_policy_test.ipl", b'tests for "bad.ipl"\ntest "t" { given { x = 1 } expect total = 0 USD }\n', 1,
+     "has errors"),
+    ("nogiven_test.ipl", b'tests for "p.ipl"\ntest "t" { expect total = 0 USD }\n', 1,
+     "the test has no `given`"),
+    ("twogivens_test.ipl", b'tests for "p.ipl"\ntest "t" {\n given { partner_id = "A" segment = gold revenue = 1 USD'
+     b' deals = 1 }\n given { partner_id = "B" segment = gold revenue = 1 USD deals = 1 }\n expect total = 0 USD }\n',
+     1, "exactly one record"),
+    ("zerodiv_test.ipl", b'tests for "p.ipl"\ntest "t" {\n given { partner_id = "A" segment = gold revenue = 1 USD'
+     b' deals = 1 }\n expect total = 1 USD / 0 }\n', 1, "division by zero in the test value"),
+    ("notests_test.ipl", b'tests for "p.ipl"\n', 2, "hold no tests"),
+])
+def test_hostile_test_files(tmp_path, name, data, code, says):
+    (tmp_path / "p.ipl").write_text((ROOT / CASES / "shop.ipl").read_text())
+    (tmp_path / "mod.ipl").write_text("module mod\nparam x : number = 1\n")
+    (tmp_path / "bad.ipl").write_text('policy "B" currency USD\ninput partner_id : id\ncomponent c = nope\n')
+    (tmp_path / name).write_bytes(data)
+    r = CliRunner().invoke(cli, ["test", str(tmp_path / name)])
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+    assert "Traceback" not in r.output
+    assert r.exit_code == code, r.output
+    assert says in r.output
+
+
+def test_evaluation_error_is_a_test_error_or_an_expected_error(tmp_path):
+    (tmp_path / "p.ipl").write_text(
+        'policy "Z" currency USD\ninput partner_id : id\ninput a : money\ninput n : count\n'
+        "component c = a / n\n")
+    (tmp_path / "p_test.ipl").write_text(
+        'tests for "p.ipl"\n'
+        'test "unexpected" { given { a = 10 USD n = 0 } expect c = 0 USD }\n'
+        'test "expected" { given { a = 10 USD n = 0 } expect error "division by zero" }\n'
+        'test "fine" { given { a = 10 USD n = 4 } expect c = 2.50 USD }\n')
+    report = testing.run_paths([str(tmp_path)])
+    by = {o.name: o for o in report.outcomes}
+    assert by["unexpected"].status == testing.ERROR
+    assert "division by zero" in by["unexpected"].message and "in c" in by["unexpected"].message
+    assert by["expected"].passed and by["fine"].passed
