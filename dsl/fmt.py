@@ -733,10 +733,15 @@ class _Merger:
                 if q - len(word) > lines[i - 1].start and text[q - len(word):q] == word:
                     p = self._back_over_parens(q - len(word), lines[i - 1].start)
             lines[i].start = p
+        for i in range(1, len(lines)):  # keep starts in source order for the bisections
+            lines[i].start = max(lines[i].start, lines[i - 1].start)
         for i, line in enumerate(lines):
             nxt = lines[i + 1].start if i + 1 < len(lines) else len(text)
             line.end = max(line.start, self.pos.code_end_before(max(nxt, line.start)))
         starts = [line.start for line in lines]
+        reach = []  # reach[k]: the furthest end among lines[:k + 1]
+        for line in lines:
+            reach.append(max(line.end, reach[-1]) if reach else line.end)
         before: dict[int, list[ast.Comment]] = {}
         trailing: dict[int, list[ast.Comment]] = {}
         for c in self.comments:
@@ -748,7 +753,7 @@ class _Merger:
                 if i >= 0:
                     trailing.setdefault(i, []).append(c)
                     continue
-            idx = next((k for k, line in enumerate(lines) if line.end > o), len(lines))
+            idx = bisect.bisect_right(reach, o)  # the first line that ends after the comment
             before.setdefault(idx, []).append(c)
         # one trailing comment per line; the others become full-line comments before the next line
         for i in sorted(trailing):
