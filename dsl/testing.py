@@ -364,12 +364,12 @@ class Runner:
             case "metric" | "tiers" | "scorecard":
                 found = _traced_value(out.events, name)
                 if found is NOT_COMPUTED:
-                    found = self.forced(name, compiled, out.record)
+                    found = self.forced(name, compiled, out)
                 return found
             case _:
                 raise AssertionError(f"unhandled expectation kind {d.kind}")
 
-    def forced(self, name: str, compiled, record: dict):
+    def forced(self, name: str, compiled, out):
         """The value of a definition the evaluation did not need (§5: on demand), computed for
         the test alone: the policy compiled with one more gate, `require NAME == NAME`, which
         always passes and makes the evaluator compute NAME first. The record's outcome, its
@@ -388,12 +388,30 @@ class Runner:
         forced_policy = dataclasses.replace(self.policy, eligibility=(*self.policy.eligibility, gate), refs=refs)
         try:
             variant = compile_policy(forced_policy, compiled._overrides)
+            if self.policy.period_input is not None:
+                return self._forced_in_history(variant, name, out)
             with decimal.localcontext(runtime.CONTEXT):
-                _result, events = variant.traced()(record)
+                _result, events = variant.traced()(out.record)
         except Exception:  # noqa: BLE001 - e.g. a division by zero: the definition has no value here
             return NOT_COMPUTED
         _ = (left, right)  # keep the nodes alive while `refs` holds their ids
         return _traced_value(events, name)
+
+
+    def _forced_in_history(self, variant, name: str, out):
+        """Multi-period: the forced variant over the test's whole history; its value in the
+        period of `out`, provided that forcing rejected no record up to that period (a
+        history that differs would give a different value)."""
+        from dsl.settle import PeriodRow, run_history
+
+        for row in run_history(variant, list(self.history)):
+            if not isinstance(row, PeriodRow):
+                return NOT_COMPUTED
+            if row.period == out.period:
+                return _traced_value(row.events, name)
+        return NOT_COMPUTED
+
+    history: tuple[dict, ...] = ()  # the raw records of the multi-period test being run
 
 
 def _traced_value(events, name: str):
@@ -433,6 +451,7 @@ def evaluate_periods(runner: Runner, test: ast.Test) -> tuple[Outcome, set[tuple
                 params.update(ps)
     except _ValueProblem as err:
         return Outcome(runner.path, test.name, ERROR, str(test.span), message=str(err)), set()
+    runner.history = tuple(records)
     if not records:
         return Outcome(runner.path, test.name, ERROR, str(test.span),
                        message="the test has no `given`: write `given periods { \"PERIOD\" -> FIXTURE }`"), set()
