@@ -777,7 +777,6 @@ class _Merger:
         text = self.pos.text if self.pos is not None else ""
         out: list[_Entry] = []
         seen_end = 0
-        prev_line: _Line | None = None
         header_done = False
 
         def blank_before(start: int | None) -> bool:
@@ -818,8 +817,6 @@ class _Merger:
                 seen_end = max(seen_end, line.end)
             for c in trailing.get(i, []):
                 seen_end = max(seen_end, c.span.end)
-            prev_line = line
-        del prev_line
         return out
 
 
