@@ -47,7 +47,7 @@ from dsl.compile import (
     R_BENEFITS, R_CAP_ADJ, R_COMPONENTS, R_ELIGIBLE, R_FLOOR_ADJ, R_REASONS, R_TOTAL, CompiledPolicy,
 )
 from dsl.diagnostics import Diagnostics
-from dsl.records import Reject, Validator, duplicate_ids, raw_records
+from dsl.records import Reject, Validator, csv_lists, detect_format, duplicate_ids, fast_validator, raw_records
 from dsl.runtime import fmt_decimal
 from dsl.types import Kind
 
@@ -102,12 +102,21 @@ def outcomes(compiled: CompiledPolicy, records: str) -> Iterator[Side]:
 
     period_input = compiled.policy.period_input
     validator = Validator(compiled.fields, compiled.id_field, duplicate_ids(records, compiled.id_field))
-    for row, raw, problem in raw_records(records):
-        rec = validator.validate(row, raw, problem)
+    header, rows = None, None
+    if detect_format(records) == "csv":  # the fast path of `ipl run`: cells as lists
+        header, rows = csv_lists(records)
+    if header is None or rows is None:
+        header, rows = None, raw_records(records)
+    validate = fast_validator(validator, header)
+    at = header.index(period_input) if header and period_input in header else None
+    for row, raw, problem in rows:
+        rec = validate(row, raw, problem)
         period = None
-        if period_input is not None and isinstance(raw, dict) and raw.get(period_input) is not None:
-            period = str(raw.get(period_input)).strip() or None
-        if isinstance(rec, Reject):
+        if period_input is not None:
+            value = raw.get(period_input) if isinstance(raw, dict) else (
+                raw[at] if isinstance(raw, list) and at is not None and at < len(raw) else None)
+            period = str(value).strip() or None if value is not None else None
+        if type(rec) is Reject:
             yield Side(row, rec.id, period, reject=rec)
             continue
         rid = rec[compiled.id_field]
