@@ -99,7 +99,9 @@ def _short(v: Decimal) -> str:
 # ------------------------------------------------------------------ building a statement
 
 
-def build(compiled: CompiledPolicy, tree: dict) -> Statement:
+def build(compiled: CompiledPolicy, tree: dict, record: dict | None = None) -> Statement:
+    """The statement of one record's trace tree; with `record`, each next band says what it
+    would pay (the record evaluated again with that band's value)."""
     f = _Fmt(compiled)
     header = compiled.policy.file.header
     lines: list[Line] = []
@@ -111,6 +113,8 @@ def build(compiled: CompiledPolicy, tree: dict) -> Statement:
         if "lookup" in node and name not in seen_tables:
             seen_tables.add(name)
             text = _lookup_text(f, compiled, node)
+            if text and record is not None and node["lookup"].get("next"):
+                text += _what_if_text(f, compiled, tree, record, name, node["lookup"]["band"])
             if text:
                 next_bands.append(text)
         if "marginal" in node and name not in seen_tables:
@@ -248,6 +252,29 @@ def _lookup_text(f: _Fmt, compiled: CompiledPolicy, node: dict) -> str | None:
     value = f.named(name, nxt["value"]) if nxt["value"] is not None else f"`{nxt['value_text']}`"
     return (f"{here}; {f.distance(nxt['distance'], kt)} below the next band "
             f"{_bounds(f, node, nxt['lo'], nxt['hi'])} → {value}")
+
+
+def _what_if_text(f: _Fmt, compiled: CompiledPolicy, tree: dict, record: dict, table: str, band: int) -> str:
+    from dsl.compile import R_COMPONENTS, R_ELIGIBLE, R_TOTAL
+    from dsl.trace import next_band_what_if
+
+    res = next_band_what_if(compiled, record, table, band)
+    if res is None or not res[R_ELIGIBLE] or not tree["eligible"]:
+        return ""
+    now = {n["name"]: n["value"] for n in tree["components"]}
+    moved = []
+    for c, value in zip(compiled.components, res[R_COMPONENTS]):
+        if c.name in now and value != now[c.name]:
+            moved.append(f"{c.name} {f.money.display(value)} ({_signed(f, value - now[c.name])})")
+    total = tree["total"]["total"]
+    if not moved and res[R_TOTAL] == total:
+        return "; in that band, all else equal, the payout would not change"
+    moved.append(f"total {f.money.display(res[R_TOTAL])} ({_signed(f, res[R_TOTAL] - total)})")
+    return "; in that band, all else equal: " + ", ".join(moved)
+
+
+def _signed(f: _Fmt, d: Decimal) -> str:
+    return ("+" if d >= 0 else "") + f.money.display(d)
 
 
 def _marginal_next(f: _Fmt, compiled: CompiledPolicy, node: dict) -> str | None:
@@ -444,7 +471,7 @@ def explain_command(policy_path: str, records: str, wanted: str, fmt: str, sets:
                    f"<body><p>{html.escape(text)}</p></body></html>\n", 1
         return text + "\n", 1
     tree = record_tree(compiled, found.row, found.id, found.result, found.events)
-    st = build(compiled, tree)
+    st = build(compiled, tree, found.record)
     if fmt == "json":
         return render_json(st, compiled), 0
     if fmt == "html":

@@ -154,3 +154,35 @@ def record_tree(compiled: CompiledPolicy, row: int, rid: str, result: tuple, eve
 def is_money(compiled: CompiledPolicy, name: str) -> bool:
     d = compiled.policy.definitions.get(name)
     return d is not None and d.type.kind is Kind.MONEY
+
+
+def next_band_what_if(compiled: CompiledPolicy, record: dict, table: str, band: int) -> tuple | None:
+    """What the record would be paid if table `table` gave the value of band `band + 1` (§6.1).
+
+    The policy is compiled again with that table replaced by the next band's value (a metric
+    of the same expression: a constant, or computed like the band would compute it), and the
+    record evaluated with it; None when that evaluation fails. For explanations only: one
+    compilation per table asked about.
+    """
+    import dataclasses
+    import decimal
+
+    from dsl import ast, runtime
+    from dsl.compile import compile_policy
+
+    policy = compiled.policy
+    d = policy.definitions.get(table)
+    if d is None or not isinstance(d.decl, ast.Tiers) or band + 1 >= len(d.decl.bands):
+        return None
+    t: ast.Tiers = d.decl
+    nxt = t.bands[band + 1]
+    metric = ast.Metric(name=t.name, type=None, value=nxt.value, name_span=t.name_span, span=t.span)
+    defs = dict(policy.definitions)
+    defs[table] = dataclasses.replace(d, kind="metric", decl=metric)
+    alt = dataclasses.replace(policy, definitions=defs)
+    try:
+        other = compile_policy(alt, compiled._overrides)
+        with decimal.localcontext(runtime.CONTEXT):
+            return other.evaluate(record)
+    except Exception:  # noqa: BLE001 - an explanation without the what-if is still right
+        return None

@@ -56,8 +56,12 @@ def test_readme_statement_of_p00001():
     assert amounts == {"base": Decimal("60425.86"), "renewal_bonus": Decimal("14502.21"),
                        "accelerator": Decimal("15106.46"), "quality_bonus": Decimal("300.00")}
     assert st["total"] == Decimal("90334.53")
+    # README: "3 more renewals won ... would move the renewal tier to 4 %, doubling the renewal
+    # bonus to 29,004.41"
     assert st["next_bands"][0] == ("renewal_tier: renewal_rate 86.9565% is in [80%, 90%) → 2%; "
-                                   "3.0435 points below the next band [90%, ∞) → 4%")
+                                   "3.0435 points below the next band [90%, ∞) → 4%; in that band, all else "
+                                   "equal: renewal_bonus 29,004.41 USD (+14,502.20 USD), total 104,836.73 USD "
+                                   "(+14,502.20 USD)")
 
 
 def test_unknown_id_is_a_usage_error_with_a_suggestion():
