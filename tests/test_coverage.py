@@ -80,7 +80,7 @@ def test_inventory_lists_every_outcome_in_source_order(policy):
     ]
     where = {d.key: d for d in coverage.inventory(policy)}
     d = where[("cap", "base", 1, "binding")]
-    assert (d.where, d.what, d.location) == ("component base", "`cap 100 USD` binding", f"{policy.source.path}:25:3")
+    assert (d.where, d.what, d.location) == ("component base", "`cap 100 USD` binding", f"{policy.source.path}:27:3")
 
 
 def _hits(policy, record: dict) -> set[tuple]:
