@@ -10,9 +10,16 @@ Reusable by any test (formatter round trips, parser fuzzing, differential tests)
   any two tokens. `parse_text(text) == file` holds (tests/test_fmt_properties.py
   checks it), so the text is a valid file with a known tree and known comments.
 
-The trees are syntactically valid, not type-checked: names refer to nothing in
-particular and operators mix types freely. Sizes stay small (a few declarations,
-expressions of a dozen leaves) so that 200 examples run in seconds.
+The trees above are syntactically valid, not type-checked: names refer to nothing
+in particular and operators mix types freely. For tests that run policies:
+
+- `typed_policies()` draws single-period policies that `ipl check` accepts
+  (warnings aside): typed inputs with ranges, params, metrics, a tier table,
+  eligibility, components with caps and floors, a total;
+- `typed_records(policy)` draws valid records for one of them (text cells, unique ids).
+
+Sizes stay small (a few declarations, expressions of a dozen leaves) so that a
+hundred examples run in seconds.
 """
 
 from __future__ import annotations
@@ -681,3 +688,167 @@ def messy_files(draw, kinds=None) -> tuple[ast.File, str, list[str]]:
     tree = draw(kinds if kinds is not None else files())
     text, comments = draw(messy_text(tree))
     return tree, text, comments
+
+
+# ---------------------------------------------------------------- typed policies (they check clean)
+
+
+class _Typed:
+    """Draws well-typed expressions over the names declared so far (§4.1's table, a safe subset)."""
+
+    def __init__(self, draw):
+        self.draw = draw
+        self.names: dict[str, list[str]] = {"money": [], "percent": [], "number": [], "bool": []}
+        self.members: tuple[str, ...] = ()
+        self.enum_input: str | None = None
+
+    def lit(self, kind: str) -> ast.Expr:
+        d = self.draw
+        match kind:
+            case "money":
+                return ast.Money(amount=Decimal(d(st.sampled_from(["0", "100", "2_500", "10_000", "99.95"])).replace("_", "")),
+                                 currency="USD")
+            case "percent":
+                return ast.Percent(value=Decimal(d(st.sampled_from(["0", "2", "5", "10", "12.5", "50", "100"]))).scaleb(-2))
+            case "number":
+                return ast.Number(value=Decimal(d(st.sampled_from(["0", "1", "2", "3.5", "10", "60"]))))
+            case "bool":
+                return ast.Bool(value=d(st.booleans()))
+            case _:
+                raise AssertionError(kind)
+
+    def leaf(self, kind: str) -> ast.Expr:
+        pool = self.names[kind]
+        if pool and self.draw(st.integers(0, 2)):
+            return ast.Name(name=self.draw(st.sampled_from(pool)))
+        return self.lit(kind)
+
+    def expr(self, kind: str, depth: int = 2) -> ast.Expr:
+        if depth <= 0:
+            return self.leaf(kind)
+        d, sub = self.draw, (lambda k: self.expr(k, depth - 1))
+        choice = d(st.integers(0, 6))
+        match kind, choice:
+            case ("money" | "percent" | "number"), 0:
+                return ast.Binary(op=d(st.sampled_from(["+", "-"])), left=sub(kind), right=sub(kind))
+            case "money", 1:
+                return ast.Binary(op="*", left=sub("money"), right=sub(d(st.sampled_from(["percent", "number"]))))
+            case ("percent" | "number"), 1:
+                return ast.Binary(op="*", left=sub(kind), right=sub("number"))
+            case "percent", 2:
+                return ast.Otherwise(expr=ast.Binary(op="/", left=sub("money"), right=sub("money")),
+                                     fallback=self.lit("percent"))
+            case ("money" | "percent" | "number"), 2:
+                return ast.Call(func=d(st.sampled_from(["min", "max"])), args=(sub(kind), sub(kind)))
+            case ("money" | "percent" | "number"), 3:
+                return ast.If(cond=sub("bool"), then=sub(kind), otherwise=sub(kind))
+            case ("money" | "percent" | "number"), 4 if self.enum_input is not None:
+                a, *rest = self.members
+                arms = [ast.Arm(patterns=(ast.Pattern(kind="name", name=a),), value=sub(kind))]
+                if rest:
+                    arms.append(ast.Arm(patterns=(ast.Pattern(kind="else"),), value=sub(kind)))
+                return ast.Match(subject=ast.Name(name=self.enum_input), arms=tuple(arms))
+            case "bool", 0 | 1:
+                k = d(st.sampled_from(["money", "percent", "number"]))
+                return ast.Binary(op=d(st.sampled_from(COMPARE)), left=sub(k), right=sub(k))
+            case "bool", 2:
+                return ast.Binary(op=d(st.sampled_from(["and", "or"])), left=sub("bool"), right=sub("bool"))
+            case "bool", 3:
+                return ast.Unary(op="not", operand=sub("bool"))
+            case "bool", 4 if self.enum_input is not None:
+                return ast.Member(operand=ast.Name(name=self.enum_input),
+                                  items=(ast.Name(name=d(st.sampled_from(self.members))),))
+            case _:
+                return self.leaf(kind)
+
+
+@st.composite
+def typed_policies(draw, max_metrics: int = 4, max_components: int = 3) -> ast.PolicyFile:
+    """A single-period policy that `ipl check` accepts (warnings such as W100 aside): an `id`
+    input, money/percent/number/bool/enum inputs with ranges, params, metrics, a flat tier table
+    with a `below` band, eligibility, components with caps above their floors, a total.
+    Names are `in_money_0`, `rate_0`, `m_0`, `tier_0`, `c_0`...: they never collide."""
+    t = _Typed(draw)
+    decls: list[ast.Decl] = [ast.Input(name="partner_id", type=ast.TypeRef(name="id"))]
+    zero_usd = ast.Money(amount=Decimal(0), currency="USD")
+    for i in range(draw(st.integers(1, 3))):
+        name = f"in_money_{i}"
+        decls.append(ast.Input(name=name, type=ast.TypeRef(name="money"), range=ast.Range(lo=zero_usd, hi=None)))
+        t.names["money"].append(name)
+    if draw(st.booleans()):
+        decls.append(ast.Input(name="in_score", type=ast.TypeRef(name="number"),
+                               range=ast.Range(lo=ast.Number(value=Decimal(0)), hi=ast.Number(value=Decimal(100)))))
+        t.names["number"].append("in_score")
+    if draw(st.booleans()):
+        decls.append(ast.Input(name="in_share", type=ast.TypeRef(name="percent"),
+                               range=ast.Range(lo=ast.Percent(value=Decimal(0)), hi=ast.Percent(value=Decimal(1)))))
+        t.names["percent"].append("in_share")
+    if draw(st.booleans()):
+        decls.append(ast.Input(name="in_flag", type=ast.TypeRef(name="bool"), default=ast.Bool(value=False)))
+        t.names["bool"].append("in_flag")
+    if draw(st.booleans()):
+        t.members = tuple(draw(st.lists(st.sampled_from(["gold", "silver", "bronze", "direct"]), min_size=1,
+                                        max_size=3, unique=True)))
+        t.enum_input = "in_segment"
+        decls.append(ast.Input(name="in_segment", type=ast.TypeRef(name="enum", members=t.members)))
+    for i in range(draw(st.integers(0, 2))):
+        decls.append(ast.Param(name=f"rate_{i}", type=ast.TypeRef(name="percent"), value=t.lit("percent")))
+        t.names["percent"].append(f"rate_{i}")
+    for i in range(draw(st.integers(0, max_metrics))):
+        kind = draw(st.sampled_from(["money", "percent", "number", "bool"]))
+        decls.append(ast.Metric(name=f"m_{i}", type=ast.TypeRef(name=kind), value=t.expr(kind)))
+        t.names[kind].append(f"m_{i}")
+    if draw(st.booleans()):
+        steps = sorted(set(draw(st.lists(st.integers(0, 150), min_size=1, max_size=4))))
+        bands = [ast.Band(kind="below", threshold=ast.Percent(value=Decimal(steps[0]).scaleb(-2)),
+                          value=ast.Percent(value=Decimal(0)))]
+        bands += [ast.Band(kind="from", threshold=ast.Percent(value=Decimal(s).scaleb(-2)),
+                           value=ast.Percent(value=Decimal(i + 1).scaleb(-2))) for i, s in enumerate(steps)]
+        decls.append(ast.Tiers(name="tier_0", key=t.expr("percent", 1), mode="flat", bands=tuple(bands)))
+        t.names["percent"].append("tier_0")
+    if draw(st.booleans()):
+        decls.append(ast.Eligibility(requires=tuple(
+            ast.Require(cond=t.expr("bool", 1), reason=f"reason {i}") for i in range(draw(st.integers(1, 2))))))
+    for i in range(draw(st.integers(1, max_components))):
+        mods: list = []
+        if draw(st.booleans()):
+            mods.append(ast.Require(cond=t.expr("bool", 1), reason=f"component {i} gate"))
+        if draw(st.booleans()):
+            mods.append(ast.Floor(value=ast.Money(amount=Decimal(draw(st.sampled_from([0, 50, 100]))), currency="USD")))
+        if draw(st.booleans()):
+            mods.append(ast.Cap(value=ast.Money(amount=Decimal(draw(st.sampled_from([1_000, 25_000]))), currency="USD")))
+        decls.append(ast.Component(kind="component", name=f"c_{i}", value=t.expr("money"), modifiers=tuple(mods)))
+    if draw(st.booleans()):
+        decls.append(ast.Total(items=(ast.Floor(value=zero_usd),
+                                      ast.Cap(value=ast.Money(amount=Decimal(1_000_000), currency="USD")))))
+    header = ast.Header(name="Generated", currency="USD",
+                        rounding=draw(st.one_of(st.none(), st.sampled_from(ROUNDING_MODES))))
+    return ast.PolicyFile(header=header, decls=tuple(decls))
+
+
+@st.composite
+def typed_records(draw, policy: ast.PolicyFile, max_size: int = 5) -> list[dict[str, str]]:
+    """Valid records (text cells, as read from CSV) for a policy of `typed_policies`; unique ids."""
+    rows = []
+    for n in range(draw(st.integers(1, max_size))):
+        row = {}
+        for d in policy.decls:
+            if not isinstance(d, ast.Input):
+                continue
+            match d.type.name:
+                case "id":
+                    row[d.name] = f"P-{n:04d}"
+                case "money":
+                    row[d.name] = draw(st.sampled_from(["0", "0.01", "150", "2500.50", "40000", "1000000"]))
+                case "number":
+                    row[d.name] = draw(st.sampled_from(["0", "35", "60", "99.5", "100"]))
+                case "percent":
+                    row[d.name] = draw(st.sampled_from(["0%", "12.5%", "0.5", "100%"]))
+                case "bool":
+                    row[d.name] = draw(st.sampled_from(["true", "false"]))
+                case "enum":
+                    row[d.name] = draw(st.sampled_from(d.type.members))
+                case _:
+                    raise AssertionError(d.type.name)
+        rows.append(row)
+    return rows

@@ -20,7 +20,7 @@ from dsl.fmt import format_file, format_text
 from dsl.syntax import parse_text
 
 from .conftest import ROOT
-from .strategies import files, messy_files
+from .strategies import files, messy_files, typed_policies
 
 SPEC = ROOT.parent / "shared" / "spec" / "LANGUAGE.md"
 HEAD = 'policy "P" currency USD\n'
@@ -104,3 +104,20 @@ def test_generated_trees_print_to_text_that_parses_back(tree):
     text = format_file(tree)  # no source: from the values alone
     assert _parse(text) == tree
     assert format_text(text) == text
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(typed_policies())
+def test_typed_policies_check_clean_before_and_after_formatting(tree):
+    """`typed_policies` promises policies without errors (for differential tests elsewhere)."""
+    from dsl.check import check_policy
+    from dsl.source import SourceFile
+    from dsl.syntax import parse_source
+
+    text = format_file(tree)
+    diags = Diagnostics()
+    source = SourceFile("generated.ipl", text)
+    parsed = parse_source(source, diags)
+    assert parsed == tree
+    assert check_policy(source, parsed, diags) is not None, [(d.code, d.message) for d in diags.items]
+    assert not diags.has_errors
