@@ -1,0 +1,363 @@
+"""The figures of spec §15 — pools, ranks, percentiles and the period budget — as pure,
+exact functions over one period's records.
+
+Receives, from the multi-period runner (dsl/settle.py), the period's figures already
+evaluated per record (pass 1 of §14.4 step 2, or the earned totals of step 3): lists of
+`(id, value)` pairs holding only the records that the `among` condition keeps, each id once.
+It does not evaluate policies and imports nothing from the rest of the package.
+
+Guarantees:
+
+- exact: every cent is computed with integer arithmetic on the values' exact fractions, so
+  no Decimal context (precision, rounding, traps) can change a result; the only values that
+  go through a context are the ones shown in a trace (`PoolShare.exact`, `BudgetResult.factor`)
+  and the percentile, a quotient `smaller / count` given with §9's 34 significant digits;
+- `allocate_pool` (§15 `pool AMOUNT by SHARE`): the shares add up exactly to the amount, less
+  what the caps cut; shares + unallocated == amount, to the last digit;
+- `rank` / `percentile` (§15): standard competition ranking (1, 2, 2, 4), the share of the
+  records with a smaller value;
+- `scale_to_budget` (§15 `program { budget B per period }`): when it binds, the scaled totals
+  add up exactly to B and every `budget scaling` line is ≤ 0; otherwise every line is 0;
+- every result is independent of the order of its input (ties are settled by id, ascending,
+  comparing the ids as Python strings, i.e. by code point).
+
+A user's mistake that the caller must turn into a reject — a negative pool share, a negative
+pool amount or budget, a negative cap — comes back as a `ProgramWideError` value, never as an
+exception. A caller's bug (an id given twice, a non-finite value, an earned total that is not a
+whole number of minor units) raises `AssertionError`. Emits no diagnostics.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+# §9: the context of every shown intermediate value (34 significant digits, half even).
+CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999)
+
+ZERO = Decimal(0)
+
+
+# ------------------------------------------------------------------ results
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramWideError:
+    """A figure that cannot be computed because of the policy or the records (the caller
+    rejects `ids`, or, with no ids, reports the definition itself).
+
+    `kind` is one of `negative_share`, `negative_amount`, `negative_cap`, `negative_budget`."""
+
+    kind: str
+    message: str
+    ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PoolShare:
+    """One member's part of a pool: before and after its caps."""
+
+    id: str
+    share: Decimal  # the SHARE value it was given
+    exact: Decimal  # AMOUNT * share / sum, in the §9 context (for the trace)
+    before_cap: Decimal  # rounded down, plus the settled cent if it got one
+    after_cap: Decimal  # min(before_cap, caps...)
+    cap: Decimal | None  # the cap that bound (the smallest one below before_cap), or None
+    extra_cent: bool  # got one of the remaining minor units
+
+
+@dataclass(frozen=True, slots=True)
+class PoolResult:
+    """A pool over one period: per member its share, and the figures of the whole period
+    that a trace shows (§15: the sum of the shares, the count)."""
+
+    amount: Decimal
+    minor_units: int
+    shares: Mapping[str, PoolShare]
+    sum_of_shares: Decimal  # the sum of the SHARE values
+    count: int  # members (records where `among` held)
+    allocated: Decimal  # the sum of the shares after caps
+    cut_by_caps: Decimal  # the sum of before_cap - after_cap
+    unallocated: Decimal  # amount - allocated (caps, a zero sum, digits below the minor unit)
+
+    def get(self, rid: str) -> Decimal:
+        """The share of `rid` after caps; 0 (in the minor unit) for a non-member."""
+        s = self.shares.get(rid)
+        return s.after_cap if s is not None else _units_to_decimal(0, self.minor_units)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """`rank(x)` of one record, with the figures of the period a trace shows."""
+
+    rank: Decimal  # 1 for the largest value
+    value: Decimal
+    count: int  # records ranked (where `among` held)
+    above: Decimal | None  # the value ranked just above (the next larger value); None for rank 1
+
+
+@dataclass(frozen=True, slots=True)
+class Percentile:
+    """`percentile(x)` of one record: `smaller / count`, a fraction in [0, 1)."""
+
+    percentile: Decimal
+    value: Decimal
+    smaller: int  # records with a strictly smaller value
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetResult:
+    """The budget over one period's earned totals."""
+
+    budget: Decimal
+    minor_units: int
+    earned_sum: Decimal
+    binds: bool  # earned_sum > budget
+    factor: Decimal | None  # what the positive totals were multiplied by (§9 context), when it binds
+    scaled: Mapping[str, Decimal]  # per id: the total after scaling
+    lines: Mapping[str, Decimal]  # per id: the `budget scaling` line, scaled - earned (<= 0)
+
+    @property
+    def scaled_sum(self) -> Decimal:
+        return sum(self.scaled.values(), _units_to_decimal(0, self.minor_units))
+
+
+# ------------------------------------------------------------------ §15 pool
+
+
+def allocate_pool(amount: Decimal, shares: Sequence[tuple[str, Decimal]], minor_units: int,
+                  caps: Mapping[str, Iterable[Decimal]] | None = None) -> PoolResult | ProgramWideError:
+    """§15 `pool AMOUNT by SHARE [among COND]`.
+
+    `shares`: (id, SHARE) of every record where COND holds. Each gets `AMOUNT * share / sum`,
+    rounded down to the minor unit (`minor_units` digits: USD 2, JPY 0); the minor units still
+    missing go one each to the largest fractional parts, ties to the smaller id, so that the
+    shares add up exactly to AMOUNT. A zero sum (or no member) gives everybody 0 and leaves the
+    whole amount unallocated. Digits of AMOUNT below the minor unit are not distributed (they
+    are unallocated). Then each member's caps (`caps[id]`, values already computed; several
+    allowed) apply: the share becomes the smallest of it and its caps; what they cut is
+    unallocated, not redistributed. A cap with digits below the minor unit is rounded down, so
+    that a share never exceeds it and stays a whole number of minor units.
+
+    Errors (values): a negative or non-finite share (`negative_share`, naming every such id: the
+    caller rejects those records); a negative AMOUNT (`negative_amount`); a negative cap
+    (`negative_cap`)."""
+    _check_ids(shares)
+    bad = tuple(sorted(rid for rid, v in shares if not v.is_finite() or v < 0))
+    if bad:
+        return ProgramWideError("negative_share", "a pool share must be a number at least 0: "
+                                + ", ".join(f"{rid} has {_show(dict(shares)[rid])}" for rid in bad), bad)
+    if not amount.is_finite() or amount < 0:
+        return ProgramWideError("negative_amount", f"a pool amount must not be negative: {_show(amount)}")
+    caps = caps or {}
+    cap_units: dict[str, list[int]] = {}
+    for rid, _ in shares:
+        got = [_floor_units(c, minor_units) if c.is_finite() and c >= 0 else None for c in caps.get(rid, ())]
+        if None in got:
+            return ProgramWideError("negative_cap", f"a cap of a pool share must not be negative ({rid})", (rid,))
+        cap_units[rid] = got  # type: ignore[assignment]
+
+    a_units = _floor_units(amount, minor_units)
+    ints, _ = _common_integers([v for _, v in shares])
+    total = sum(ints)
+    n = len(shares)
+    floors = [0] * n
+    rems = [0] * n
+    if total > 0:
+        for i, s in enumerate(ints):
+            floors[i], rems[i] = divmod(a_units * s, total)
+        missing = a_units - sum(floors)  # 0 <= missing < n: the remainders add up to missing * total
+        order = sorted(range(n), key=lambda i: (-rems[i], shares[i][0]))
+        extra = set(order[:missing])
+    else:
+        extra = set()
+    sum_of_shares = _exact_sum(v for _, v in shares)
+    distributed = _units_to_decimal(a_units, minor_units)
+    zero = _units_to_decimal(0, minor_units)
+    out: dict[str, PoolShare] = {}
+    allocated = cut = 0
+    for i, (rid, s) in enumerate(shares):
+        before = floors[i] + (1 if i in extra else 0)
+        after, bound = before, None
+        for c in cap_units[rid]:
+            if c < after:
+                after, bound = c, c
+        allocated += after
+        cut += before - after
+        exact = CONTEXT.divide(CONTEXT.multiply(distributed, s), sum_of_shares) if total > 0 else zero
+        out[rid] = PoolShare(
+            id=rid, share=s, exact=exact,
+            before_cap=_units_to_decimal(before, minor_units), after_cap=_units_to_decimal(after, minor_units),
+            cap=_units_to_decimal(bound, minor_units) if bound is not None else None, extra_cent=i in extra)
+    allocated_d = _units_to_decimal(allocated, minor_units)
+    return PoolResult(amount=amount, minor_units=minor_units, shares=out, sum_of_shares=sum_of_shares, count=n,
+                      allocated=allocated_d, cut_by_caps=_units_to_decimal(cut, minor_units),
+                      unallocated=_BIG.subtract(amount, allocated_d))
+
+
+# ------------------------------------------------------------------ §15 rank and percentile
+
+
+def rank(values: Sequence[tuple[str, Decimal]]) -> dict[str, Ranked]:
+    """§15 `rank(x [among COND])`: 1 for the largest value among `values` (the records where
+    COND holds), ties sharing the better rank (1, 2, 2, 4): the rank of x is 1 + the number of
+    values strictly larger. The figures for the trace: the count and the value ranked just
+    above (the next larger value; None for rank 1). Records that COND leaves out are not
+    ranked (the caller makes theirs an evaluation error that `otherwise` catches)."""
+    _check_ids(values)
+    _check_finite(values)
+    ordered = sorted((v for _, v in values), reverse=True)
+    first: dict[Decimal, int] = {}
+    for i, v in enumerate(ordered):
+        first.setdefault(v, i)
+    n = len(ordered)
+    return {rid: Ranked(Decimal(first[v] + 1), v, n, ordered[first[v] - 1] if first[v] > 0 else None)
+            for rid, v in values}
+
+
+def percentile(values: Sequence[tuple[str, Decimal]]) -> dict[str, Percentile]:
+    """§15 `percentile(x [among COND])`: the share of the records (where COND holds) with a
+    strictly smaller value, `smaller / count` as a fraction in [0, 1) (0.25 is 25 %); the
+    smallest value, and the only record, get 0. Exact when the quotient terminates, else
+    rounded to §9's 34 significant digits."""
+    _check_ids(values)
+    _check_finite(values)
+    ordered = sorted(v for _, v in values)
+    smaller: dict[Decimal, int] = {}
+    for i, v in enumerate(ordered):
+        smaller.setdefault(v, i)
+    n = len(ordered)
+    return {rid: Percentile(CONTEXT.divide(Decimal(smaller[v]), Decimal(n)), v, smaller[v], n)
+            for rid, v in values}
+
+
+# ------------------------------------------------------------------ §15 budget
+
+
+def scale_to_budget(totals: Sequence[tuple[str, Decimal]], budget: Decimal, minor_units: int,
+                    rounding: str = decimal.ROUND_HALF_EVEN) -> BudgetResult | ProgramWideError:
+    """§15 `program { budget B per period }` over the period's earned totals (§14.4 step 3,
+    whole numbers of minor units).
+
+    When the sum of the totals is at most B, nothing changes (every line is 0). When it exceeds
+    B, every positive total is multiplied by `(B - N) / P` — P the sum of the positive totals,
+    N the sum of the negative ones (0 in the common case, where the factor is `B / sum`) — and
+    rounded to the minor unit with the policy's `rounding` mode (a `decimal` constant); then
+    the minor units still missing to reach B go one each to the largest fractional parts
+    (ties to the smaller id), or the ones in excess are taken one each from the totals rounded
+    up the most (ties from the larger id), so that the scaled totals add up exactly to B.
+    Negative and zero totals are left as they are. Each record's `budget scaling` line is
+    scaled - earned, never positive. Digits of B below the minor unit are not paid (B is
+    rounded down).
+
+    Errors (values): a negative budget (`negative_budget`)."""
+    _check_ids(totals)
+    _check_finite(totals)
+    if not budget.is_finite() or budget < 0:
+        return ProgramWideError("negative_budget", f"a budget must not be negative: {_show(budget)}")
+    units = [_whole_units(rid, t, minor_units) for rid, t in totals]
+    earned_sum = _exact_sum(t for _, t in totals)
+    zero = _units_to_decimal(0, minor_units)
+    if earned_sum <= budget:
+        return BudgetResult(budget, minor_units, earned_sum, False, None,
+                            {rid: t for rid, t in totals}, {rid: zero for rid, _ in totals})
+    target = _floor_units(budget, minor_units) - sum(u for u in units if u < 0)  # what the positives get
+    positive = sum(u for u in units if u > 0)  # > target: the budget binds
+    n = len(totals)
+    scaled = list(units)
+    rems: dict[int, int] = {}  # i -> (exact - rounded) * positive, for the positive totals
+    for i, u in enumerate(units):
+        if u > 0:
+            scaled[i] = _round_fraction(u * target, positive, rounding)
+            rems[i] = u * target - scaled[i] * positive
+    diff = target - sum(scaled[i] for i in rems)
+    if diff > 0:  # short of B: to the largest remainders (each < positive, so > diff of them are > 0)
+        for i in sorted(rems, key=lambda i: (-rems[i], totals[i][0]))[:diff]:
+            scaled[i] += 1
+    elif diff < 0:  # beyond B: from the totals rounded up the most
+        # (-rem, id) descending = rem ascending, then the larger id first
+        for i in sorted(rems, key=lambda i: (-rems[i], totals[i][0]), reverse=True)[:-diff]:
+            scaled[i] -= 1
+    factor = CONTEXT.divide(Decimal(target), Decimal(positive))
+    out = {totals[i][0]: _units_to_decimal(scaled[i], minor_units) for i in range(n)}
+    return BudgetResult(budget, minor_units, earned_sum, True, factor, out,
+                        {rid: _units_to_decimal(scaled[i] - units[i], minor_units) for i, (rid, _) in enumerate(totals)})
+
+
+# ------------------------------------------------------------------ exact helpers
+
+# Large enough for any exact quantize / subtraction of the values these functions meet.
+_BIG = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+
+
+def _check_ids(pairs: Sequence[tuple[str, Decimal]]) -> None:
+    if len({rid for rid, _ in pairs}) != len(pairs):
+        raise AssertionError("program-wide figures: an id is given twice (keys are unique within a period)")
+
+
+def _check_finite(pairs: Sequence[tuple[str, Decimal]]) -> None:
+    for rid, v in pairs:
+        if not v.is_finite():
+            raise AssertionError(f"program-wide figures: {rid} has a non-finite value {v}")
+
+
+def _common_integers(values: Sequence[Decimal]) -> tuple[list[int], int]:
+    """The values as integers over one common denominator (exact)."""
+    ratios = [v.as_integer_ratio() for v in values]
+    den = math.lcm(*(d for _, d in ratios)) if ratios else 1
+    return [n * (den // d) for n, d in ratios], den
+
+
+def _floor_units(value: Decimal, minor_units: int) -> int:
+    """floor(value * 10**minor_units), exactly."""
+    n, d = value.as_integer_ratio()
+    return (n * 10**minor_units) // d
+
+
+def _whole_units(rid: str, value: Decimal, minor_units: int) -> int:
+    n, d = value.as_integer_ratio()
+    units, rest = divmod(n * 10**minor_units, d)
+    if rest:
+        raise AssertionError(f"earned total of {rid} is not a whole number of minor units: {value}")
+    return units
+
+
+def _units_to_decimal(units: int, minor_units: int) -> Decimal:
+    return Decimal(units).scaleb(-minor_units, context=_BIG)
+
+
+def _exact_sum(values: Iterable[Decimal]) -> Decimal:
+    total = ZERO
+    for v in values:
+        total = _BIG.add(total, v)
+    return total
+
+
+def _round_fraction(num: int, den: int, rounding: str) -> int:
+    """num / den (both >= 0, den > 0) rounded to an integer with a `decimal` rounding mode."""
+    q, r = divmod(num, den)
+    if r == 0:
+        return q
+    match rounding:
+        case decimal.ROUND_DOWN | decimal.ROUND_FLOOR:
+            return q
+        case decimal.ROUND_UP | decimal.ROUND_CEILING:
+            return q + 1
+        case decimal.ROUND_HALF_UP:
+            return q + (1 if 2 * r >= den else 0)
+        case decimal.ROUND_HALF_DOWN:
+            return q + (1 if 2 * r > den else 0)
+        case decimal.ROUND_HALF_EVEN:
+            return q + (1 if 2 * r > den or (2 * r == den and q % 2 == 1) else 0)
+        case decimal.ROUND_05UP:
+            return q + (1 if q % 10 in (0, 5) else 0)
+        case _:
+            raise AssertionError(f"unknown rounding mode {rounding!r}")
+
+
+def _show(value: Decimal) -> str:
+    return format(value, "f") if value.is_finite() else str(value)
