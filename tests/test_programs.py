@@ -230,3 +230,10 @@ def test_ipl_run_agrees_with_the_statement_worked_by_hand_in_the_readme(tmp_path
     ineligible = rows["P-00012"]
     assert (ineligible["eligible"], ineligible["total"]) == ("false", "0.00")
     assert "CSAT must be at least 3.5" in ineligible["reasons"]
+
+
+def test_growth_test_file_passes_under_ipl_test():
+    result = CliRunner().invoke(cli, ["test", str(GROWTH)])
+    assert result.exit_code == 0, result.output
+    assert "13 passed, 0 failed" in result.output
+    assert "enterprise renewal bonus at the 4 % band" in result.output
