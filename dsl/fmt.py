@@ -298,7 +298,13 @@ class _Printer:
                 head = _cat(f"tiers {name} on ", self.expr(key), f" {mode} {{" if written else " {")
                 return self._block(head, d.span, [self._band(b) for b in bands], start)
             case ast.Scorecard(name=name, measures=measures):
-                return self._block(f"scorecard {name} {{", d.span, [self._measure(m) for m in measures], start)
+                items = [self._measure(m) for m in measures]
+                for item, nxt in zip(items, items[1:]):
+                    # a measure starting with `(` or `-` would continue the previous one's
+                    # last expression (a call, a subtraction): the comma ends it
+                    if nxt[0].text().startswith(("(", "-")):
+                        item[-1].parts.append(",")
+                return self._block(f"scorecard {name} {{", d.span, items, start)
             case ast.Eligibility(requires=requires):
                 return self._block("eligibility {", d.span, [self._modifier(r) for r in requires], start)
             case ast.Component(kind=kind, name=name, value=value, modifiers=mods):

@@ -547,7 +547,9 @@ class _Messy:
                 self.t("}")
             case ast.Scorecard(name=n, measures=ms):
                 self.t("scorecard", n, "{")
-                for m in ms:
+                for i, m in enumerate(ms):
+                    if i:
+                        self.t(",")  # a measure may start with `(`: the comma ends the previous one
                     self.sub(m.metric)
                     self.t("weight")
                     self.sub(m.weight)
@@ -556,6 +558,7 @@ class _Messy:
                     if m.cap is not None:
                         self.t("cap")
                         self.sub(m.cap)
+                if ms:
                     self.comma()
                 self.t("}")
             case ast.Eligibility(requires=rs):
