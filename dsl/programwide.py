@@ -10,7 +10,7 @@ Guarantees:
 
 - exact: every cent is computed with integer arithmetic on the values' exact fractions, so
   no Decimal context (precision, rounding, traps) can change a result; the only values that
-  go through a context are the ones shown in a trace (`PoolShare.exact`, `BudgetResult.factor`)
+  go through a context are the ones shown in a trace (`PoolResult.exact`, `BudgetResult.factor`)
   and the percentile, a quotient `smaller / count` given with §9's 34 significant digits;
 - `allocate_pool` (§15 `pool AMOUNT by SHARE`): the shares add up exactly to the amount, less
   what the caps cut; shares + unallocated == amount, to the last digit;
@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import decimal
 import math
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 # §9: the context of every shown intermediate value (34 significant digits, half even).
 CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999)
@@ -56,13 +58,15 @@ class ProgramWideError:
     ids: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class PoolShare:
+# Per-record figures are named tuples (immutable, and several times cheaper to make than
+# frozen dataclasses: a pool or a rank makes one per record of the period).
+
+
+class PoolShare(NamedTuple):
     """One member's part of a pool: before and after its caps."""
 
     id: str
     share: Decimal  # the SHARE value it was given
-    exact: Decimal  # AMOUNT * share / sum, in the §9 context (for the trace)
     before_cap: Decimal  # rounded down, plus the settled cent if it got one
     after_cap: Decimal  # min(before_cap, caps...)
     cap: Decimal | None  # the cap that bound (the smallest one below before_cap), or None
@@ -88,9 +92,16 @@ class PoolResult:
         s = self.shares.get(rid)
         return s.after_cap if s is not None else _units_to_decimal(0, self.minor_units)
 
+    def exact(self, rid: str) -> Decimal:
+        """`AMOUNT * share / sum` of a member before rounding, in the §9 context (for the
+        trace; AMOUNT without its digits below the minor unit); 0 when the sum is 0."""
+        if self.sum_of_shares == 0:
+            return _units_to_decimal(0, self.minor_units)
+        distributed = _units_to_decimal(_floor_units(self.amount, self.minor_units), self.minor_units)
+        return CONTEXT.divide(CONTEXT.multiply(distributed, self.shares[rid].share), self.sum_of_shares)
 
-@dataclass(frozen=True, slots=True)
-class Ranked:
+
+class Ranked(NamedTuple):
     """`rank(x)` of one record, with the figures of the period a trace shows."""
 
     rank: Decimal  # 1 for the largest value
@@ -99,8 +110,7 @@ class Ranked:
     above: Decimal | None  # the value ranked just above (the next larger value); None for rank 1
 
 
-@dataclass(frozen=True, slots=True)
-class Percentile:
+class Percentile(NamedTuple):
     """`percentile(x)` of one record: `smaller / count`, a fraction in [0, 1)."""
 
     percentile: Decimal
@@ -154,45 +164,43 @@ def allocate_pool(amount: Decimal, shares: Sequence[tuple[str, Decimal]], minor_
     if not amount.is_finite() or amount < 0:
         return ProgramWideError("negative_amount", f"a pool amount must not be negative: {_show(amount)}")
     caps = caps or {}
-    cap_units: dict[str, list[int]] = {}
-    for rid, _ in shares:
-        got = [_floor_units(c, minor_units) if c.is_finite() and c >= 0 else None for c in caps.get(rid, ())]
-        if None in got:
+    for rid, cs in caps.items():
+        if any(not c.is_finite() or c < 0 for c in cs):
             return ProgramWideError("negative_cap", f"a cap of a pool share must not be negative ({rid})", (rid,))
-        cap_units[rid] = got  # type: ignore[assignment]
 
     a_units = _floor_units(amount, minor_units)
     ints, _ = _common_integers([v for _, v in shares])
     total = sum(ints)
     n = len(shares)
-    floors = [0] * n
-    rems = [0] * n
     if total > 0:
+        units = [0] * n
+        rems = [0] * n
         for i, s in enumerate(ints):
-            floors[i], rems[i] = divmod(a_units * s, total)
-        missing = a_units - sum(floors)  # 0 <= missing < n: the remainders add up to missing * total
-        order = sorted(range(n), key=lambda i: (-rems[i], shares[i][0]))
-        extra = set(order[:missing])
+            units[i], rems[i] = divmod(a_units * s, total)
+        missing = a_units - sum(units)  # 0 <= missing < n: the remainders add up to missing * total
+        extra = sorted((i for i in range(n) if rems[i]), key=lambda i: (-rems[i], shares[i][0]))[:missing]
+        for i in extra:
+            units[i] += 1
+        extra = set(extra)
     else:
+        units = [0] * n
         extra = set()
-    sum_of_shares = _exact_sum(v for _, v in shares)
-    distributed = _units_to_decimal(a_units, minor_units)
-    zero = _units_to_decimal(0, minor_units)
     out: dict[str, PoolShare] = {}
     allocated = cut = 0
+    to_dec = _decimal_maker(minor_units)
     for i, (rid, s) in enumerate(shares):
-        before = floors[i] + (1 if i in extra else 0)
+        before = units[i]
         after, bound = before, None
-        for c in cap_units[rid]:
+        for c in caps.get(rid, ()):
+            c = _floor_units(c, minor_units)
             if c < after:
                 after, bound = c, c
         allocated += after
         cut += before - after
-        exact = CONTEXT.divide(CONTEXT.multiply(distributed, s), sum_of_shares) if total > 0 else zero
-        out[rid] = PoolShare(
-            id=rid, share=s, exact=exact,
-            before_cap=_units_to_decimal(before, minor_units), after_cap=_units_to_decimal(after, minor_units),
-            cap=_units_to_decimal(bound, minor_units) if bound is not None else None, extra_cent=i in extra)
+        dec = to_dec(before)
+        out[rid] = PoolShare(rid, s, dec, dec if bound is None else to_dec(after),
+                             None if bound is None else to_dec(bound), i in extra)
+    sum_of_shares = _exact_sum(v for _, v in shares)
     allocated_d = _units_to_decimal(allocated, minor_units)
     return PoolResult(amount=amount, minor_units=minor_units, shares=out, sum_of_shares=sum_of_shares, count=n,
                       allocated=allocated_d, cut_by_caps=_units_to_decimal(cut, minor_units),
@@ -210,13 +218,17 @@ def rank(values: Sequence[tuple[str, Decimal]]) -> dict[str, Ranked]:
     ranked (the caller makes theirs an evaluation error that `otherwise` catches)."""
     _check_ids(values)
     _check_finite(values)
-    ordered = sorted((v for _, v in values), reverse=True)
-    first: dict[Decimal, int] = {}
-    for i, v in enumerate(ordered):
-        first.setdefault(v, i)
-    n = len(ordered)
-    return {rid: Ranked(Decimal(first[v] + 1), v, n, ordered[first[v] - 1] if first[v] > 0 else None)
-            for rid, v in values}
+    n = len(values)
+    out: dict[str, Ranked] = {}
+    new = tuple.__new__
+    # walk the values from the largest, comparing neighbours (hashing Decimals is slow)
+    rank_, above, prev = Decimal(1), None, None
+    for pos, (rid, v) in enumerate(sorted(values, key=_VALUE, reverse=True)):
+        if pos and v != prev:
+            rank_, above = Decimal(pos + 1), prev
+        out[rid] = new(Ranked, (rank_, v, n, above))
+        prev = v
+    return out
 
 
 def percentile(values: Sequence[tuple[str, Decimal]]) -> dict[str, Percentile]:
@@ -226,13 +238,17 @@ def percentile(values: Sequence[tuple[str, Decimal]]) -> dict[str, Percentile]:
     rounded to §9's 34 significant digits."""
     _check_ids(values)
     _check_finite(values)
-    ordered = sorted(v for _, v in values)
-    smaller: dict[Decimal, int] = {}
-    for i, v in enumerate(ordered):
-        smaller.setdefault(v, i)
-    n = len(ordered)
-    return {rid: Percentile(CONTEXT.divide(Decimal(smaller[v]), Decimal(n)), v, smaller[v], n)
-            for rid, v in values}
+    n = len(values)
+    out: dict[str, Percentile] = {}
+    new = tuple.__new__
+    count = Decimal(n)
+    smaller, share, prev = 0, Decimal(0), None
+    for pos, (rid, v) in enumerate(sorted(values, key=_VALUE)):
+        if pos and v != prev:
+            smaller, share = pos, CONTEXT.divide(Decimal(pos), count)
+        out[rid] = new(Percentile, (share, v, smaller, n))
+        prev = v
+    return out
 
 
 # ------------------------------------------------------------------ §15 budget
@@ -283,9 +299,10 @@ def scale_to_budget(totals: Sequence[tuple[str, Decimal]], budget: Decimal, mino
         for i in sorted(rems, key=lambda i: (-rems[i], totals[i][0]), reverse=True)[:-diff]:
             scaled[i] -= 1
     factor = CONTEXT.divide(Decimal(target), Decimal(positive))
-    out = {totals[i][0]: _units_to_decimal(scaled[i], minor_units) for i in range(n)}
+    to_dec = _decimal_maker(minor_units)
+    out = {totals[i][0]: to_dec(scaled[i]) for i in range(n)}
     return BudgetResult(budget, minor_units, earned_sum, True, factor, out,
-                        {rid: _units_to_decimal(scaled[i] - units[i], minor_units) for i, (rid, _) in enumerate(totals)})
+                        {rid: to_dec(scaled[i] - units[i]) for i, (rid, _) in enumerate(totals)})
 
 
 # ------------------------------------------------------------------ exact helpers
@@ -294,15 +311,19 @@ def scale_to_budget(totals: Sequence[tuple[str, Decimal]], budget: Decimal, mino
 _BIG = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
 
 
+_ID = operator.itemgetter(0)
+_VALUE = operator.itemgetter(1)
+
+
 def _check_ids(pairs: Sequence[tuple[str, Decimal]]) -> None:
-    if len({rid for rid, _ in pairs}) != len(pairs):
+    if len(set(map(_ID, pairs))) != len(pairs):
         raise AssertionError("program-wide figures: an id is given twice (keys are unique within a period)")
 
 
 def _check_finite(pairs: Sequence[tuple[str, Decimal]]) -> None:
-    for rid, v in pairs:
-        if not v.is_finite():
-            raise AssertionError(f"program-wide figures: {rid} has a non-finite value {v}")
+    if not all(map(Decimal.is_finite, map(_VALUE, pairs))):
+        bad = next((rid, v) for rid, v in pairs if not v.is_finite())
+        raise AssertionError(f"program-wide figures: {bad[0]} has a non-finite value {bad[1]}")
 
 
 def _common_integers(values: Sequence[Decimal]) -> tuple[list[int], int]:
@@ -328,6 +349,15 @@ def _whole_units(rid: str, value: Decimal, minor_units: int) -> int:
 
 def _units_to_decimal(units: int, minor_units: int) -> Decimal:
     return Decimal(units).scaleb(-minor_units, context=_BIG)
+
+
+def _decimal_maker(minor_units: int):
+    """units -> Decimal with `minor_units` places (exact), cheaper than `_units_to_decimal`."""
+    q = Decimal(1).scaleb(-minor_units)
+
+    def make(units: int) -> Decimal:
+        return _BIG.multiply(Decimal(units), q)
+    return make
 
 
 def _exact_sum(values: Iterable[Decimal]) -> Decimal:

@@ -36,7 +36,8 @@ def test_pool_one_to_one_to_one_gives_the_extra_cent_to_the_smallest_id():
     assert [got.shares[k].extra_cent for k in "abc"] == [True, False, False]
     assert got.sum_of_shares == D(3) and got.count == 3
     assert got.allocated == D("100.00") and got.unallocated == 0
-    assert got.shares["a"].exact == D("33.33333333333333333333333333333333")
+    assert got.exact("a") == D("33.33333333333333333333333333333333")
+    assert allocate_pool(D("7"), [("z", D(0))], 2).exact("z") == 0
 
 
 def test_pool_in_yen_has_no_minor_unit():
