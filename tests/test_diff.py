@@ -358,3 +358,76 @@ def test_hostile_records_never_raise(tmp_path):
     # rows 2 and 3 share the id A (both rejected), B and C and D are bad amounts: only E is paid
     assert (doc["counts"]["read"], doc["counts"]["paid_old"], doc["counts"]["rejected_new"]) == (7, 1, 6)
     assert doc["total"]["delta"] == Decimal("1.00")
+
+
+# ------------------------------------------------------------------ the CI recipe (docs/ci.md)
+
+
+def _workflow() -> str:
+    return (ROOT / ".github/workflows/ipl.yml").read_text(encoding="utf-8")
+
+
+def test_ci_doc_shows_the_workflow_file():
+    doc = (ROOT / "docs/ci.md").read_text(encoding="utf-8")
+    block = doc.split("```yaml\n", 1)[1].split("```\n", 1)[0]
+    assert block == _workflow()
+    for command in ("ipl check --format github programs stdlib", "ipl fmt --check programs stdlib",
+                    "ipl test --coverage --fail-under 90 programs", "--format markdown",
+                    "gh pr comment"):
+        assert command in block
+
+
+def _diff_step_script() -> str:
+    lines = _workflow().split("\n")
+    start = next(i for i, line in enumerate(lines) if "name: ipl diff" in line)
+    run = next(i for i in range(start, len(lines)) if lines[i].strip() == "run: |")
+    body = []
+    for line in lines[run + 1:]:
+        if line.startswith("      - name"):
+            break
+        body.append(line[10:])
+    return "\n".join(body).strip() + "\n"
+
+
+def test_ci_diff_step_on_a_pull_request(tmp_path):
+    """The workflow's diff step, run by bash in a clone whose branch raises growth's base_rate."""
+    import os
+    import subprocess
+    import sys
+
+    if shutil.which("git") is None or shutil.which("bash") is None:
+        pytest.skip("needs git and bash")
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+    def git(*args: str, cwd: Path) -> None:
+        subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
+
+    origin = tmp_path / "origin"
+    (origin / "programs/growth").mkdir(parents=True)
+    for name in ("growth.ipl", "growth_test.ipl", "records.csv"):
+        shutil.copy(ROOT / "programs/growth" / name, origin / "programs/growth" / name)
+    git("init", "-q", "-b", "main", cwd=origin)
+    git("add", ".", cwd=origin)
+    git("commit", "-q", "-m", "base", cwd=origin)
+    work = tmp_path / "work"
+    git("clone", "-q", str(origin), str(work), cwd=tmp_path)
+    git("checkout", "-q", "-b", "pr", cwd=work)
+    policy = work / "programs/growth/growth.ipl"
+    policy.write_text(policy.read_text(encoding="utf-8").replace(
+        "param base_rate : percent = 10%", "param base_rate : percent = 12%"), encoding="utf-8")
+    git("commit", "-q", "-am", "raise base_rate", cwd=work)
+    script = tmp_path / "diff.sh"
+    script.write_text(_diff_step_script(), encoding="utf-8")
+    output = tmp_path / "github_output"
+    output.write_text("", encoding="utf-8")
+    env.update({"BASE": "main", "IPL_COST_UP_LIMIT": "5", "GITHUB_OUTPUT": str(output)})
+    done = subprocess.run(["bash", str(script)], cwd=work, env=env, capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr  # the 5 % guard trips: +13.14 %
+    assert "guard --fail-if-cost-up tripped: cost change +3,912,306.00 USD (+13.14%)" in done.stderr
+    assert output.read_text(encoding="utf-8") == "comment=true\n"
+    comment = (work / "ipl-diff.md").read_text(encoding="utf-8")
+    assert comment.startswith("### IPL payout impact: `growth.ipl`\n")
+    assert "| **total cost** | 29,770,626.25 USD | 33,682,932.25 USD | **+3,912,306.00 USD (+13.14%)** |" in comment
+    assert "<details><summary>Why they moved</summary>" in comment
