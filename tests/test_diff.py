@@ -431,3 +431,41 @@ def test_ci_diff_step_on_a_pull_request(tmp_path):
     assert comment.startswith("### IPL payout impact: `growth.ipl`\n")
     assert "| **total cost** | 29,770,626.25 USD | 33,682,932.25 USD | **+3,912,306.00 USD (+13.14%)** |" in comment
     assert "<details><summary>Why they moved</summary>" in comment
+
+
+# ------------------------------------------------------------------ a property: the report reconciles
+
+
+def test_report_reconciles_on_generated_records(tmp_path_factory):
+    """For any records, old/new totals are the sums of the paid totals, the delta is the sum of the
+    per-record deltas (rejects count 0), and each side's component lines add up to its total."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    old, new = compile_file(str(ROOT / FIX / "old.ipl")), compile_file(str(ROOT / FIX / "new.ipl"))
+    amount = st.decimals(min_value=-10, max_value=300_000, places=2, allow_nan=False, allow_infinity=False)
+    row = st.tuples(st.sampled_from(["enterprise", "digital", "reseller"]), amount,
+                    st.integers(min_value=-5, max_value=105), st.sampled_from(["1", "2.9", "3", "3.49", "3.5", "5"]),
+                    st.sampled_from(["true", "false", ""]))
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(rows=st.lists(row, max_size=12), ids=st.lists(st.sampled_from("ABCDEFGHIJKLMN"), min_size=12, max_size=12))
+    def check(rows, ids):
+        path = tmp_path_factory.mktemp("records") / "records.csv"
+        path.write_text("partner_id,segment,revenue,score,csat,certified\n" + "".join(
+            f"{ids[i]},{s},{r},{sc},{c},{ce}\n" for i, (s, r, sc, c, ce) in enumerate(rows)), encoding="utf-8")
+        rep = diff_mod.diff(old, new, str(path), top=len(rows) + 1)
+
+        def totals(compiled):
+            return {x.row: (Decimal(0) if isinstance(x, Reject) else x.result[R_TOTAL])
+                    for x in iter_results(compiled, str(path))}
+        a, b = totals(old), totals(new)
+        assert rep.read == len(rows) == len(a) == len(b)
+        assert rep.total_old == sum(a.values()) and rep.total_new == sum(b.values())
+        assert rep.delta == sum(b[k] - a[k] for k in a) == sum(m.delta for m in rep.movers)
+        assert rep.changed == sum(1 for k in a if a[k] != b[k]) == rep.up + rep.down
+        lines = rep.components + rep.adjustments
+        assert sum((x.old or 0 for x in lines), Decimal(0)) == rep.total_old
+        assert sum((x.new or 0 for x in lines), Decimal(0)) == rep.total_new
+        assert [abs(m.delta) for m in rep.movers] == sorted((abs(m.delta) for m in rep.movers), reverse=True)
+    check()
