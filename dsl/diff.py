@@ -592,16 +592,27 @@ def explain_change(old: CompiledPolicy, new: CompiledPolicy, m: Mover) -> None:
         m.components.append(ComponentChange(name, va, vb, why))
     money = new.money
     if ta is not None and tb is not None:
-        for label, key in (("total floor", "floor_adjustment"), ("total cap", "cap_adjustment")):
+        for kind, key in (("floor", "floor_adjustment"), ("cap", "cap_adjustment")):
             x, y = ta[key], tb[key]
             if x == y:
                 continue
             if not x:
-                m.adjustments.append(f"{label} started applying: {_signed(money, y)}")
+                m.adjustments.append(f"total {_total_bound(tb, kind)} started applying: {_signed(money, y)}")
             elif not y:
-                m.adjustments.append(f"{label} stopped applying (was {_signed(money, x)})")
+                m.adjustments.append(f"total {_total_bound(ta, kind)} stopped applying (was {_signed(money, x)})")
             else:
-                m.adjustments.append(f"{label} {_signed(money, x)} → {_signed(money, y)}")
+                m.adjustments.append(f"total {kind}: {_total_bound(ta, kind)} {_signed(money, x)} → "
+                                     f"{_total_bound(tb, kind)} {_signed(money, y)}")
+
+
+def _total_bound(ev: dict, kind: str) -> str:
+    """The total floor or cap that set the total (`cap 250_000 USD`), as trace.py and explain.py find it."""
+    if kind == "floor":
+        value, options = ev["sum"] + ev["floor_adjustment"], ev.get("floors", ())
+    else:
+        value, options = ev["total"], ev.get("caps", ())
+    text = next((t for t, v in options if v == value), None)
+    return f"`{kind} {text}`" if text is not None else kind
 
 
 def _component_why(so: _Show, sn: _Show, da: dict, db: dict, name: str) -> list[str]:

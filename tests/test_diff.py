@@ -99,7 +99,7 @@ def test_fixture_figures_by_hand(in_root):
     assert why["A-04"]["why"] == ["eligibility flipped: eligible → not eligible",
                                  "`require csat >= 3.5` now fails: CSAT must be at least 3.5"]
     assert (why["A-05"]["old"], why["A-05"]["new"], why["A-05"]["new_status"]) == (Decimal("18500.00"), None, "rejected")
-    assert why["A-06"]["adjustments"] == ["total floor +50.00 USD → +90.00 USD"]
+    assert why["A-06"]["adjustments"] == ["total floor: `floor 100 USD` +50.00 USD → `floor 150 USD` +90.00 USD"]
 
 
 # ------------------------------------------------------------------ the acceptance check
