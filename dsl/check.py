@@ -22,6 +22,8 @@ names.py, loader.py and ranges.py, E200–E204, W100, E401, W101, W102.
 
 from __future__ import annotations
 
+import dataclasses
+
 from decimal import Decimal, DivisionByZero, InvalidOperation
 from pathlib import Path
 
@@ -1087,7 +1089,11 @@ def check_module(source: SourceFile, file: ast.ModuleFile, diags: Diagnostics, *
                            constants=constants)
     # keep the expression maps with the module so that a policy can merge them
     object.__setattr__(module, "definitions", definitions)
-    _MODULE_MAPS[id(module)] = (types.types, dict(res.refs), types.constants)
+    # Inside the module a sibling is named bare; seen from a policy it is the module's own, so
+    # qualify it here, once, for every consumer (ranges, compile) of the merged maps.
+    refs = {key: (dataclasses.replace(r, module=file.name) if r.kind == "definition" and r.module is None else r)
+            for key, r in res.refs.items()}
+    _MODULE_MAPS[id(module)] = (types.types, refs, types.constants)
     return module
 
 

@@ -766,6 +766,9 @@ class _Gen:
         return t
 
     def call(self, e: ast.Call, f: str, args, mod, b: _Block, d: int) -> str:
+        ref = self.p.refs.get(id(e))
+        if mod is None and ref is not None and ref.kind == "definition":
+            mod = ref.module  # a module def calling a sibling def, unqualified
         if mod is not None or (f in self.p.definitions and self.p.definitions[f].kind == "def"):
             key = (mod, f) if mod else f
             fname = f"f_{mod}__{f}" if mod else f"f_{f}"

@@ -276,7 +276,7 @@ class _Ranges:
                     return TOP
                 if ref.kind == "local":
                     return (env or {}).get(ref.name) or TOP
-                if ref.kind == "definition":
+                if ref.kind == "definition" and ref.module is None:
                     return self.of_definition(ref.name) or TOP
                 if ref.kind == "builtin" and ref.name == "periods_active":
                     return Interval(Decimal(1), INF)

@@ -172,9 +172,6 @@ def test_examples_evaluate_to_the_documented_value(evaluated, doc, entry, exampl
     assert evaluated[example.call] == _literal(example.value)
 
 
-@pytest.mark.xfail(strict=True, reason="compile.py: a def calling another def of its own module "
-                   "unqualified fails with AssertionError('unhandled builtin ...'); stdlib/curves.ipl "
-                   "inlines payout_curve meanwhile. Remove this marker when fixed.")
 def test_a_module_def_may_call_a_sibling_def(tmp_path):
     from click.testing import CliRunner
 
@@ -192,3 +189,25 @@ def test_a_module_def_may_call_a_sibling_def(tmp_path):
                                       "-o", str(tmp_path / "out.csv")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()[1].startswith("X,250.00")
+
+
+def test_a_module_def_reads_its_own_param_not_the_policys(tmp_path):
+    """An unqualified name in a module def is the module's, even when the policy has the same name."""
+    from click.testing import CliRunner
+
+    from dsl.cli import cli
+
+    (tmp_path / "shapes.ipl").write_text(
+        "module shapes\n"
+        "param rate : percent = 50%\n"
+        "def scaled(x : money) -> money = x * rate\n", encoding="utf-8")
+    (tmp_path / "p.ipl").write_text(
+        'policy "p" currency USD\nuse shapes\ninput partner_id : id\n'
+        "param rate : percent = 10%\n"
+        "component c = shapes.scaled(1_000 USD)\n"
+        "component d = 1_000 USD * rate\n", encoding="utf-8")
+    (tmp_path / "r.csv").write_text("partner_id\nX\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "p.ipl"), "--records", str(tmp_path / "r.csv"),
+                                      "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()[1].startswith("X,500.00,100.00,600.00")
