@@ -433,7 +433,10 @@ class _Printer:
     def _has_comment_inside(self, span: Span | None) -> bool:
         if span is None or self.source is None:
             return False
-        return _Positions.of(self.source).comment_between(span.start, span.end)
+        pos = _Positions.of(self.source)
+        i = bisect.bisect_left(pos.opens, span.start)
+        opening = pos.opens[i] if i < len(pos.opens) else span.start
+        return pos.comment_between(opening, pos.closing_brace(span))
 
     def _given(self, g: ast.Given) -> Frag:
         start = _start(g.span)
@@ -634,6 +637,7 @@ class _Positions:
     def __init__(self, source: SourceFile):
         self.text = source.text
         comments: list[tuple[int, int]] = []
+        opens: list[int] = []
         closes: list[int] = []
         text = self.text
         i, n = 0, len(text)
@@ -652,10 +656,13 @@ class _Positions:
             else:
                 if ch == "}":
                     closes.append(i)
+                elif ch == "{":
+                    opens.append(i)
                 i += 1
         self.comments = comments
         self.comment_starts = [c[0] for c in comments]
         self.closes = closes
+        self.opens = opens
 
     @classmethod
     def of(cls, source: SourceFile) -> _Positions:
