@@ -77,6 +77,7 @@ class Side:
     reject: Reject | None = None
     result: tuple | None = None
     events: list | None = None
+    settlement: tuple | None = None  # multi-period: (name, amount) of each settlement column (§14.4)
 
     @property
     def accepted(self) -> bool:
@@ -88,6 +89,9 @@ class Side:
 
     @property
     def total(self) -> Decimal:
+        """What the record is paid: its total, or in a multi-period policy its period's payable."""
+        if self.settlement is not None:
+            return self.settlement[-1][1]
         return self.result[R_TOTAL] if self.result is not None else ZERO
 
 
@@ -100,6 +104,9 @@ def outcomes(compiled: CompiledPolicy, records: str) -> Iterator[Side]:
     """
     from dsl.engine import evaluate_record
 
+    if compiled.multi is not None:
+        yield from _multi_outcomes(compiled, records)
+        return
     period_input = compiled.policy.period_input
     validator = Validator(compiled.fields, compiled.id_field, duplicate_ids(records, compiled.id_field))
     header, rows = None, None
@@ -125,6 +132,48 @@ def outcomes(compiled: CompiledPolicy, records: str) -> Iterator[Side]:
             yield Side(row, rid, period, reject=out)
         else:
             yield Side(row, rid, period, result=out.result, events=out.events)
+
+
+def _multi_outcomes(compiled: CompiledPolicy, records: str) -> Iterator[Side]:
+    """The multi-period runner (dsl/settle.py: periods in calendar order, settlement) as a stream.
+
+    `settle.run_periods` calls back per (id, period); a thread runs it and hands each outcome
+    over through a bounded queue, so that the two policies still advance together and memory
+    holds what the runner itself holds (one period), not the run.
+    """
+    import queue
+    import threading
+
+    from dsl import settle
+
+    handoff: queue.Queue = queue.Queue(maxsize=256)
+    done = object()
+
+    def on_row(pr) -> None:
+        cols = tuple(zip(settle.SETTLEMENT_COLUMNS, pr.settlement.columns()))
+        handoff.put(Side(pr.row, pr.id, str(pr.period) if pr.period is not None else None, result=pr.result,
+                         events=pr.events, settlement=cols))
+
+    def on_reject(r: Reject) -> None:
+        handoff.put(Side(r.row, r.id, None, reject=r))
+
+    def produce() -> None:
+        try:
+            settle.run_periods(compiled, records, on_row, on_reject, traced=True)
+            handoff.put(done)
+        except BaseException as err:  # noqa: BLE001 - re-raised in the consuming thread
+            handoff.put(err)
+
+    worker = threading.Thread(target=produce, name="ipl-diff-periods", daemon=True)
+    worker.start()
+    while True:
+        item = handoff.get()
+        if item is done:
+            break
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+    worker.join()
 
 
 def _tiers(compiled: CompiledPolicy, side: Side) -> dict[str, tuple[int, object]]:
@@ -312,9 +361,9 @@ def diff(old: CompiledPolicy, new: CompiledPolicy, records: str, old_path: str =
     old_bens = [(i, b.name) for i, b in enumerate(old.benefits) if b.type.kind is Kind.MONEY]
     new_bens = [(i, b.name) for i, b in enumerate(new.benefits) if b.type.kind is Kind.MONEY]
     sums_old = {"components": [ZERO] * len(old_comps), "floor": ZERO, "cap": ZERO,
-                "benefits": {n: ZERO for _, n in old_bens}}
+                "benefits": {n: ZERO for _, n in old_bens}, "settlement": {}}
     sums_new = {"components": [ZERO] * len(new_comps), "floor": ZERO, "cap": ZERO,
-                "benefits": {n: ZERO for _, n in new_bens}}
+                "benefits": {n: ZERO for _, n in new_bens}, "settlement": {}}
     old_levels = set(old.policy.levels)
     levels: dict[str, LevelChanges] = {}
     for name in _union(list(old.tables) + _level_benefits(old), list(new.tables) + _level_benefits(new)):
@@ -333,6 +382,9 @@ def diff(old: CompiledPolicy, new: CompiledPolicy, records: str, old_path: str =
 
     def add(sums: dict, side: Side, bens: list) -> None:
         res = side.result
+        for name, amount in side.settlement or ():  # settles earlier periods even when not eligible
+            if name not in ("forfeited", "payable"):  # a forfeit line moves no cash (§14.2)
+                sums["settlement"][name] = sums["settlement"].get(name, ZERO) + amount
         if res is None or not res[R_ELIGIBLE]:
             return
         sums["components"] = [a + b for a, b in zip(sums["components"], res[R_COMPONENTS])]
@@ -409,6 +461,9 @@ def diff(old: CompiledPolicy, new: CompiledPolicy, records: str, old_path: str =
         rep.adjustments = [Amounts(n, o, w) for n, o, w in (
             ("total floors", sums_old["floor"], sums_new["floor"]), ("total caps", sums_old["cap"], sums_new["cap"]))
             if o or w]
+        rep.adjustments += [Amounts(n.replace("_", " "), sums_old["settlement"].get(n), sums_new["settlement"].get(n))
+                            for n in _union(list(sums_old["settlement"]), list(sums_new["settlement"]))
+                            if sums_old["settlement"].get(n) or sums_new["settlement"].get(n)]
         rep.benefits = [Amounts(n, sums_old["benefits"].get(n), sums_new["benefits"].get(n))
                         for n in _union([n for _, n in old_bens], [n for _, n in new_bens])]
         rep.levels = [lv for lv in levels.values() if lv.up or lv.down]
@@ -591,6 +646,12 @@ def explain_change(old: CompiledPolicy, new: CompiledPolicy, m: Mover) -> None:
             why = _component_why(so, sn, da, db, name)
         m.components.append(ComponentChange(name, va, vb, why))
     money = new.money
+    if a.settlement is not None and b.settlement is not None:
+        sa = dict(a.settlement)
+        for name, y in b.settlement:
+            x = sa.get(name, ZERO)
+            if name not in ("payable", "forfeited") and x != y:
+                m.adjustments.append(f"{name.replace('_', ' ')}: {_signed(money, x)} → {_signed(money, y)}")
     if ta is not None and tb is not None:
         for kind, key in (("floor", "floor_adjustment"), ("cap", "cap_adjustment")):
             x, y = ta[key], tb[key]
@@ -648,7 +709,8 @@ def _component_why(so: _Show, sn: _Show, da: dict, db: dict, name: str) -> list[
                 why.append(f"the binding floor changed: `floor {fa}` → `floor {fb}`")
         if ea["raw"] != eb["raw"] and (ca is not None or cb is not None or fa is not None or fb is not None):
             why.append(f"before caps and floors: {so.value(ea['raw'], t)} → {sn.value(eb['raw'], t)}")
-    why.extend(_operand_why(so, sn, da, db, ea, eb, set(), 0))
+    if ("failed" in ea) == ("failed" in eb):  # a failed `require` computes nothing to compare
+        why.extend(_operand_why(so, sn, da, db, ea, eb, set(), 0))
     return why
 
 
@@ -1026,9 +1088,6 @@ def _compile(which: str, path: str) -> CompiledPolicy:
     if Path(policy.source.path).resolve() != Path(path).resolve():  # a `tests for` file names its policy
         raise UsageProblem(f"{path} is not a policy (it starts with `tests for`): diff the policy it tests, "
                            f"{policy.source.path}")
-    if policy.period_input is not None:
-        raise UsageProblem(f"{path}: a multi-period policy (input `{policy.period_input} : period`) cannot be "
-                           "diffed yet: ipl diff needs multi-period evaluation (issue 6)")
     try:
         return compile_file(path)
     except PolicyErrors as err:  # pragma: no cover - load_policy above already checked it

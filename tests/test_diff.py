@@ -292,12 +292,45 @@ def test_different_currencies_exit_2(tmp_path):
     assert r.exit_code == 2 and "different currencies (USD and EUR)" in r.stderr
 
 
-def test_multi_period_policy_is_a_clean_usage_error(in_root, tmp_path):
+def test_multi_period_policy_is_compared_per_id_and_period(in_root, tmp_path):
+    """recurring_mix (quarters, holds, clawbacks, a pool): each (id, period) is compared on its payable."""
+    from dsl import settle
+
     policy = ROOT / "programs/recurring_mix/recurring_mix.ipl"
-    r = ipl("diff", str(policy), str(policy), "--records", "programs/recurring_mix/records.csv")
-    assert r.exit_code == 2
-    assert len(r.stderr.strip().splitlines()) == 1
-    assert "multi-period policy" in r.stderr and "cannot be diffed yet" in r.stderr
+    records = "programs/recurring_mix/records.csv"
+    text = policy.read_text(encoding="utf-8")
+    assert "param margin_floor : percent = 25%" in text
+    raised = tmp_path / "recurring_mix.ipl"
+    raised.write_text(text.replace("param margin_floor : percent = 25%", "param margin_floor : percent = 30%"),
+                      encoding="utf-8")
+    # expected, independently: the multi-period runner's payables, with and without --set margin_floor=30%
+    payable = []
+    for sets in ([], ["margin_floor=30%"]):
+        rows: dict = {}
+        settle.run_periods(compile_file(str(policy), sets), records,
+                           lambda pr: rows.__setitem__((pr.id, str(pr.period)), pr.settlement.payable), lambda r: None)
+        payable.append(rows)
+    old, new = payable
+    assert old.keys() == new.keys() and len(old) == 893
+    r = ipl("diff", str(policy), str(raised), "--records", records, "--format", "json", "--top", "3")
+    assert r.exit_code == 0, r.stderr
+    doc = loads(r.stdout)
+    assert doc["total"]["old"] == sum(old.values()) == Decimal("12089056.05")
+    assert doc["total"]["new"] == sum(new.values())
+    assert doc["total"]["delta"] == sum(new.values()) - sum(old.values())
+    changed = {k for k in old if old[k] != new[k]}
+    assert doc["counts"]["changed"] == len(changed)
+    down = sum(1 for k in changed if new[k] < old[k])
+    assert doc["counts"]["down"] == down
+    first = doc["movers"][0]
+    key = (first["id"], first["period"])
+    assert key in changed and first["delta"] == new[key] - old[key]
+    assert all(abs(new[k] - old[k]) <= abs(first["delta"]) for k in changed)
+    # components, total adjustments and settlement lines add up to the payable on each side
+    lines = doc["components"] + doc["adjustments"]
+    assert sum(x["old"] or 0 for x in lines) == doc["total"]["old"]
+    assert sum(x["new"] or 0 for x in lines) == doc["total"]["new"]
+    assert {"held", "released", "clawback"} <= {x["name"] for x in doc["adjustments"]}
 
 
 def test_parse_percent():
