@@ -20,7 +20,9 @@ The generated source embeds user text only as `repr()` literals; identifiers
 are grammar-checked and still mangled (`v_<name>`, `p_<name>`, `f_<name>`).
 Two variants come from the same generator: the untraced fast path (no hooks
 at all) and a traced one that records every definition, its operands, bands,
-scorecard parts, gates, floors and caps (`trace=True`), and raises
+scorecard parts, gates, floors and caps, and the branch taken at every `if`,
+`match` and `otherwise` (`{'branch': key}`, for coverage: dsl/coverage.py)
+(`trace=True`), and raises
 `EvalError` with the definition, location and operand values on a division
 by zero.
 
@@ -47,6 +49,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from dsl import ast, runtime
+from dsl.coverage import branch_key
 from dsl.ir import CheckedPolicy, Definition
 from dsl.records import Field
 from dsl.runtime import Unsupported
@@ -677,15 +680,15 @@ class _Gen:
                 return f"({subject} in ({', '.join(values)},))"
             case ast.If(cond=c, then=t, otherwise=o):
                 cond = self.expr(c, b, d)
-                return self.branches(b, [(cond, t)], o, d)
+                return self.branches(b, [(cond, t)], o, d, [branch_key("if", e, "then"), branch_key("if", e, "else")])
             case ast.Match(subject=s, arms=arms):
                 subject = self.expr(s, b, d)
                 if not subject.isidentifier():
                     tmp = self.temp()
                     b.emit(f"{tmp} = {subject}")
                     subject = tmp
-                cases, default = [], None
-                for arm in arms:
+                cases, default, arm_ids, default_id = [], None, [], None
+                for i, arm in enumerate(arms):
                     tests = []
                     for pat in arm.patterns:
                         match pat.kind:
@@ -701,23 +704,29 @@ class _Gen:
                             case _:
                                 raise AssertionError(f"unhandled pattern {pat.kind}")
                     if tests is None:
-                        default = arm.value
+                        default, default_id = arm.value, i
                         break
                     cases.append((" or ".join(tests), arm.value))
+                    arm_ids.append(i)
                 if default is None:
                     *cases, (_, default) = cases  # exhaustive (E310): the last arm needs no test
-                return self.branches(b, cases, default, d)
+                    default_id = arm_ids.pop()
+                keys = [branch_key("match", e, i) for i in (*arm_ids, default_id)]
+                return self.branches(b, cases, default, d, keys)
             case ast.Otherwise(expr=x, fallback=fb):
                 t = self.temp()
                 b.emit("try:")
                 sub = b.child()
                 sub.emit(f"{t} = {self.expr(x, sub, d)}")
+                if self.trace:
+                    sub.emit(f"_ev({{'branch': {self.const(branch_key('otherwise', e, 'not taken'), 'S')}}})")
                 b.emit("except _DIVERR as _e:")
                 sub = b.child()
                 sub.emit("if _not_div(_e): raise")
                 sub.emit(f"{t} = {self.expr(fb, sub, d)}")
                 if self.trace:
                     sub.emit(f"_ev({{'otherwise': {self.site(e)}, 'def': {self.current!r}}})")
+                    sub.emit(f"_ev({{'branch': {self.const(branch_key('otherwise', e, 'taken'), 'S')}}})")
                 return t
             case ast.Pool() | ast.Rank():
                 # §15: the period's figure for this record, computed between the two passes
@@ -738,13 +747,18 @@ class _Gen:
     def restore(self, state) -> None:
         self.touched, self.needs_init = set(state[0]), set(state[1])
 
-    def branches(self, b: _Block, cases: list[tuple[str, ast.Expr]], default: ast.Expr, d: int) -> str:
-        """Lazy branches: a conditional expression when no branch needs statements."""
+    def branches(self, b: _Block, cases: list[tuple[str, ast.Expr]], default: ast.Expr, d: int,
+                 keys: list[tuple] | None = None) -> str:
+        """Lazy branches: a conditional expression when no branch needs statements.
+
+        `keys` (one per case, then the default): the traced variant records the branch taken
+        (`{'branch': key}`, dsl/coverage.py); the fast path is unchanged."""
         mark, state = len(b.lines), self.save()
+        hit = self._branch_hit(keys)
         parts = []
-        for cond, value in cases:
-            parts.append((cond, self.expr(value, b.child(), d)))
-        other = self.expr(default, b.child(), d)
+        for i, (cond, value) in enumerate(cases):
+            parts.append((cond, hit(i, self.expr(value, b.child(), d))))
+        other = hit(len(cases), self.expr(default, b.child(), d))
         if len(b.lines) == mark and len(cases) <= 8:
             code = other
             for cond, value in reversed(parts):
@@ -756,14 +770,21 @@ class _Gen:
         for i, (cond, value) in enumerate(cases):
             b.emit(f"{'if' if i == 0 else 'elif'} {cond}:")
             sub = b.child()
-            sub.emit(f"{t} = {self.expr(value, sub, d)}")
+            sub.emit(f"{t} = {hit(i, self.expr(value, sub, d))}")
         if cases:
             b.emit("else:")
             sub = b.child()
         else:
             sub = b
-        sub.emit(f"{t} = {self.expr(default, sub, d)}")
+        sub.emit(f"{t} = {hit(len(cases), self.expr(default, sub, d))}")
         return t
+
+    def _branch_hit(self, keys: list[tuple] | None):
+        """code -> code that also records the branch taken (traced variant only)."""
+        if not self.trace or keys is None:
+            return lambda i, code: code
+        names = [self.const(k, "S") for k in keys]
+        return lambda i, code: f"_br({names[i]}, {code})"
 
     def call(self, e: ast.Call, f: str, args, mod, b: _Block, d: int) -> str:
         ref = self.p.refs.get(id(e))
@@ -978,7 +999,8 @@ def _build(policy: CheckedPolicy, trace: bool):
         func_lines.extend(lines)
     src = ["def _make(OVR):"]
     if trace:
-        src += ["    _at = [None]", "    _trace = []", "    _ev = _trace.append"]
+        src += ["    _at = [None]", "    _trace = []", "    _ev = _trace.append",
+                "    def _br(key, value):", "        _ev({'branch': key})", "        return value"]
     extras = []
     if multi:
         amounts = [g.const_expr(e.amount) if isinstance(e, ast.Pool) else "None" for e in g.plan.pw_exprs]

@@ -131,3 +131,33 @@ def test_percent_is_exact_and_shown_rounded_down(policy):
     text = coverage.render([cov])
     assert "p.ipl: 24 of 26 outcomes reached (92.3 %)" in text
     assert text.count("\n      | ") == 2  # the two outcomes no test reached, each with its source line
+
+
+BRANCHY = '''policy "Branches" currency USD
+input partner_id : id
+input kind : enum(a, b, c)
+input revenue : money
+input n : count
+def pick(k : number) -> number = if k > 1 then 2 else 1
+metric avg : money = revenue / n otherwise 0 USD
+component pay = avg * pick(n) * match kind { a -> 1  b | c -> 2 }
+'''
+
+
+def test_if_match_and_otherwise_are_recorded_by_the_traced_variant_only(tmp_path):
+    path = tmp_path / "b.ipl"
+    path.write_text(BRANCHY)
+    diags = Diagnostics()
+    policy = check_file(path, diags)
+    assert not diags.has_errors
+    inv = coverage.inventory(policy)
+    assert [(d.key[0], d.key[-1]) for d in inv] == [
+        ("if", "then"), ("if", "else"), ("otherwise", "taken"), ("otherwise", "not taken"), ("match", 0), ("match", 1)]
+    got = _hits(policy, {"kind": "c", "revenue": Decimal(10), "n": Decimal(0)})
+    assert {(k[0], k[-1]) for k in got if k[0] in ("if", "match", "otherwise")} == {
+        ("otherwise", "taken"), ("if", "else"), ("match", 1)}
+    got = _hits(policy, {"kind": "a", "revenue": Decimal(10), "n": Decimal(4)})
+    assert {(k[0], k[-1]) for k in got if k[0] in ("if", "match", "otherwise")} == {
+        ("otherwise", "not taken"), ("if", "then"), ("match", 0)}
+    compiled = compile_policy(policy)
+    assert "_br(" not in compiled.source and "'branch'" not in compiled.source  # the fast path has no hooks

@@ -152,7 +152,7 @@ def test_junit_escapes_what_xml_cannot_hold(tmp_path):
 
 
 def test_growth_program_passes_with_coverage():
-    r = ipl("test", "programs/growth", "--coverage", "--fail-under", "60")
+    r = ipl("test", "programs/growth", "--coverage", "--fail-under", "90")
     assert r.exit_code == 0, r.output
     assert r.output.rstrip("\n").split("\n")[-1] == "13 passed, 0 failed"
 
