@@ -5,7 +5,9 @@ both over the same records, in one streaming pass, and matches the two
 outcomes of each record by its row in the file (the same record under both
 policies; the row is shown as the record's id, and its period when the policy
 is multi-period, so that a record keyed by (id, period) is compared per
-(id, period)). Guarantees a `Report`:
+(id, period)). A multi-period or program-wide policy (§14, §15) goes through the
+multi-period runner (dsl/settle.py), and a record's amount is then its period's payable.
+Guarantees a `Report`:
 
 - total cost old / new / delta / percent (exact Decimals; the percent is the
   exact ratio rounded half-even to 2 places, None when the old total is 0);
@@ -13,7 +15,8 @@ is multi-period, so that a record keyed by (id, period) is compared per
   record counts 0 on its side;
 - per component (by name; `added` / `removed` when only in one policy), the
   total floors and caps as adjustment lines, so that the component lines add
-  up to the total on each side; money benefits apart;
+  up to the total on each side (multi-period: with the settlement lines — held,
+  released, clawback, ... — so that they add up to the payables); money benefits apart;
 - records whose total changed (count, up, down) and the biggest movers (by
   absolute delta, ties by id, period, row), each with an explanation made by
   diffing the two traces of that record: eligibility flips, per component the
@@ -100,7 +103,8 @@ def outcomes(compiled: CompiledPolicy, records: str) -> Iterator[Side]:
 
     The traced variant is used for every record (about twice the fast path's time) because the
     level and tier changes are read from the trace, and the movers' explanations need it.
-    This is where multi-period evaluation (§14) plugs in: it yields one `Side` per (id, period).
+    A multi-period or program-wide policy yields one `Side` per (id, period), from the
+    multi-period runner.
     """
     from dsl.engine import evaluate_record
 
