@@ -238,7 +238,7 @@ class Runner:
         if self.policy.period_input is not None or any(g.periods for g in test.givens) or self._multi():
             try:
                 return evaluate_periods(self, test)
-            except Unsupported as err:
+            except (Unsupported, _ValueProblem) as err:
                 return error(str(err))
         if len(test.givens) != 1:
             return error("a test of a single-period policy gives exactly one record: write one `given`"
@@ -388,7 +388,7 @@ class Runner:
         forced_policy = dataclasses.replace(self.policy, eligibility=(*self.policy.eligibility, gate), refs=refs)
         try:
             variant = compile_policy(forced_policy, compiled._overrides)
-            if self.policy.period_input is not None:
+            if hasattr(out, "settlement"):  # a PeriodRow of the multi-period evaluator
                 return self._forced_in_history(variant, name, out)
             with decimal.localcontext(runtime.CONTEXT):
                 _result, events = variant.traced()(out.record)
@@ -468,6 +468,7 @@ def evaluate_periods(runner: Runner, test: ast.Test) -> tuple[Outcome, set[tuple
             rejects[str(records[o.row - 1].get(pfield, "")) if pfield else ""] = o
     periods = sorted(set(rows) | set(rejects))
     mismatches: list[Mismatch] = []
+    failed_in: list[str] = []  # periods whose statement explains a mismatch
     for ex in test.expects:
         period = ex.period or (periods[-1] if periods else "")
         where = f" in {period}" if ex.period else ""
@@ -477,7 +478,8 @@ def evaluate_periods(runner: Runner, test: ast.Test) -> tuple[Outcome, set[tuple
             message = (f"field `{rej.field}`: " if rej.field else "") + rej.reason
             if ex.error is not None:
                 if ex.error not in message:
-                    mismatches.append(Mismatch(str(ex.span), label, f"a message containing {ex.error!r}", message))
+                    mismatches.append(Mismatch(str(ex.span), label,
+                                               f"a reject with a message containing {_quote(ex.error)}", message))
                 continue
             mismatches.append(Mismatch(str(ex.span), label, "a value", f"nothing: the record is rejected ({message})"))
             continue
@@ -485,8 +487,10 @@ def evaluate_periods(runner: Runner, test: ast.Test) -> tuple[Outcome, set[tuple
             mismatches.append(Mismatch(str(ex.span), label, "a value", f"nothing: the history has no {period!r}"))
             continue
         if ex.error is not None:
-            mismatches.append(Mismatch(str(ex.span), label, f"a rejected record: {ex.error!r}",
-                                       "the record was evaluated"))
+            mismatches.append(Mismatch(str(ex.span), label,
+                                       f"a reject with a message containing {_quote(ex.error)}",
+                                       "the record was evaluated, not rejected"))
+            failed_in.append(period)
             continue
         pr = rows[period]
         s = pr.settlement
@@ -505,9 +509,26 @@ def evaluate_periods(runner: Runner, test: ast.Test) -> tuple[Outcome, set[tuple
         if not same(expected, actual):
             mismatches.append(Mismatch(str(ex.span), label, show(expected, t, policy.currency),
                                        show(actual, t, policy.currency)))
+            failed_in.append(period)
     if not mismatches:
         return Outcome(runner.path, test.name, PASS, str(test.span)), reached
-    return Outcome(runner.path, test.name, FAIL, str(test.span), tuple(mismatches)), reached
+    texts = [period_explanation(compiled, rows[p]) for p in sorted(set(failed_in))]
+    return Outcome(runner.path, test.name, FAIL, str(test.span), tuple(mismatches),
+                   explanation="\n".join(t for t in texts if t) or None), reached
+
+
+def period_explanation(compiled, row) -> str | None:
+    """The `ipl explain --period` text of one evaluated (id, period): statement and settlement."""
+    from dsl import explain
+    from dsl.settle import period_tree
+
+    try:
+        tree = period_tree(compiled, row)
+        ps = explain.PeriodStatement(str(row.period) if row.period is not None else None,
+                                     explain.build(compiled, tree, row.record), row.settlement)
+        return explain.render_period_text(ps, compiled)
+    except Exception as err:  # noqa: BLE001 - a test report never ends in a traceback
+        return f"(no explanation: {type(err).__name__}: {err})\n"
 
 
 def explanation(compiled, out) -> str | None:
@@ -517,7 +538,7 @@ def explanation(compiled, out) -> str | None:
 
     try:
         tree = record_tree(compiled, out.row, out.id, out.result, out.events or [])
-        return explain.render_text(explain.build(compiled, tree), compiled)
+        return explain.render_text(explain.build(compiled, tree, out.record), compiled)
     except Exception as err:  # noqa: BLE001 - a test report never ends in a traceback
         return f"(no explanation: {type(err).__name__}: {err})\n"
 

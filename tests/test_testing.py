@@ -332,3 +332,20 @@ def test_evaluation_error_is_a_test_error_or_an_expected_error(tmp_path):
     assert by["unexpected"].status == testing.ERROR
     assert "division by zero" in by["unexpected"].message and "in c" in by["unexpected"].message
     assert by["expected"].passed and by["fine"].passed
+
+
+def test_multi_period_failure_shows_the_period_statement(tmp_path):
+    (tmp_path / "m.ipl").write_text(
+        'policy "M" currency USD period quarter\n'
+        "input partner_id : id\ninput quarter : period\ninput revenue : money\n"
+        "component base = revenue * 10%\n")
+    (tmp_path / "m_test.ipl").write_text(
+        'tests for "m.ipl"\nfixture f { partner_id = "P" revenue = 100 USD }\n'
+        'test "two quarters" {\n  given periods {\n    "2026-Q1" -> f\n    "2026-Q2" -> f with { revenue = 300 USD }\n'
+        '  }\n  expect in "2026-Q1" base = 10 USD\n  expect in "2026-Q2" payable = 31 USD\n}\n')
+    [outcome] = testing.run_paths([str(tmp_path)]).outcomes
+    assert outcome.status == testing.FAIL
+    assert [(m.target, m.expected, m.actual) for m in outcome.mismatches] == [
+        ("payable in 2026-Q2", "31 USD", "30 USD")]
+    assert "Period 2026-Q2" in outcome.explanation and "Period 2026-Q1" not in outcome.explanation
+    assert "payable" in outcome.explanation
