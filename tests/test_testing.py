@@ -349,3 +349,10 @@ def test_multi_period_failure_shows_the_period_statement(tmp_path):
         ("payable in 2026-Q2", "31 USD", "30 USD")]
     assert "Period 2026-Q2" in outcome.explanation and "Period 2026-Q1" not in outcome.explanation
     assert "payable" in outcome.explanation
+
+
+def test_growth_coverage_report(golden):
+    r = ipl("test", "programs/growth", "--coverage")
+    assert r.exit_code == 0, r.output
+    assert "programs/growth/growth.ipl: 29 of 31 outcomes reached (93.5 %)" in r.output
+    golden("testing/growth_coverage.txt", r.output)
