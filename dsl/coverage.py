@@ -191,9 +191,7 @@ def hits(compiled, events: list) -> set[tuple]:
     out: set[tuple] = set()
     for ev in events:
         if BRANCH_EVENT in ev:
-            kind, _path, start, end, outcome = ev[BRANCH_EVENT]
-            out.add(ev[BRANCH_EVENT])
-            _ = (kind, start, end, outcome)
+            out.add(ev[BRANCH_EVENT])  # (kind, path, start, end, outcome): see branch_key
         elif "def" in ev and "kind" in ev:
             _definition_hits(compiled, ev, out)
         elif "eligibility" in ev:

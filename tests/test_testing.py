@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
