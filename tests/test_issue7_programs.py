@@ -243,3 +243,45 @@ def test_every_hand_computed_expectation_holds(name):
     result = CliRunner().invoke(cli, ["test", str(folder(name) / f"{name}_test.ipl")])
     assert result.exit_code == 0, result.output
     assert f"{len(tests.tests)} passed, 0 failed" in result.output
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_decision_coverage_is_at_least_90_percent(name):
+    result = CliRunner().invoke(cli, ["test", "--coverage", "--fail-under", "90", str(folder(name))])
+    assert result.exit_code == 0, result.output
+    match = re.search(r"(\d+) of (\d+) outcomes reached", result.output)
+    assert match and int(match[1]) >= 0.9 * int(match[2]), result.output
+
+
+# The statement each README explains, as `ipl run` computes it over all of records.csv (so the
+# pool shares and ranks are those of the whole quarter, which a test file cannot reach).
+README_STATEMENTS = {
+    "recurring_mix": ("RM-0002", {
+        "base_commission": "10387.13", "usage_share": "1298.39", "renewal_share": "2596.78",
+        "renewal_accelerator": "0.00", "market_development_fund": "2548.18", "total": "14282.30",
+        "held": "-519.36", "payable": "13762.94"}),
+    "partner_performance": ("PP-0229", {
+        "upfront_incentive": "541.61", "quarterly_accelerator": "3426.96", "specialty_bonus": "4500.00",
+        "annual_true_up": "0.00", "category_award": "2500.00", "level": "platinum",
+        "premium_support": "true", "advisory_council_seat": "true", "marketing_fund": "2420.20",
+        "total": "10968.57", "payable": "10968.57"}),
+    "renewal_quality": ("RQ-0089", {
+        "revenue_share": "736.60", "renewal_bonus": "368.30", "deployment_bonus": "560.00",
+        "excellence_bonus": "0.00", "total": "2000.00", "payable": "2000.00"}),
+}
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_ipl_run_reproduces_the_readme_statement(name, tmp_path):
+    out = tmp_path / "payouts.csv"
+    result = CliRunner().invoke(cli, ["run", str(folder(name) / f"{name}.ipl"),
+                                      "--records", str(folder(name) / "records.csv"), "-o", str(out)])
+    assert result.exit_code == 0, result.output  # no record rejected
+    with open(out, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(records(name))
+    partner, expected = README_STATEMENTS[name]
+    (row,) = [r for r in rows if r["partner_id"] == partner and r["quarter"] == "2026-Q1"]
+    assert {k: row[k] for k in expected} == expected
+    readme = (folder(name) / "README.md").read_text(encoding="utf-8")
+    assert f"--id {partner}" in readme and f"{partner} in 2026-Q1" in readme
