@@ -273,6 +273,7 @@ def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
     partners: dict[str, History] = {}
     comp_index = {n: i for i, n in enumerate(comps)}
     ben_index = {b.name: i for i, b in enumerate(compiled.benefits)}
+    ben_pools = [ben_index[site.component] for site in info.pw_sites if site.component in ben_index]
     fact_comps = [(n, comp_index[n]) for n in sorted(set(hold_index) | set(windows))]
     hold_specs = [(n, hold_index[n], w) for n, w in info.hold_components]
     claw_specs = list(enumerate(info.clawbacks))
@@ -383,32 +384,42 @@ def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
             else:
                 pool_notes = []
             # pass 2: every record with the program-wide figures (§14.4 steps 1-3)
-            evaluated = []
-            for (row, rid, rec), h, pw in zip(live, hs, pw_of):
-                trace_this = traced is True or (traced and traced == rid)
-                try:
-                    if trace_this:
-                        res, events = compiled.traced()(rec, h, pw)
-                    else:
-                        res, events = compiled.evaluate(rec, h, pw), None
-                except Exception:  # noqa: BLE001 - the traced re-run says what failed
-                    summary.rejected += 1
-                    on_reject(Reject(row, rid, None, _failure(compiled, rec, h, pw)))
-                    continue
-                evaluated.append((row, rid, rec, h, pw, res, events))
-            # the budget over the period's earned totals (§14.4 step 4)
+            def evaluate_all(live=live, hs=hs, pw_of=pw_of):
+                for (row, rid, rec), h, pw in zip(live, hs, pw_of):
+                    trace_this = traced is True or (traced and traced == rid)
+                    try:
+                        if trace_this:
+                            res, events = compiled.traced()(rec, h, pw)
+                        else:
+                            res, events = compiled.evaluate(rec, h, pw), None
+                    except Exception:  # noqa: BLE001 - the traced re-run says what failed
+                        summary.rejected += 1
+                        on_reject(Reject(row, rid, None, _failure(compiled, rec, h, pw)))
+                        continue
+                    yield row, rid, rec, h, pw, res, events
+
+            # the budget over the period's earned totals (§14.4 step 4): it needs them all first;
+            # without a budget each record settles as soon as it is evaluated
             scaling = {}
-            if info.budget is not None and evaluated:
-                scaling = scale_to_budget([(e[1], e[5][R_TOTAL]) for e in evaluated], info.budget, money.q)
+            if info.budget is not None:
+                evaluated = list(evaluate_all())
+                if evaluated:
+                    scaling = scale_to_budget([(e[1], e[5][R_TOTAL]) for e in evaluated], info.budget, money.q)
+            else:
+                evaluated = evaluate_all()
             # settlement (§14.4 steps 5-6)
             pt = summary.periods.setdefault(str(period) if period is not None else "", PeriodTotals())
             settle_period = period if period is not None else Period(0, "year")
             earned_sum = payable_sum = scaling_sum = ZERO
             kind_sums = dict.fromkeys(L.COLUMN_KINDS, ZERO)
             comp_sums = [ZERO] * len(comps)
-            eligible_n = 0
+            eligible_n = settled = 0
+            ben_sums = dict.fromkeys(ben_pools, ZERO)
             for row, rid, rec, h, pw, res, events in evaluated:
+                settled += 1
                 values = res[R_COMPONENTS]
+                for i in ben_pools:
+                    ben_sums[i] += res[R_BENEFITS][i]
                 holds_p, until, claws, draw, rfloor = res[R_SETTLE]
                 facts = L.PeriodFacts(
                     settle_period, res[R_ELIGIBLE], res[R_TOTAL],
@@ -434,11 +445,11 @@ def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
                 for ln in s.lines:
                     kind_sums[ln.kind] += ln.amount
                 on_row(PeriodRow(row, rid, period, rec, res, s, events, pw))
-            summary.paid += len(evaluated)
+            summary.paid += settled
             summary.eligible += eligible_n
             for n, v in zip(comps, comp_sums):
                 summary.components[n] += v
-            pt.records += len(evaluated)
+            pt.records += settled
             pt.earned, pt.budget_scaling, pt.payable = earned_sum, scaling_sum, payable_sum
             (pt.held, pt.released, pt.forfeited, pt.clawback, pt.carried_recovery,
              pt.carry_forward) = kind_sums.values()
@@ -447,7 +458,7 @@ def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
                 if name in comp_index:
                     paid = comp_sums[comp_index[name]]
                 elif name in ben_index:
-                    paid = sum((e[5][R_BENEFITS][ben_index[name]] for e in evaluated), ZERO)
+                    paid = ben_sums[ben_index[name]]
                 else:
                     paid = shares
                 summary.pools.append((str(period) if period else "", name, amount, shares, paid))
