@@ -17,8 +17,10 @@ repository and over generated policies):
 - declarations, header fields, fixtures and tests keep their source order; at
   most one blank line is kept where the source had one or more.
 
-The layout is described in docs/fmt.md. Emits no diagnostics: the caller parses
-(E100, E201) and formats only a file that parsed without errors.
+The layout is described in docs/fmt.md. Emits no diagnostics of its own:
+`format_source`, `format_text` and `format_bytes` parse first and pass on the
+parser's E100 and E201, and format only a file that parsed without errors.
+`format_bytes` and `rewrite` are the file side of `ipl fmt` (dsl/cli.py renders).
 """
 
 from __future__ import annotations
