@@ -489,6 +489,7 @@ class PeriodStatement:
     period: str | None
     statement: Statement
     settlement: object  # ledger.Settlement
+    program_wide: list = field(default_factory=list)  # the period's figures used (§15)
 
     def adds_up(self) -> bool:
         s = self.settlement
@@ -525,7 +526,8 @@ def explain_periods(compiled: CompiledPolicy, records: str, wanted: str, fmt: st
     statements = []
     for pr in rows:
         tree = period_tree(compiled, pr)
-        ps = PeriodStatement(str(pr.period) if pr.period is not None else None, build(compiled, tree), pr.settlement)
+        ps = PeriodStatement(str(pr.period) if pr.period is not None else None, build(compiled, tree), pr.settlement,
+                             tree.get("program_wide", []))
         if not ps.adds_up():
             raise AssertionError(f"statement of {wanted} in {ps.period} does not add up")
         statements.append(ps)
@@ -598,12 +600,45 @@ def render_period_text(ps: PeriodStatement, compiled: CompiledPolicy) -> str:
         lines = text.split("\n")
         lines.insert(1, f"Period {ps.period}")
         text = "\n".join(lines)
-    return text + "\n" + "\n".join(settlement_text(ps, compiled)) + "\n"
+    return text + "\n" + "\n".join(program_wide_text(ps, compiled) + settlement_text(ps, compiled)) + "\n"
+
+
+def program_wide_text(ps: PeriodStatement, compiled: CompiledPolicy) -> list[str]:
+    """§15: the figures of the whole period that a pool, rank or percentile used."""
+    m = compiled.money
+    out = []
+    for item in ps.program_wide:
+        fig = item.get("figures") or {}
+        value = item.get("value")
+        match item["kind"]:
+            case "pool":
+                if value is None:
+                    continue
+                out.append(f"  `{item['expression']}`: {m.display(value)} of {m.display(fig['amount'])} "
+                           f"(shares add up to {fmt_decimal(fig['sum_of_shares'])} over {fig['count']} records)")
+            case "rank" | "percentile":
+                if value is None:
+                    out.append(f"  `{item['expression']}`: not among the {fig.get('count', 0)} records ranked")
+                    continue
+                shown = fmt_decimal(value) if item["kind"] == "rank" else \
+                    f"{fmt_decimal((value * 100).quantize(Decimal('0.01')))} %"  # display only (§9)
+                above = fig.get("value_ranked_above")
+                out.append(f"  `{item['expression']}` = {shown} of {fig.get('count')} records"
+                           + (f" (value {fmt_decimal(fig['value'])}; ranked just above: {fmt_decimal(above)})"
+                              if above is not None else f" (value {fmt_decimal(fig['value'])})"))
+            case _:
+                raise AssertionError(f"unknown program-wide kind {item['kind']!r}")
+    return (["Program-wide figures of the period:"] + out + [""]) if out else []
 
 
 def _settlement_html(ps: PeriodStatement, compiled: CompiledPolicy) -> str:
-    e = html.escape
-    rows = "".join(f'<tr><td class="name">{e(a)}</td><td class="amt">{e(b)}</td></tr>'
-                   for a, b in ((x.split("  ")[0].strip(), x.strip().rsplit("  ", 1)[-1])
-                                for x in settlement_text(ps, compiled)[1:]) if not a.startswith("-"))
-    return f"<h2>Settlement</h2><table><tr><th>Line</th><th class=\"amt\">Amount</th></tr>{rows}</table>"
+    e, m, st = html.escape, compiled.money, ps.settlement
+    rows = [("earned total", st.earned, "")]
+    if st.budget_scaling:
+        rows.append(("budget scaling", st.budget_scaling, ""))
+    rows += [(ln.label(), ln.amount, "no cash effect" if ln.kind == "forfeit" else "") for ln in st.lines]
+    body = "".join(f'<tr><td class="name">{e(name)}' + (f" <small>({e(note)})</small>" if note else "")
+                   + f'</td><td class="amt">{e(m.display(v))}</td></tr>' for name, v, note in rows)
+    body += (f'<tr class="total"><td class="name"><div class="lname">Payable</div></td>'
+             f'<td class="amt">{e(m.display(st.payable))}</td></tr>')
+    return f"<h2>Settlement</h2><table><tr><th>Line</th><th class=\"amt\">Amount</th></tr>{body}</table>"

@@ -277,3 +277,28 @@ def test_properties_of_generated_histories(tmp_path_factory, rows):
         _, early_out = run(tmp, "early.csv")
         full = {(r["pid"], r["q"]): r for r in out}
         assert {(r["pid"], r["q"]): r for r in early_out} == {k: v for k, v in full.items() if k[1] < last}
+
+
+def test_explain_html_has_a_section_per_period(files):
+    result = CliRunner().invoke(cli, ["explain", str(files / "p.ipl"), "--records", str(files / "r.csv"),
+                                      "--id", "A", "--format", "html"])
+    assert result.exit_code == 0, result.output
+    page = result.output
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert [p for p in ("2026-Q1", "2026-Q2", "2026-Q3") if f"<h2>Period {p}</h2>" in page] == \
+        ["2026-Q1", "2026-Q2", "2026-Q3"]
+    assert page.count("<h2>Settlement</h2>") == 3
+    assert "clawback bonus (from 2026-Q1)" in page and "<script" not in page
+
+
+def test_ledger_and_period_are_usage_errors_for_a_plain_policy(tmp_path):
+    (tmp_path / "p.ipl").write_text('policy "P"\n  currency USD\n\ninput pid : id\ninput x : money\n\n'
+                                    'component c = x\n')
+    (tmp_path / "r.csv").write_text("pid,x\nA,1\n")
+    runner = CliRunner()
+    res = runner.invoke(cli, ["run", str(tmp_path / "p.ipl"), "--records", str(tmp_path / "r.csv"),
+                              "--ledger", str(tmp_path / "l.csv")])
+    assert res.exit_code == 2 and "--ledger" in res.output
+    res = runner.invoke(cli, ["explain", str(tmp_path / "p.ipl"), "--records", str(tmp_path / "r.csv"),
+                              "--id", "A", "--period", "2026-Q1"])
+    assert res.exit_code == 2 and "--period" in res.output
