@@ -958,6 +958,7 @@ def rewrite(path: str, text: str) -> None:
     import stat
     import tempfile
 
+    path = os.path.realpath(path)  # through a symlink: rewrite its target, keep the link
     folder = os.path.dirname(path) or "."
     mode = stat.S_IMODE(os.stat(path).st_mode)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)

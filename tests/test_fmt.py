@@ -222,3 +222,14 @@ def test_fmt_binary_file_is_a_finding_not_a_traceback(tmp_path: Path):
     result = run(str(path))
     assert result.exit_code == 1
     assert "NUL byte" in result.output
+
+
+def test_fmt_through_a_symlink_rewrites_the_target_and_keeps_the_link(tmp_path: Path):
+    target = tmp_path / "real.ipl"
+    target.write_text(MESSY)
+    link = tmp_path / "sub" / "link.ipl"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    assert run(str(link)).exit_code == 0
+    assert link.is_symlink()
+    assert target.read_text() == CLEAN
