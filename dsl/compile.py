@@ -1330,6 +1330,11 @@ def _multi_info(policy: CheckedPolicy, extras: dict) -> MultiInfo:
             sites.append(PwSite("pool", extras["pool_amounts"][i], owner, " ".join(e.span.text.split())))
         else:
             sites.append(PwSite(e.kind, None, None, " ".join(e.span.text.split())))
+    for site in sites:
+        if site.kind == "pool" and site.amount is not None and site.amount < 0:
+            raise Unsupported(f"a pool amount must not be negative: `{site.text}` is {site.amount}")
+    if extras.get("budget") is not None and extras["budget"] < 0:
+        raise Unsupported(f"the budget must not be negative: {extras['budget']}")
     return MultiInfo(
         period_field=policy.period_input, granularity=policy.period,
         hist_names=plan.names, streaks=len(plan.streak_exprs), window=plan.window,

@@ -41,11 +41,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from dsl import ledger as L
-from dsl import runtime
+from dsl import programwide, runtime
 from dsl.periods import Period, PeriodError, parse_period
 from dsl.records import Reject, Validator, csv_lists, detect_format, fast_validator, raw_records
 
 ZERO = runtime.ZERO
+
+
+class BudgetProblem(Exception):
+    """A program-wide figure that cannot be computed (a negative budget or pool amount):
+    the CLI exits 2 with the message."""
 
 
 class Missing(ZeroDivisionError):
@@ -404,7 +409,11 @@ def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
             if info.budget is not None:
                 evaluated = list(evaluate_all())
                 if evaluated:
-                    scaling = scale_to_budget([(e[1], e[5][R_TOTAL]) for e in evaluated], info.budget, money.q)
+                    got = programwide.scale_to_budget([(e[1], e[5][R_TOTAL]) for e in evaluated], info.budget,
+                                                      compiled.policy.minor_units, money.mode)
+                    if isinstance(got, programwide.ProgramWideError):
+                        raise BudgetProblem(got.message)
+                    scaling = got.lines if got.binds else {}
             else:
                 evaluated = evaluate_all()
             # settlement (§14.4 steps 5-6)
@@ -505,97 +514,33 @@ def _program_wide(compiled, info: MultiInfo, live, hs, on_reject, summary):
         keep_h.append(h)
     per_record: list[list] = [[] for _ in keep]
     notes = []
-    q = compiled.money.q
+    minor = compiled.policy.minor_units
     for i, site in enumerate(info.pw_sites):
         members = [(keep[j][1], inputs[j][i][0]) for j in range(len(keep)) if inputs[j][i][1]]
         match site.kind:
             case "pool":
-                shares = allocate_pool(site.amount, members, q)
-                total = sum((v for _, v in members), ZERO)
-                figures = {"amount": site.amount, "sum_of_shares": total, "count": len(members)}
+                got = programwide.allocate_pool(site.amount, members, minor)
+                if isinstance(got, programwide.ProgramWideError):  # pragma: no cover - shares checked above
+                    raise BudgetProblem(got.message)
+                figures = {"amount": site.amount, "sum_of_shares": got.sum_of_shares, "count": got.count}
                 for j in range(len(keep)):
-                    per_record[j].append((shares.get(keep[j][1], ZERO), figures))
-                notes.append((site.component or site.text, site.amount, sum(shares.values(), ZERO)))
+                    per_record[j].append((got.get(keep[j][1]), figures))
+                notes.append((site.component or site.text, site.amount, got.allocated))
             case "rank" | "percentile":
-                got = rank(members) if site.kind == "rank" else percentile(members)
+                got = programwide.rank(members) if site.kind == "rank" else programwide.percentile(members)
                 for j in range(len(keep)):
                     value = got.get(keep[j][1]) if inputs[j][i][1] else None
                     if value is None:
                         per_record[j].append((None, {"count": len(members)}))
+                    elif site.kind == "rank":
+                        per_record[j].append((value.rank, {"count": value.count, "value": value.value,
+                                                           "value_ranked_above": value.above}))
                     else:
-                        per_record[j].append((value[0], {"count": len(members), "value": inputs[j][i][0],
-                                                         "value_ranked_above": value[1]}))
+                        per_record[j].append((value.percentile, {"count": value.count, "value": value.value,
+                                                                 "smaller": value.smaller}))
             case _:
                 raise AssertionError(f"unknown program-wide site {site.kind!r}")
     return keep, keep_h, [tuple(x) for x in per_record], [(n, a, s, s) for n, a, s in notes]
-
-
-# ------------------------------------------------------------------ the figures of §15
-
-
-def _settle_cents(exact: list[tuple[str, Decimal]], target: Decimal, q: Decimal) -> dict[str, Decimal]:
-    """Round each exact amount down to the minor unit `q`, then give the cents still missing
-    to reach `target` one each to the largest fractional parts (ties: the smaller id first)."""
-    out: dict[str, Decimal] = {}
-    rema: list[tuple[Decimal, str]] = []
-    for rid, x in exact:
-        down = x.quantize(q, rounding=decimal.ROUND_FLOOR)
-        out[rid] = down
-        rema.append((x - down, rid))
-    missing = int((target - sum(out.values(), ZERO)) / q)
-    if missing > 0:
-        rema.sort(key=lambda r: (-r[0], r[1]))
-        for _, rid in rema[:missing]:
-            out[rid] += q
-    return out
-
-
-def allocate_pool(amount: Decimal, shares: list[tuple[str, Decimal]], q: Decimal) -> dict[str, Decimal]:
-    """§15 `pool AMOUNT by SHARE`: each member (id, share >= 0) gets `AMOUNT * share / sum`,
-    rounded down to the minor unit, the remaining cents one each to the largest fractional
-    parts (ties by id), so that the shares add up exactly to AMOUNT; a zero sum gives 0."""
-    total = sum((v for _, v in shares), ZERO)
-    if total <= 0 or amount <= 0:
-        return {rid: ZERO * q for rid, _ in shares}
-    amount = amount.quantize(q, rounding=decimal.ROUND_FLOOR)
-    return _settle_cents([(rid, amount * v / total) for rid, v in shares], amount, q)
-
-
-def rank(values: list[tuple[str, Decimal]]) -> dict[str, tuple[Decimal, Decimal | None]]:
-    """§15 `rank(x)`: 1 for the largest value, ties share the better rank (1, 2, 2, 4);
-    with the value ranked just above (None for rank 1)."""
-    ordered = sorted((v for _, v in values), reverse=True)
-    first: dict[Decimal, int] = {}
-    for i, v in enumerate(ordered):
-        first.setdefault(v, i)
-    out = {}
-    for rid, v in values:
-        at = first[v]
-        out[rid] = (Decimal(at + 1), ordered[at - 1] if at > 0 else None)
-    return out
-
-
-def percentile(values: list[tuple[str, Decimal]]) -> dict[str, tuple[Decimal, None]]:
-    """§15 `percentile(x)`: the share of the records with a smaller value (exact)."""
-    ordered = sorted(v for _, v in values)
-    n = len(ordered)
-    import bisect
-
-    return {rid: (Decimal(bisect.bisect_left(ordered, v)) / n, None) for rid, v in values}
-
-
-def scale_to_budget(totals: list[tuple[str, Decimal]], budget: Decimal, q: Decimal) -> dict[str, Decimal]:
-    """§15 `budget B per period`: when the earned totals add up to more than B, every total is
-    scaled by `B / sum`, with the cents settled as for pools so that the scaled totals add up
-    exactly to B; returns each record's `budget scaling` line (<= 0), or {} when B holds."""
-    total = sum((v for _, v in totals), ZERO)
-    if total <= budget:
-        return {}
-    budget = budget.quantize(q, rounding=decimal.ROUND_FLOOR)
-    if budget <= 0:
-        return {rid: -v for rid, v in totals}
-    scaled = _settle_cents([(rid, v * budget / total) for rid, v in totals], budget, q)
-    return {rid: scaled[rid] - v for rid, v in totals}
 
 
 def _failure(compiled, record: dict, h, pw) -> str:
