@@ -12,6 +12,7 @@ field given twice).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.resources
 import re
@@ -142,8 +143,6 @@ def parse_text(text: str, path: str = "<text>", diags: Diagnostics | None = None
 
 
 def _with_comments(file, comments):
-    import dataclasses
-
     return dataclasses.replace(file, comments=comments)
 
 
@@ -526,7 +525,8 @@ class _Builder(Transformer):
                         args=tuple(a for a in args if a is not None), span=self._span(meta))
 
     def paren(self, meta, children):
-        return children[0]
+        # the parentheses belong to the expression's text (explanations quote spans)
+        return dataclasses.replace(children[0], span=self._span(meta))
 
     def list(self, meta, children):
         return ast.ListLit(items=tuple(c for c in children if c is not None), span=self._span(meta))

@@ -88,7 +88,7 @@ def test_division_by_a_non_negative_interval_stays_non_negative():
 def test_e401_names_the_lowest_reachable_value(key, lowest):
     found = errors(HEAD + f"tiers t on ({key}) {{ from 0 USD -> 1% }}\ncomponent c = revenue * t")
     assert [f for f in found if f.startswith("E401")] == [
-        f"E401: {key} can be as low as {lowest} but the first band starts at 0 USD; add `below 0 USD -> ...`"]
+        f"E401: ({key}) can be as low as {lowest} but the first band starts at 0 USD; add `below 0 USD -> ...`"]
 
 
 def test_no_e401_when_the_key_cannot_go_below():

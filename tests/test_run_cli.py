@@ -118,7 +118,7 @@ def test_division_by_zero_rejects_one_record_with_location_and_operands(tmp_path
     assert result.exit_code == 1
     (r,) = list(csv.DictReader(rej.open()))
     assert r["id"] == "X" and r["reason"].startswith("division by zero: `a / b` in share at ")
-    assert r["reason"].endswith("p.ipl:5:24 (a = 10, b = 0)")
+    assert r["reason"].endswith("p.ipl:5:23 (a = 10, b = 0)")
     assert (tmp_path / "o.csv").read_text().splitlines()[1] == "Y,20.00,20.00,true,"
 
 

@@ -131,3 +131,12 @@ def test_binary_and_non_utf8_files():
 
 def test_keywords_are_reserved():
     assert {"component", "tiers", "otherwise", "weight", "total", "prior"} - keywords() == {"prior"}
+
+
+def test_parentheses_belong_to_the_expression_text():
+    # explanations and diagnostics quote spans: `(a + b) * 10%` must not lose its `(`
+    f = parse_ok(HEAD + "metric m = (a + b) * 10%")
+    value = f.decls[0].value
+    assert value.span.text == "(a + b) * 10%"
+    assert value.left.span.text == "(a + b)"
+    assert value.left == ast.Binary(op="+", left=ast.Name(name="a"), right=ast.Name(name="b"))
