@@ -430,6 +430,19 @@ def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
                 for i in ben_pools:
                     ben_sums[i] += res[R_BENEFITS][i]
                 holds_p, until, claws, draw, rfloor = res[R_SETTLE]
+                earned = res[R_TOTAL]
+                if h.ledger is L.EMPTY and not draw and earned >= ZERO and not (scaling and rid in scaling) \
+                        and all(values[i] <= ZERO for _, i in fact_comps):
+                    # nothing open, nothing held back, paid or drawn: the settlement has no lines
+                    s = L.Settlement(settle_period, earned, ZERO, (), earned)
+                    h.commit(res[R_HIST][:n_names], res[R_HIST][n_names:], earned, uses_total)
+                    if res[R_ELIGIBLE]:
+                        eligible_n += 1
+                    comp_sums = list(map(add, comp_sums, values))
+                    earned_sum += earned
+                    payable_sum += earned
+                    on_row(PeriodRow(row, rid, period, rec, res, s, events, pw))
+                    continue
                 facts = L.PeriodFacts(
                     settle_period, res[R_ELIGIBLE], res[R_TOTAL],
                     {n: values[i] for n, i in fact_comps},
