@@ -516,7 +516,8 @@ def explain_periods(compiled: CompiledPolicy, records: str, wanted: str, fmt: st
     rows, rejects = partner_rows(compiled, records, wanted, period)
     if period is not None:
         rows = [r for r in rows if r.period == period]
-        rejects = [r for r in rejects if _reject_period(r, info, period)]
+        if rows:  # the period was evaluated: rejects of the partner's other periods are not about it
+            rejects = []
     if not rows and not rejects:
         if period is not None:
             raise UsageProblem(f"no record with {compiled.id_field} {wanted!r} in period {period} in {records}")
@@ -556,10 +557,6 @@ def explain_periods(compiled: CompiledPolicy, records: str, wanted: str, fmt: st
             parts += [f"record {r.row} ({wanted}) is rejected" + (f": field {r.field}" if r.field else "")
                       + f": {r.reason}\n" for r in rejects]
             return "\n".join(parts), code
-
-
-def _reject_period(r, info, period) -> bool:
-    return True
 
 
 def json_dict(st: Statement) -> dict:
