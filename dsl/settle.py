@@ -36,9 +36,10 @@ import os
 import pickle
 import tempfile
 from collections.abc import Callable
-from operator import add
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import add
+from typing import NamedTuple
 
 from dsl import ledger as L
 from dsl import programwide, runtime
@@ -199,9 +200,9 @@ class MultiSummary:
         return self.read == self.paid + self.rejected
 
 
-@dataclass(frozen=True, slots=True)
-class PeriodRow:
-    """One evaluated (id, period): the record's result and its settlement."""
+class PeriodRow(NamedTuple):
+    """One evaluated (id, period): the record's result and its settlement (a named tuple:
+    one is made per record)."""
 
     row: int
     id: str
