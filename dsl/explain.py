@@ -538,7 +538,8 @@ def explain_periods(compiled: CompiledPolicy, records: str, wanted: str, fmt: st
             from dsl.output import dumps
             from dsl.settle import settlement_json
             out = {"id": wanted, "periods": [
-                {**json_dict(ps.statement), "period": ps.period, "settlement": settlement_json(ps.settlement)}
+                {**json_dict(ps.statement), "period": ps.period, "settlement": settlement_json(ps.settlement),
+                 **({"program_wide": ps.program_wide} if ps.program_wide else {})}
                 for ps in statements],
                 "rejected": [r.to_json() for r in rejects]}
             return dumps(out, indent=2) + "\n", code
