@@ -25,7 +25,16 @@ demo: $(VENV)/.installed
 	$(BIN)/ipl explain programs/growth/growth.ipl --records programs/growth/records.csv --id P-00001
 	$(BIN)/ipl explain programs/growth/growth.ipl --records programs/growth/records.csv --id P-00001 \
 		--format html -o build/demo/P-00001.html
-	@echo "payouts, rejects, traces and build/demo/P-00001.html (a statement to send) are in build/demo/"
+	@echo
+	@echo "== ipl run programs/renewal_quality: a multi-period program (holds, clawbacks, a safety net) =="
+	$(BIN)/ipl run programs/renewal_quality/renewal_quality.ipl --records programs/renewal_quality/records.csv \
+		-o build/demo/renewal_quality_payouts.csv --rejects build/demo/renewal_quality_rejects.csv \
+		--ledger build/demo/renewal_quality_ledger.csv
+	@echo
+	@echo "== ipl explain --period 2026-Q2: partner RQ-0051: statement, holds, releases, clawback, draw recovery =="
+	$(BIN)/ipl explain programs/renewal_quality/renewal_quality.ipl \
+		--records programs/renewal_quality/records.csv --id RQ-0051 --period 2026-Q2
+	@echo "payouts, rejects, traces, ledgers and build/demo/P-00001.html (a statement to send) are in build/demo/"
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
