@@ -856,9 +856,8 @@ def _build(policy: CheckedPolicy, trace: bool):
             g.ensure(name, cb)
     for mname, m in sorted(policy.modules.items()):
         for dname, dd in sorted(m.definitions.items()):
-            if dd.kind == "tiers":
-                raise Unsupported(f"a module's tiers table (`{mname}.{dname}`) is not supported by `ipl run` yet")
-            if dd.kind == "param":
+            # a module's tables depend on no input (§3): constants, computed once like its params
+            if dd.kind in ("param", "tiers"):
                 g.ensure((mname, dname), cb)
     g.const_computed = set(cb.computed)
     g.scope = "record"

@@ -294,7 +294,8 @@ def _marginal_next(f: _Fmt, compiled: CompiledPolicy, node: dict) -> str | None:
 def render_text(st: Statement, compiled: CompiledPolicy) -> str:
     m = compiled.money
     width = max([len(line.name) for line in st.lines + st.benefits] + [len("total")])
-    amt = max([len(m.display(x.amount)) for x in st.lines + st.benefits] + [len(m.display(st.total))])
+    amt = max([len(m.display(x.amount)) for x in st.lines] + [len(m.display(st.total))]
+              + [len(_benefit_value(compiled, x)) for x in st.benefits])  # a level or a flag is no amount
     title = f"Statement: {st.policy}" + (f" ({st.version})" if st.version else "")
     out = [title, f"Partner {st.id} (record {st.row}): {'eligible' if st.eligible else 'NOT eligible'}"]
     if not st.eligible:
