@@ -144,7 +144,14 @@ def build(compiled: CompiledPolicy, tree: dict, record: dict | None = None) -> S
         lines.append(Line("total cap", "cap", t["cap_adjustment"],
                           [f"the lines above add up to {f.money.display(before)}; `cap {bound['cap'] if bound else ''}` "
                            f"limits the total to {f.money.display(t['total'])}"]))
-    benefits = [_line(f, node, "benefit") for node in tree["benefits"]]
+    computed = {node["name"]: _line(f, node, "benefit") for node in tree["benefits"]}
+    benefits = []
+    for b in compiled.benefits:  # declaration order
+        if b.name in computed:
+            benefits.append(computed[b.name])
+        elif not tree["eligible"]:  # §8: money 0, bool false (levels are computed and kept)
+            value = {Kind.BOOL: False, Kind.MONEY: Decimal(0).quantize(compiled.money.q)}.get(b.type.kind, Decimal(0))
+            benefits.append(Line(b.name, "benefit", value, ["not computed: the partner is not eligible"]))
     for node in tree["benefits"]:
         collect_bands(node)
     for node in tree.get("other", ()):
