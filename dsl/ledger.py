@@ -201,7 +201,7 @@ def settle(ledger: PartnerLedger, facts: PeriodFacts, money: Money, with_events:
     ti = t.index
     q, mode = money.q, money.mode
     lines: list[Line] = []
-    events: list[Event] = [] if with_events else _Discard()
+    events: list[Event] = [] if with_events else _DISCARD
     running = facts.earned + facts.budget_scaling
     components = facts.components
 
@@ -324,6 +324,9 @@ class _Discard(list):
 
     def append(self, item) -> None:  # noqa: ARG002
         return None
+
+
+_DISCARD = _Discard()  # keeps nothing, so one is shared
 
 
 def _clamp_portion(portion: Decimal) -> Decimal:

@@ -154,17 +154,29 @@ class History:
 
     # -- kept by the runner
     def commit(self, stored: tuple, streak_conds: tuple, total: Decimal | None, uses_total: bool) -> None:
-        prev = self.streak_at if (self.last is not None and self.last == self.t - 1) else ()
-        self.streak_at = tuple((prev[j] + 1 if prev else 1) if c else 0 for j, c in enumerate(streak_conds))
+        t = self.t
+        if streak_conds:
+            prev = self.streak_at if self.last == t - 1 else ()
+            if prev:
+                self.streak_at = tuple([p + 1 if c else 0 for p, c in zip(prev, streak_conds)])
+            else:
+                self.streak_at = tuple([1 if c else 0 for c in streak_conds])
+        elif self.streak_at:
+            self.streak_at = ()
         if self.window:
-            self.values[self.t] = stored
+            values = self.values
+            values[t] = stored
             if uses_total and total is not None:
-                self.totals[self.t] = total
-            low = self.t - self.window
-            for k in [k for k in self.values if k < low]:
-                del self.values[k]
+                self.totals[t] = total
+            # periods come in calendar order, so the dict's first key is the oldest
+            low = t - self.window
+            while True:
+                k = next(iter(values))
+                if k >= low:
+                    break
+                del values[k]
                 self.totals.pop(k, None)
-        self.last = self.t
+        self.last = t
         self.count += 1
 
 
@@ -301,6 +313,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
     claw_specs = list(enumerate(info.clawbacks))
     uses_total = info.uses_total
     with_events = on_event is not None
+    PeriodFacts, HoldSpec, ClawbackSpec, settle = L.PeriodFacts, L.HoldSpec, L.ClawbackSpec, L.settle
     period_cache: dict[str, Period | PeriodError] = {}
 
     with tempfile.TemporaryDirectory(prefix="ipl-periods-") as tmp, decimal.localcontext(runtime.CONTEXT):
@@ -460,17 +473,17 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                     payable_sum += earned
                     on_row(PeriodRow(row, rid, period, rec, res, s, events, pw))
                     continue
-                facts = L.PeriodFacts(
-                    settle_period, res[R_ELIGIBLE], res[R_TOTAL],
+                facts = PeriodFacts(
+                    settle_period, res[R_ELIGIBLE], earned,
                     {n: values[i] for n, i in fact_comps},
-                    {n: L.HoldSpec(holds_p[j], w) for n, j, w in hold_specs if holds_p[j] is not None},
+                    {n: HoldSpec(holds_p[j], w) for n, j, w in hold_specs if holds_p[j] is not None},
                     {n: until[j] for n, j, _ in hold_specs},
-                    tuple(L.ClawbackSpec(n, w, claws[i][0], claws[i][1]) for i, (n, w) in claw_specs),
+                    tuple([ClawbackSpec(n, w, claws[i][0], claws[i][1]) for i, (n, w) in claw_specs]),
                     scaling.get(rid, ZERO) if scaling else ZERO, draw, rfloor, windows,
                 )
-                s, h.ledger, evs = L.settle(h.ledger, facts, money, with_events)
+                s, h.ledger, evs = settle(h.ledger, facts, money, with_events)
                 hist = res[R_HIST]
-                h.commit(hist[:n_names], hist[n_names:], res[R_TOTAL], uses_total)
+                h.commit(hist[:n_names], hist[n_names:], earned, uses_total)
                 if on_event is not None:
                     for ev in evs:
                         on_event(rid, ev)
