@@ -219,7 +219,8 @@ def settle(ledger: PartnerLedger, facts: PeriodFacts, money: Money, with_events:
         paid_now[name] = value - held
         if held > ZERO:
             lines.append(Line("held", -held, name, t))
-            events.append(Event("hold", name, t, t, held))
+            if with_events:
+                events.append(Event("hold", name, t, t, held))
             new_holds.append(HoldEntry(name, t, held, Period(ti + spec.within, t.granularity)))
             running -= held
 
@@ -232,10 +233,12 @@ def settle(ledger: PartnerLedger, facts: PeriodFacts, money: Money, with_events:
         for h in earlier:
             if h.deadline.index < ti:
                 lines.append(Line("forfeit", h.amount, h.component, h.origin))
-                events.append(Event("forfeit", h.component, h.origin, h.deadline + 1, h.amount))
+                if with_events:
+                    events.append(Event("forfeit", h.component, h.origin, h.deadline + 1, h.amount))
             elif until.get(h.component, False):
                 lines.append(Line("release", h.amount, h.component, h.origin))
-                events.append(Event("release", h.component, h.origin, t, h.amount))
+                if with_events:
+                    events.append(Event("release", h.component, h.origin, t, h.amount))
                 running += h.amount
                 key = (h.component, h.origin.index)
                 p = paid.get(key)
@@ -261,7 +264,8 @@ def settle(ledger: PartnerLedger, facts: PeriodFacts, money: Money, with_events:
             amount = min(money_round(p.paid * _clamp_portion(cb.portion), money), left)
             if amount > 0:
                 lines.append(Line("clawback", -amount, component, p.origin))
-                events.append(Event("clawback", component, p.origin, t, amount))
+                if with_events:
+                    events.append(Event("clawback", component, p.origin, t, amount))
                 paid[(component, origin)] = PaidEntry(component, p.origin, p.paid, p.recovered + amount)
                 running -= amount
             # any amount of that origin still held is forfeited at the same time
@@ -270,7 +274,8 @@ def settle(ledger: PartnerLedger, facts: PeriodFacts, money: Money, with_events:
                 for h in open_holds:
                     if h.component == component and h.origin.index == origin:
                         lines.append(Line("forfeit", h.amount, h.component, h.origin))
-                        events.append(Event("forfeit", h.component, h.origin, t, h.amount))
+                        if with_events:
+                            events.append(Event("forfeit", h.component, h.origin, t, h.amount))
                     else:
                         still.append(h)
                 open_holds = still
@@ -282,16 +287,19 @@ def settle(ledger: PartnerLedger, facts: PeriodFacts, money: Money, with_events:
         recovered = min(balance, room) if room > ZERO else ZERO
         if recovered > ZERO:
             lines.append(Line("carried_recovery", -recovered))
-            events.append(Event("recovery", None, t, t, recovered))
+            if with_events:
+                events.append(Event("recovery", None, t, t, recovered))
             running -= recovered
             balance -= recovered
     if running < ZERO:
         lines.append(Line("carry_forward", -running))
-        events.append(Event("carry_forward", None, t, t, -running))
+        if with_events:
+            events.append(Event("carry_forward", None, t, t, -running))
         balance += -running
         running = ZERO
     if facts.draw > ZERO:
-        events.append(Event("draw", None, t, t, facts.draw))
+        if with_events:
+            events.append(Event("draw", None, t, t, facts.draw))
         balance += facts.draw
 
     # 5. the new ledger: remember this period's paid amounts for clawbacks, drop

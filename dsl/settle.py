@@ -39,7 +39,6 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from operator import add
 from typing import NamedTuple
 
 from dsl import ledger as L
@@ -452,6 +451,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
             earned_sum = payable_sum = scaling_sum = ZERO
             kind_sums = dict.fromkeys(L.COLUMN_KINDS, ZERO)
             comp_sums = [ZERO] * len(comps)
+            all_values: list[tuple] = []
             eligible_n = settled = 0
             ben_sums = dict.fromkeys(ben_pools, ZERO)
             for row, rid, rec, h, pw, res, events in evaluated:
@@ -468,7 +468,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                     h.commit(res[R_HIST][:n_names], res[R_HIST][n_names:], earned, uses_total)
                     if res[R_ELIGIBLE]:
                         eligible_n += 1
-                    comp_sums = list(map(add, comp_sums, values))
+                    all_values.append(values)
                     earned_sum += earned
                     payable_sum += earned
                     on_row(PeriodRow(row, rid, period, rec, res, s, events, pw))
@@ -489,7 +489,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                         on_event(rid, ev)
                 if res[R_ELIGIBLE]:
                     eligible_n += 1
-                comp_sums = list(map(add, comp_sums, values))
+                all_values.append(values)
                 earned_sum += s.earned
                 payable_sum += s.payable
                 if s.budget_scaling:
@@ -497,6 +497,9 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                 for ln in s.lines:
                     kind_sums[ln.kind] += ln.amount
                 on_row(PeriodRow(row, rid, period, rec, res, s, events, pw))
+            if all_values:  # per component, the same additions in the same order as record by record
+                comp_sums = [sum(column, ZERO) for column in zip(*all_values)]
+            del all_values
             summary.paid += settled
             summary.eligible += eligible_n
             for n, v in zip(comps, comp_sums):
@@ -539,15 +542,21 @@ def _program_wide(compiled, info: MultiInfo, live, hs, on_reject, summary):
     and per pool (name, amount, sum of the shares)."""
     inputs = []
     keep, keep_h = [], []
+    pw_inputs = info.pw_inputs
+    pool_sites = [(k, site) for k, site in enumerate(info.pw_sites) if site.kind == "pool"]
     for (row, rid, rec), h in zip(live, hs):
         try:
-            got = info.pw_inputs(rec, h)
+            got = pw_inputs(rec, h)
         except Exception:  # noqa: BLE001 - the traced re-run says what failed
             summary.rejected += 1
             on_reject(Reject(row, rid, None, _failure(compiled, rec, h, None)))
             continue
-        bad = next((site for site, (v, among) in zip(info.pw_sites, got)
-                    if site.kind == "pool" and among and v < 0), None)
+        bad = None
+        for k, site in pool_sites:
+            v, among = got[k]
+            if among and v < 0:
+                bad = site
+                break
         if bad is not None:
             summary.rejected += 1
             on_reject(Reject(row, rid, None, f"a pool share must not be negative: `{bad.text}`"))
