@@ -313,6 +313,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
     uses_total = info.uses_total
     with_events = on_event is not None
     PeriodFacts, HoldSpec, ClawbackSpec, settle = L.PeriodFacts, L.HoldSpec, L.ClawbackSpec, L.settle
+    Settlement, EMPTY = L.Settlement, L.EMPTY
     period_cache: dict[str, Period | PeriodError] = {}
 
     with tempfile.TemporaryDirectory(prefix="ipl-periods-") as tmp, decimal.localcontext(runtime.CONTEXT):
@@ -461,18 +462,30 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                     ben_sums[i] += res[R_BENEFITS][i]
                 holds_p, until, claws, draw, rfloor = res[R_SETTLE]
                 earned = res[R_TOTAL]
-                if h.ledger is L.EMPTY and not draw and earned >= ZERO and not (scaling and rid in scaling) \
-                        and all(values[i] <= ZERO for _, i in fact_comps):
+                if h.ledger is EMPTY and not draw and earned >= ZERO \
+                        and all([values[i] <= ZERO for _, i in fact_comps]):
                     # nothing open, nothing held back, paid or drawn: the settlement has no lines
-                    s = L.Settlement(settle_period, earned, ZERO, (), earned)
-                    h.commit(res[R_HIST][:n_names], res[R_HIST][n_names:], earned, uses_total)
-                    if res[R_ELIGIBLE]:
-                        eligible_n += 1
-                    all_values.append(values)
-                    earned_sum += earned
-                    payable_sum += earned
-                    on_row(PeriodRow(row, rid, period, rec, res, s, events, pw))
-                    continue
+                    # (what ledger.settle returns then: payable = earned + scaling, if not negative)
+                    if scaling and rid in scaling:
+                        sc = scaling[rid]
+                        pay = earned + sc
+                        s = Settlement(settle_period, earned, sc, (), pay) if pay >= ZERO else None
+                    else:
+                        sc = None
+                        pay = earned
+                        s = Settlement(settle_period, earned, ZERO, (), earned)
+                    if s is not None:
+                        hist = res[R_HIST]
+                        h.commit(hist[:n_names], hist[n_names:], earned, uses_total)
+                        if res[R_ELIGIBLE]:
+                            eligible_n += 1
+                        all_values.append(values)
+                        earned_sum += earned
+                        payable_sum += pay
+                        if sc:
+                            scaling_sum += sc
+                        on_row(PeriodRow(row, rid, period, rec, res, s, events, pw))
+                        continue
                 facts = PeriodFacts(
                     settle_period, res[R_ELIGIBLE], earned,
                     {n: values[i] for n, i in fact_comps},
