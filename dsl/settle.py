@@ -420,13 +420,13 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                 pool_notes = []
             # pass 2: every record with the program-wide figures (§14.4 steps 1-3)
             def evaluate_all(live=live, hs=hs, pw_of=pw_of):
+                evaluate = compiled.evaluate
                 for (row, rid, rec), h, pw in zip(live, hs, pw_of):
-                    trace_this = traced is True or (traced and traced == rid)
                     try:
-                        if trace_this:
+                        if traced and (traced is True or traced == rid):
                             res, events = compiled.traced()(rec, h, pw)
                         else:
-                            res, events = compiled.evaluate(rec, h, pw), None
+                            res, events = evaluate(rec, h, pw), None
                     except Exception:  # noqa: BLE001 - the traced re-run says what failed
                         summary.rejected += 1
                         on_reject(Reject(row, rid, None, _failure(compiled, rec, h, pw)))
