@@ -95,7 +95,7 @@ def test_ipl_check_programs_and_stdlib_is_clean():
 def test_growth_and_stdlib_check_without_warnings():
     result = CliRunner().invoke(cli, ["check", str(GROWTH), str(ROOT / "stdlib")])
     assert result.exit_code == 0, result.output
-    assert result.output.strip().endswith("checked 4 files: 0 errors, 0 warnings"), result.output
+    assert result.output.strip().endswith("checked 6 files: 0 errors, 0 warnings"), result.output
 
 
 # ---------------------------------------------------------------- the generator

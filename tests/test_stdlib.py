@@ -211,3 +211,16 @@ def test_a_module_def_reads_its_own_param_not_the_policys(tmp_path):
                                       "-o", str(tmp_path / "out.csv")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()[1].startswith("X,500.00,100.00,600.00")
+
+
+def test_ipl_test_runs_every_documented_example_of_the_stdlib():
+    """stdlib/tests: one IPL test per `# example:` / `# zero:` line of the modules (issue 7)."""
+    from click.testing import CliRunner
+
+    from dsl.cli import cli
+
+    documented = sum(len(re.findall(r"^# (?:example|zero): ", p.read_text(encoding="utf-8"), re.M))
+                     for p in sorted((ROOT / "stdlib").glob("*.ipl")))
+    result = CliRunner().invoke(cli, ["test", str(ROOT / "stdlib"), "--coverage", "--fail-under", "90"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith(f"{documented} passed, 0 failed")
