@@ -229,7 +229,13 @@ def settle(ledger: PartnerLedger, facts: PeriodFacts, money: Money, with_events:
     open_holds: list[HoldEntry] = []
     if ledger.holds:
         until = facts.until
-        earlier = ledger.holds if len(ledger.holds) < 2 else sorted(ledger.holds, key=_hold_order)
+        earlier = ledger.holds
+        if len(earlier) == 2:  # the common case, without sorted(): keep the order unless it is wrong
+            a, b = earlier
+            if (a.origin.index, a.component) > (b.origin.index, b.component):
+                earlier = (b, a)
+        elif len(earlier) > 2:
+            earlier = sorted(earlier, key=_hold_order)
         for h in earlier:
             if h.deadline.index < ti:
                 lines.append(Line("forfeit", h.amount, h.component, h.origin))
@@ -314,7 +320,7 @@ def settle(ledger: PartnerLedger, facts: PeriodFacts, money: Money, with_events:
     else:
         keep_paid = ()
     if open_holds or new_holds or keep_paid or balance:
-        new_ledger = PartnerLedger(tuple(open_holds) + tuple(new_holds), keep_paid, balance)
+        new_ledger = PartnerLedger(tuple(open_holds + new_holds), keep_paid, balance)
     else:
         new_ledger = EMPTY
     settlement = Settlement(t, facts.earned, facts.budget_scaling, tuple(lines), running)
