@@ -30,8 +30,8 @@ from dsl.compile import (
 from dsl.diagnostics import Diagnostics
 from dsl.ir import CheckedPolicy
 from dsl.records import (
-    Field, Reject, Validator, _Bad, _converter, _id_text, closest, csv_lists, detect_format, duplicate_ids, fast_validator,
-    raw_records,
+    Field, Reject, Validator, _Bad, _converter, _id_text, closest, csv_lists, detect_format, duplicate_ids,
+    exact_duplicates, fast_validator, raw_records, repeated_hashes,
 )
 from dsl.runtime import EvalError, Unsupported
 from dsl.types import Kind
@@ -265,17 +265,10 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
                 emit(rid, res)
             else:
                 on_paid(out if out is not None else Evaluated(row, rid, rec, res))
-    repeated: set[int] = set()
-    for bucket in buckets:
-        seen: set[int] = set()
-        for h in bucket:
-            if h in seen:
-                repeated.add(h)
-            else:
-                seen.add(h)
+    repeated = repeated_hashes(buckets)
     del buckets, pushes
     if repeated:
-        exact = _exact_duplicates(records_path, id_field, repeated)
+        exact = exact_duplicates(records_path, id_field, repeated)
         if exact:
             raise DuplicatesFound(exact)
     summary.read, summary.paid, summary.rejected = read, paid, rejected
@@ -291,16 +284,6 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
     if not summary.reconciled:  # pragma: no cover - every branch above counts the record once
         raise AssertionError("records read do not reconcile with paid + rejected")
     return summary
-
-
-def _exact_duplicates(path: str, id_field: str, hashes: set[int]) -> frozenset[str]:
-    counts: dict[str, int] = {}
-    for _row, raw, _problem in raw_records(path):
-        if raw is not None:
-            value = _id_text(raw.get(id_field))
-            if value and hash(value) in hashes:
-                counts[value] = counts.get(value, 0) + 1
-    return frozenset(k for k, n in counts.items() if n > 1)
 
 
 def find_record(compiled: CompiledPolicy, records_path: str, wanted: str) -> Evaluated | Reject | None:

@@ -336,6 +336,13 @@ def duplicate_ids(path: str, id_field: str) -> frozenset[str]:
                 if value:
                     h = hash(value)
                     pushes[h & 63](h)
+    repeated = repeated_hashes(buckets)
+    del buckets, pushes
+    return exact_duplicates(path, id_field, repeated) if repeated else frozenset()
+
+
+def repeated_hashes(buckets) -> set[int]:
+    """The hashes that occur more than once; a hash is always in the bucket of its low bits."""
     repeated: set[int] = set()
     for bucket in buckets:
         seen: set[int] = set()
@@ -344,14 +351,16 @@ def duplicate_ids(path: str, id_field: str) -> frozenset[str]:
                 repeated.add(h)
             else:
                 seen.add(h)
-    del buckets, pushes
-    if not repeated:
-        return frozenset()
+    return repeated
+
+
+def exact_duplicates(path: str, id_field: str, hashes: set[int]) -> frozenset[str]:
+    """The ids whose hash is in `hashes` that really occur more than once (hashes may collide)."""
     counts: dict[str, int] = {}
     for _row, raw, _problem in raw_records(path):
         if raw is not None:
             value = _id_text(raw.get(id_field))
-            if value and hash(value) in repeated:
+            if value and hash(value) in hashes:
                 counts[value] = counts.get(value, 0) + 1
     return frozenset(k for k, n in counts.items() if n > 1)
 
