@@ -30,6 +30,8 @@ whole number of minor units) raises `AssertionError`. Emits no diagnostics.
 from __future__ import annotations
 
 import decimal
+import functools
+import heapq
 import math
 import operator
 from collections.abc import Iterable, Mapping, Sequence
@@ -275,34 +277,72 @@ def scale_to_budget(totals: Sequence[tuple[str, Decimal]], budget: Decimal, mino
     _check_finite(totals)
     if not budget.is_finite() or budget < 0:
         return ProgramWideError("negative_budget", f"a budget must not be negative: {_show(budget)}")
-    units = [_whole_units(rid, t, minor_units) for rid, t in totals]
-    earned_sum = _exact_sum(t for _, t in totals)
-    zero = _units_to_decimal(0, minor_units)
+    values = list(map(_VALUE, totals))
+    with decimal.localcontext(_BIG):  # exact: the same additions as `_exact_sum`, without a call per value
+        earned_sum = sum(values, ZERO)
+        same_quantum = all(map(_quantum(minor_units).same_quantum, values))
+        if same_quantum:
+            # the common case, every total with exactly `minor_units` places: whole minor units
+            scale = Decimal(10**minor_units)
+            units = [int(t * scale) for t in values]
+        else:
+            units = None
+    if units is None:
+        units = [_whole_units(rid, t, minor_units) for rid, t in totals]
+    to_dec = _decimal_maker(minor_units)
+    zero = to_dec(0)
     if earned_sum <= budget:
         return BudgetResult(budget, minor_units, earned_sum, False, None,
-                            {rid: t for rid, t in totals}, {rid: zero for rid, _ in totals})
+                            dict(totals), dict.fromkeys(map(_ID, totals), zero))
     target = _floor_units(budget, minor_units) - sum(u for u in units if u < 0)  # what the positives get
     positive = sum(u for u in units if u > 0)  # > target: the budget binds
-    n = len(totals)
     scaled = list(units)
-    rems: dict[int, int] = {}  # i -> (exact - rounded) * positive, for the positive totals
-    for i, u in enumerate(units):
-        if u > 0:
-            scaled[i] = _round_fraction(u * target, positive, rounding)
-            rems[i] = u * target - scaled[i] * positive
-    diff = target - sum(scaled[i] for i in rems)
-    if diff > 0:  # short of B: to the largest remainders (each < positive, so > diff of them are > 0)
-        for i in sorted(rems, key=lambda i: (-rems[i], totals[i][0]))[:diff]:
-            scaled[i] += 1
-    elif diff < 0:  # beyond B: from the totals rounded up the most
-        # (-rem, id) descending = rem ascending, then the larger id first
-        for i in sorted(rems, key=lambda i: (-rems[i], totals[i][0]), reverse=True)[:-diff]:
-            scaled[i] -= 1
+    pos: list[int] = []  # the indexes of the positive totals
+    rems: list[int] = []  # per positive total: (exact - rounded) * positive
+    if rounding == decimal.ROUND_HALF_EVEN:  # the default, inlined (the same as `_round_fraction`)
+        for i, u in enumerate(units):
+            if u > 0:
+                q, r = divmod(u * target, positive)
+                if r and (2 * r > positive or (2 * r == positive and q & 1)):
+                    q += 1
+                    r -= positive
+                scaled[i] = q
+                pos.append(i)
+                rems.append(r)
+    else:
+        for i, u in enumerate(units):
+            if u > 0:
+                ut = u * target
+                scaled[i] = q = _round_fraction(ut, positive, rounding)
+                pos.append(i)
+                rems.append(ut - q * positive)
+    diff = target - sum(scaled[i] for i in pos)
+    if diff:
+        ids = list(map(_ID, totals))
+        # the key of the old `sorted(..., key=(-rem, id))`; ids are unique, so no two keys tie and
+        # nsmallest / nlargest pick exactly the first / last `k` of that order
+        keyed = [(-r, ids[i], i) for r, i in zip(rems, pos)]
+        if diff > 0:  # short of B: to the largest remainders (each < positive, so > diff of them are > 0)
+            for _, _, i in heapq.nsmallest(diff, keyed):
+                scaled[i] += 1
+        else:  # beyond B: from the totals rounded up the most
+            # (-rem, id) descending = rem ascending, then the larger id first
+            for _, _, i in heapq.nlargest(-diff, keyed):
+                scaled[i] -= 1
     factor = CONTEXT.divide(Decimal(target), Decimal(positive))
-    to_dec = _decimal_maker(minor_units)
-    out = {totals[i][0]: to_dec(scaled[i]) for i in range(n)}
-    return BudgetResult(budget, minor_units, earned_sum, True, factor, out,
-                        {rid: to_dec(scaled[i] - units[i]) for i, (rid, _) in enumerate(totals)})
+    out: dict[str, Decimal] = {}
+    lines: dict[str, Decimal] = {}
+    q = _quantum(minor_units)
+    with decimal.localcontext(_BIG):  # `to_dec` with the operator: the same exact product
+        if same_quantum:  # scaled - total: both exactly `minor_units` places, so is the difference
+            for (rid, t), s, u in zip(totals, scaled, units):
+                out[rid] = d = Decimal(s) * q
+                lines[rid] = zero if s == u else d - t
+        else:
+            for (rid, _), s, u in zip(totals, scaled, units):
+                out[rid] = Decimal(s) * q
+                lines[rid] = zero if s == u else Decimal(s - u) * q
+    return BudgetResult(budget, minor_units, earned_sum, True, factor, out, lines)
 
 
 # ------------------------------------------------------------------ exact helpers
@@ -352,12 +392,20 @@ def _units_to_decimal(units: int, minor_units: int) -> Decimal:
 
 
 def _decimal_maker(minor_units: int):
-    """units -> Decimal with `minor_units` places (exact), cheaper than `_units_to_decimal`."""
-    q = Decimal(1).scaleb(-minor_units)
+    """units -> Decimal with `minor_units` places (exact), cheaper than `_units_to_decimal`:
+    the product `units * 10**-minor_units` in `_BIG` (an exact product, the same value and
+    exponent whatever the route), computed with the operator for speed."""
+    q = _quantum(minor_units)
+    big = _BIG
 
     def make(units: int) -> Decimal:
-        return _BIG.multiply(Decimal(units), q)
+        return big.multiply(Decimal(units), q)
     return make
+
+
+@functools.cache
+def _quantum(minor_units: int) -> Decimal:
+    return Decimal(1).scaleb(-minor_units)
 
 
 def _exact_sum(values: Iterable[Decimal]) -> Decimal:

@@ -363,3 +363,191 @@ def test_rank_and_percentile_properties(values, seed):
         assert abs(Fraction(p[rid].percentile) - Fraction(smaller, n)) < Fraction(1, 10**33)
         assert 0 <= p[rid].percentile < 1
     assert rank(shuffled(pairs, seed)) == r and percentile(shuffled(pairs, seed)) == p
+
+
+# ------------------------------------------------------------------ old vs new (the speed-up of scale_to_budget)
+#
+# A verbatim copy of `scale_to_budget` (and its helpers) as it was before the integer fast
+# paths, kept as the reference that the faster implementation must reproduce exactly: the same
+# values with the same exponents (compared with `repr`, so 1.0 and 1.00 differ), the same dict
+# order, the same error values and the same caller-bug messages.
+
+_OLD_CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999)
+_OLD_BIG = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+
+
+def _old_check_ids(pairs):
+    if len(set(p[0] for p in pairs)) != len(pairs):
+        raise AssertionError("program-wide figures: an id is given twice (keys are unique within a period)")
+
+
+def _old_check_finite(pairs):
+    if not all(v.is_finite() for _, v in pairs):
+        bad = next((rid, v) for rid, v in pairs if not v.is_finite())
+        raise AssertionError(f"program-wide figures: {bad[0]} has a non-finite value {bad[1]}")
+
+
+def _old_floor_units(value, minor_units):
+    n, d = value.as_integer_ratio()
+    return (n * 10**minor_units) // d
+
+
+def _old_whole_units(rid, value, minor_units):
+    n, d = value.as_integer_ratio()
+    units, rest = divmod(n * 10**minor_units, d)
+    if rest:
+        raise AssertionError(f"earned total of {rid} is not a whole number of minor units: {value}")
+    return units
+
+
+def _old_units_to_decimal(units, minor_units):
+    return D(units).scaleb(-minor_units, context=_OLD_BIG)
+
+
+def _old_decimal_maker(minor_units):
+    q = D(1).scaleb(-minor_units)
+
+    def make(units):
+        return _OLD_BIG.multiply(D(units), q)
+    return make
+
+
+def _old_exact_sum(values):
+    total = D(0)
+    for v in values:
+        total = _OLD_BIG.add(total, v)
+    return total
+
+
+def _old_round_fraction(num, den, rounding):
+    q, r = divmod(num, den)
+    if r == 0:
+        return q
+    match rounding:
+        case decimal.ROUND_DOWN | decimal.ROUND_FLOOR:
+            return q
+        case decimal.ROUND_UP | decimal.ROUND_CEILING:
+            return q + 1
+        case decimal.ROUND_HALF_UP:
+            return q + (1 if 2 * r >= den else 0)
+        case decimal.ROUND_HALF_DOWN:
+            return q + (1 if 2 * r > den else 0)
+        case decimal.ROUND_HALF_EVEN:
+            return q + (1 if 2 * r > den or (2 * r == den and q % 2 == 1) else 0)
+        case decimal.ROUND_05UP:
+            return q + (1 if q % 10 in (0, 5) else 0)
+        case _:
+            raise AssertionError(f"unknown rounding mode {rounding!r}")
+
+
+def old_scale_to_budget(totals, budget, minor_units, rounding=decimal.ROUND_HALF_EVEN):
+    _old_check_ids(totals)
+    _old_check_finite(totals)
+    if not budget.is_finite() or budget < 0:
+        shown = format(budget, "f") if budget.is_finite() else str(budget)
+        return ProgramWideError("negative_budget", f"a budget must not be negative: {shown}")
+    units = [_old_whole_units(rid, t, minor_units) for rid, t in totals]
+    earned_sum = _old_exact_sum(t for _, t in totals)
+    zero = _old_units_to_decimal(0, minor_units)
+    if earned_sum <= budget:
+        return BudgetResult(budget, minor_units, earned_sum, False, None,
+                            {rid: t for rid, t in totals}, {rid: zero for rid, _ in totals})
+    target = _old_floor_units(budget, minor_units) - sum(u for u in units if u < 0)
+    positive = sum(u for u in units if u > 0)
+    n = len(totals)
+    scaled = list(units)
+    rems = {}
+    for i, u in enumerate(units):
+        if u > 0:
+            scaled[i] = _old_round_fraction(u * target, positive, rounding)
+            rems[i] = u * target - scaled[i] * positive
+    diff = target - sum(scaled[i] for i in rems)
+    if diff > 0:
+        for i in sorted(rems, key=lambda i: (-rems[i], totals[i][0]))[:diff]:
+            scaled[i] += 1
+    elif diff < 0:
+        for i in sorted(rems, key=lambda i: (-rems[i], totals[i][0]), reverse=True)[:-diff]:
+            scaled[i] -= 1
+    factor = _OLD_CONTEXT.divide(D(target), D(positive))
+    to_dec = _old_decimal_maker(minor_units)
+    out = {totals[i][0]: to_dec(scaled[i]) for i in range(n)}
+    return BudgetResult(budget, minor_units, earned_sum, True, factor, out,
+                        {rid: to_dec(scaled[i] - units[i]) for i, (rid, _) in enumerate(totals)})
+
+
+ALL_MODES = [decimal.ROUND_HALF_EVEN, decimal.ROUND_HALF_UP, decimal.ROUND_HALF_DOWN, decimal.ROUND_DOWN,
+             decimal.ROUND_UP, decimal.ROUND_FLOOR, decimal.ROUND_CEILING, decimal.ROUND_05UP]
+
+
+def outcome(f, *args):
+    """What a call gives, for an exact comparison: the repr of the result (values with their
+    exponents, dicts in order), or the type and message of what it raised."""
+    try:
+        return "ok", repr(f(*args))
+    except AssertionError as e:
+        return "raised", str(e)
+
+
+@st.composite
+def budget_case(draw):
+    minor = draw(st.sampled_from([0, 2, 3]))  # JPY, USD, 3-digit currencies (KWD, BHD)
+    ids = draw(st.lists(st.text("abcAB_é9", min_size=1, max_size=3), unique=True, max_size=30))
+    small = draw(st.booleans())  # small values: many ties and equal remainders
+    units = st.integers(-20, 20) if small else st.one_of(st.integers(0, 10**9), st.integers(-10**5, 10**9))
+    totals = []
+    for rid in ids:
+        u = draw(units)
+        # most totals carry exactly `minor` places (the fast path); some another exponent, a
+        # few are not whole minor units (a caller's bug: the same message either way)
+        shape = draw(st.sampled_from(["exact"] * 6 + ["more", "fewer", "frac"]))
+        match shape:
+            case "exact":
+                v = D(u).scaleb(-minor)
+            case "more":
+                v = D(u * 10).scaleb(-minor - 1)
+            case "fewer":
+                v = D(u * 100).scaleb(-minor) if draw(st.booleans()) else D(u).scaleb(-minor).normalize()
+            case "frac":
+                v = D(u * 10 + draw(st.integers(1, 9))).scaleb(-minor - 1)
+            case _:
+                raise AssertionError(shape)
+        totals.append((rid, v))
+    positive = sum(int(t.scaleb(minor)) for _, t in totals if t > 0)
+    budget = draw(st.one_of(
+        st.integers(0, max(positive, 1) * 2).map(lambda b: D(b).scaleb(-minor)),  # binding or not
+        st.integers(0, 10**6).map(lambda b: D(b).scaleb(-minor - 2)),  # digits below the minor unit
+        st.sampled_from([D(0), D("0.00"), D(-1), D("-0.01"), D(10**12)])))
+    return totals, budget, minor, draw(st.sampled_from(ALL_MODES))
+
+
+@settings(max_examples=600, deadline=None)
+@given(budget_case())
+def test_budget_is_identical_to_the_old_implementation(case):
+    totals, budget, minor, mode = case
+    assert outcome(scale_to_budget, totals, budget, minor, mode) == outcome(old_scale_to_budget, totals, budget,
+                                                                            minor, mode)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=40), st.integers(0, 200), st.sampled_from([0, 2, 3]),
+       st.sampled_from(ALL_MODES))
+def test_budget_with_many_ties_is_identical_to_the_old_implementation(units, budget, minor, mode):
+    # equal totals everywhere: every cent is settled by id (the tie-break), in both directions
+    totals = [(f"r{i:02d}", D(u).scaleb(-minor)) for i, u in enumerate(units)]
+    b = D(budget).scaleb(-minor)
+    assert outcome(scale_to_budget, totals, b, minor, mode) == outcome(old_scale_to_budget, totals, b, minor, mode)
+
+
+def test_budget_old_and_new_agree_on_a_period_sized_input():
+    rng = random.Random(12)
+    for minor in (0, 2, 3):
+        totals = [(f"P{i:05d}", D(rng.randint(-50, 10**6)).scaleb(-minor)) for i in range(5000)]
+        total = sum(t for _, t in totals)
+        for budget in (total * D("0.7"), total, total - D(1).scaleb(-minor), D(0)):
+            for mode in ALL_MODES:
+                new, old = scale_to_budget(totals, budget, minor, mode), old_scale_to_budget(totals, budget, minor, mode)
+                assert repr(new) == repr(old)
+    # and the exponents really are kept: a total of 5 (no places) in a 2-digit currency
+    got = scale_to_budget([("a", D(5)), ("b", D("1.000"))], D(10), 2)
+    assert str(got.scaled["a"]) == "5" and str(got.scaled["b"]) == "1.000" and str(got.lines["a"]) == "0.00"
+    assert str(got.earned_sum) == "6.000"
