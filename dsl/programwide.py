@@ -159,7 +159,11 @@ def allocate_pool(amount: Decimal, shares: Sequence[tuple[str, Decimal]], minor_
     caller rejects those records); a negative AMOUNT (`negative_amount`); a negative cap
     (`negative_cap`)."""
     _check_ids(shares)
-    bad = tuple(sorted(rid for rid, v in shares if not v.is_finite() or v < 0))
+    values = list(map(_VALUE, shares))
+    if all(map(Decimal.is_finite, values)) and (not values or min(values) >= 0):
+        bad = ()  # the common case, found without a generator
+    else:
+        bad = tuple(sorted(rid for rid, v in shares if not v.is_finite() or v < 0))
     if bad:
         return ProgramWideError("negative_share", "a pool share must be a number at least 0: "
                                 + ", ".join(f"{rid} has {_show(dict(shares)[rid])}" for rid in bad), bad)
@@ -171,7 +175,7 @@ def allocate_pool(amount: Decimal, shares: Sequence[tuple[str, Decimal]], minor_
             return ProgramWideError("negative_cap", f"a cap of a pool share must not be negative ({rid})", (rid,))
 
     a_units = _floor_units(amount, minor_units)
-    ints, _ = _common_integers([v for _, v in shares])
+    ints, _ = _common_integers(values)
     total = sum(ints)
     n = len(shares)
     if total > 0:
@@ -180,29 +184,37 @@ def allocate_pool(amount: Decimal, shares: Sequence[tuple[str, Decimal]], minor_
         for i, s in enumerate(ints):
             units[i], rems[i] = divmod(a_units * s, total)
         missing = a_units - sum(units)  # 0 <= missing < n: the remainders add up to missing * total
-        extra = sorted((i for i in range(n) if rems[i]), key=lambda i: (-rems[i], shares[i][0]))[:missing]
-        for i in extra:
+        # the largest remainders, ties to the smaller id: the first `missing` of the sort by
+        # (-rem, id); ids are unique, so no two keys tie and nsmallest picks exactly those
+        keyed = [(-r, shares[i][0], i) for i, r in enumerate(rems) if r]
+        extra = [False] * n
+        for _, _, i in heapq.nsmallest(missing, keyed):
             units[i] += 1
-        extra = set(extra)
+            extra[i] = True
     else:
         units = [0] * n
-        extra = set()
+        extra = [False] * n
     out: dict[str, PoolShare] = {}
     allocated = cut = 0
-    to_dec = _decimal_maker(minor_units)
-    for i, (rid, s) in enumerate(shares):
-        before = units[i]
-        after, bound = before, None
-        for c in caps.get(rid, ()):
-            c = _floor_units(c, minor_units)
-            if c < after:
-                after, bound = c, c
-        allocated += after
-        cut += before - after
-        dec = to_dec(before)
-        out[rid] = PoolShare(rid, s, dec, dec if bound is None else to_dec(after),
-                             None if bound is None else to_dec(bound), i in extra)
-    sum_of_shares = _exact_sum(v for _, v in shares)
+    q = _quantum(minor_units)
+    new = tuple.__new__
+    with decimal.localcontext(_BIG):  # `_decimal_maker`'s exact product, with the operator
+        for (rid, s), before, got_extra in zip(shares, units, extra):
+            after, bound = before, None
+            if caps:
+                for c in caps.get(rid, ()):
+                    c = _floor_units(c, minor_units)
+                    if c < after:
+                        after, bound = c, c
+            allocated += after
+            cut += before - after
+            dec = Decimal(before) * q
+            if bound is None:
+                out[rid] = new(PoolShare, (rid, s, dec, dec, None, got_extra))
+            else:
+                capped = Decimal(after) * q
+                out[rid] = new(PoolShare, (rid, s, dec, capped, capped, got_extra))
+        sum_of_shares = sum(values, ZERO)  # exact: the additions of `_exact_sum`
     allocated_d = _units_to_decimal(allocated, minor_units)
     return PoolResult(amount=amount, minor_units=minor_units, shares=out, sum_of_shares=sum_of_shares, count=n,
                       allocated=allocated_d, cut_by_caps=_units_to_decimal(cut, minor_units),
