@@ -188,7 +188,7 @@ def allocate_pool(amount: Decimal, shares: Sequence[tuple[str, Decimal]], minor_
         # (-rem, id); ids are unique, so no two keys tie and nsmallest picks exactly those
         keyed = [(-r, shares[i][0], i) for i, r in enumerate(rems) if r]
         extra = [False] * n
-        for _, _, i in heapq.nsmallest(missing, keyed):
+        for _, _, i in _first(missing, keyed):
             units[i] += 1
             extra[i] = True
     else:
@@ -335,11 +335,11 @@ def scale_to_budget(totals: Sequence[tuple[str, Decimal]], budget: Decimal, mino
         # nsmallest / nlargest pick exactly the first / last `k` of that order
         keyed = [(-r, ids[i], i) for r, i in zip(rems, pos)]
         if diff > 0:  # short of B: to the largest remainders (each < positive, so > diff of them are > 0)
-            for _, _, i in heapq.nsmallest(diff, keyed):
+            for _, _, i in _first(diff, keyed):
                 scaled[i] += 1
         else:  # beyond B: from the totals rounded up the most
             # (-rem, id) descending = rem ascending, then the larger id first
-            for _, _, i in heapq.nlargest(-diff, keyed):
+            for _, _, i in _last(-diff, keyed):
                 scaled[i] -= 1
     factor = CONTEXT.divide(Decimal(target), Decimal(positive))
     out: dict[str, Decimal] = {}
@@ -382,7 +382,30 @@ def _common_integers(values: Sequence[Decimal]) -> tuple[list[int], int]:
     """The values as integers over one common denominator (exact)."""
     ratios = [v.as_integer_ratio() for v in values]
     den = math.lcm(*(d for _, d in ratios)) if ratios else 1
+    if den == 1:  # all whole numbers: the numerators themselves
+        return [n for n, _ in ratios], den
     return [n * (den // d) for n, d in ratios], den
+
+
+def _first(k: int, keyed: list[tuple]) -> list[tuple]:
+    """`sorted(keyed)[:k]` (a heap when k is small, a sort otherwise: the same items, the keys
+    being unique)."""
+    if k <= 0:
+        return []
+    if k * 8 < len(keyed):
+        return heapq.nsmallest(k, keyed)
+    keyed.sort()
+    return keyed[:k]
+
+
+def _last(k: int, keyed: list[tuple]) -> list[tuple]:
+    """`sorted(keyed, reverse=True)[:k]`, the same way."""
+    if k <= 0:
+        return []
+    if k * 8 < len(keyed):
+        return heapq.nlargest(k, keyed)
+    keyed.sort(reverse=True)
+    return keyed[:k]
 
 
 def _floor_units(value: Decimal, minor_units: int) -> int:
