@@ -643,3 +643,14 @@ def test_pool_old_and_new_agree_on_a_period_sized_input():
         for amount in (D("100000"), D("12345.678"), D("0.05")):
             for c in (None, caps):
                 assert repr(allocate_pool(amount, shares, minor, c)) == repr(old_allocate_pool(amount, shares, minor, c))
+
+
+def test_budget_and_pool_do_not_depend_on_the_callers_decimal_context():
+    totals = [(f"r{i}", D(10**12 + i * 7).scaleb(-2)) for i in range(50)]
+    shares = [(rid, t) for rid, t in totals]
+    with decimal.localcontext(decimal.Context(prec=3, rounding=decimal.ROUND_FLOOR, traps=[decimal.Inexact])):
+        budget = scale_to_budget(totals, D("1234567.89"), 2)
+        pool = allocate_pool(D("98765.43"), shares, 2)
+    assert repr(budget) == repr(old_scale_to_budget(totals, D("1234567.89"), 2))
+    assert repr(pool) == repr(old_allocate_pool(D("98765.43"), shares, 2))
+    assert budget.scaled_sum == D("1234567.89") and pool.allocated == D("98765.43")
