@@ -863,118 +863,29 @@ def _build(policy: CheckedPolicy, trace: bool):
     g.scope = "record"
 
     # phase 1, per record: inputs, eligibility, components and benefits; then settlement
-    record_lines: list[str] = []
-    body = _Block(record_lines, 2, set())
-    for inp in policy.inputs:
-        body.emit(f"v_{inp.name} = r[{inp.name!r}]")
-    init_at = len(record_lines)
-    if trace:
-        body.emit("_trace.clear()")
-        body.emit("try:")
-        body = _Block(record_lines, 3, set())
-    # eligibility (§8): every condition, no short-circuit
-    body.emit("reasons = []")
-    g.in_eligibility = True
-    gates = []
-    for req in policy.eligibility:
-        g.current = "eligibility"
-        cond = g.expr(req.cond, body)
-        ok = g.temp()
-        body.emit(f"{ok} = {cond}")
-        reason = g.const(req.reason, "S")
-        body.emit(f"if not {ok}: reasons.append({reason})")
-        gates.append(f"({req.cond.span.text!r}, {ok}, {reason}, {g.site(req)})")
-    g.in_eligibility = False
-    body.emit("eligible = not reasons")
-    body.emit("reasons = tuple(reasons)")
-    if trace:
-        body.emit(f"_ev({{'eligibility': ({', '.join(gates)}{',' if gates else ''}), 'eligible': eligible}})")
     comps, bens = policy.components, policy.benefits
-    for n in bens:  # §8: level benefits keep their value for an ineligible record
-        if defs[n].type.kind is Kind.LEVEL:
-            g.ensure(n, body)
-    body.emit("if eligible:")
-    yes = body.child()
-    for n in comps:
-        g.ensure(n, yes)
-    for n in bens:
-        g.ensure(n, yes)
-    # settlement (§8): the sum of the rounded components, floors (eligible only), then caps
-    yes.emit(f"s = {' + '.join(f'v_{n}' for n in comps) if comps else '_MZERO'}")
-    yes.emit("t = s")
-    items = policy.total.items if policy.total else ()
-    g.current = "total"
-    floors_t, caps_t = [], []
     multi = is_multi(policy)
-    if multi:
-        yes.emit("rf = None")  # the highest recoverable floor (§14.5)
-        yes.emit("nf = s")  # the sum, raised by the non-recoverable floors
-    for item in items:
-        if isinstance(item, ast.Floor):
-            fv = g.temp()
-            yes.emit(f"{fv} = {g.bound(item.value, yes, Kind.MONEY)}")
-            yes.emit(f"if {fv} > t: t = {fv}")
-            if multi and item.recoverable:
-                yes.emit(f"if rf is None or {fv} > rf: rf = {fv}")
-            elif multi:
-                yes.emit(f"if {fv} > nf: nf = {fv}")
-            floors_t.append(f"({item.value.span.text!r}, {fv})")
-    yes.emit("fa = t - s")
-    for item in items:
-        if isinstance(item, ast.Cap):
-            cv = g.temp()
-            yes.emit(f"{cv} = {g.bound(item.value, yes, Kind.MONEY)}")
-            yes.emit(f"if {cv} < t: t = {cv}")
-            caps_t.append(f"({item.value.span.text!r}, {cv})")
-    yes.emit("ca = t - s - fa")
-    if multi:
-        # a draw: what the recoverable floor added above the sum and the plain floors
-        yes.emit("dr = _MZERO if rf is None or min(t, rf) <= nf else min(t, rf) - nf")
-        yes.emit("rfl = _MZERO if rf is None else rf")
-    yes.emit("lr = ()")
-    for n in (*comps, *bens):
-        if defs[n].decl.requires:
-            yes.emit(f"if q_{n}: lr += (({n!r}, tuple(q_{n})),)")
-    ben_vals = ", ".join(f"v_{n}" for n in bens)
-    comp_vals = ", ".join(f"v_{n}" for n in comps)
-    if trace:
-        yes.emit(f"_ev({{'total': t, 'sum': s, 'floor_adjustment': fa, 'cap_adjustment': ca, "
-                 f"'floors': ({', '.join(floors_t)}{',' if floors_t else ''}), "
-                 f"'caps': ({', '.join(caps_t)}{',' if caps_t else ''})}})")
-    result = (f"(True, reasons, ({comp_vals}{',' if comps else ''}), ({ben_vals}{',' if bens else ''}), "
-              f"t, s, fa, ca, lr")
-    if multi:
-        result += ", " + _settle_parts(g, yes, eligible=True)
-    result += ")"
-    yes.emit(f"return {result}, list(_trace)" if trace else f"return {result}")
-    body.emit("else:")
-    no = body.child()
-    zeros = []
-    for n in bens:
-        k = defs[n].type.kind
-        zeros.append({Kind.LEVEL: f"v_{n}", Kind.BOOL: "False", Kind.MONEY: "_MZERO"}.get(k, "_ZERO"))
-    result = (f"(False, reasons, ({', '.join('_MZERO' for _ in comps)}{',' if comps else ''}), "
-              f"({', '.join(zeros)}{',' if zeros else ''}), _MZERO, _MZERO, _MZERO, _MZERO, ()")
-    if multi:
-        result += ", " + _settle_parts(g, no, eligible=False)
-    result += ")"
-    no.emit(f"return {result}, list(_trace)" if trace else f"return {result}")
-    if trace:
-        inits = [f"        v_{n} = _UNSET" for n, dd in sorted(defs.items())
-                 if dd.kind not in ("input", "param", "def") and dd.module is None]
-    else:
-        inits = [f"        v_{n} = _UNSET" for n in sorted(g.needs_init) if isinstance(n, str)]
-    record_lines[init_at:init_at] = inits
-    if trace:
-        record_lines.append("        except _EvalError:")
-        record_lines.append("            raise")
-        record_lines.append("        except _HistoryMissing as err:")
-        record_lines.append("            raise _EvalError(str(err) + ' (and no `otherwise` gives a fallback)', _at[0]) from None")
-        record_lines.append("        except ArithmeticError as err:")
-        record_lines.append("            raise _EvalError(_arith(err), _at[0]) from None")
 
-    # pass 1 of a program-wide policy: the shares, values and `among` conditions (§15)
-    pw_lines = _pw_inputs(g, policy) if multi and g.plan.pw_exprs else []
+    def record_body(pre: tuple | None) -> list[str]:
+        """The record function's body; with `pre` (what pass 1 hands on: the keys it
+        certainly computed, and those it may have computed), the body of
+        `evaluate_pw(r, H, PW, K)`: it starts from pass 1's values and eligibility instead
+        of computing them again."""
+        return _record_body(g, policy, trace, comps, bens, multi, pre)
+
+    record_lines = record_body(None)
+
+    # pass 1 of a program-wide policy: the shares, values and `among` conditions (§15), and
+    # (fast path) pass 2 from pass 1's values
+    pw_lines: list[str] = []
+    pw2_lines: list[str] = []
+    if multi and g.plan.pw_exprs:
+        pw_lines, pre = _pw_inputs(g, policy)
+        if not trace:
+            state = g.save()
+            g.touched, g.needs_init = set(pre[0]) | set(pre[1]), set()
+            pw2_lines = ["    def evaluate_pw(r, H, PW, K):"] + record_body(pre)
+            g.restore(state)
 
     # what explanations need of the tables: band bounds and constant values
     table_entries = _table_consts(g, policy)
@@ -1007,12 +918,14 @@ def _build(policy: CheckedPolicy, trace: bool):
         extras.append(f"'pool_amounts': ({', '.join(amounts)}{',' if amounts else ''})")
         extras.append(f"'budget': {budget}")
         extras.append(f"'pw_inputs': {'pw_inputs' if pw_lines else 'None'}")
+        extras.append(f"'evaluate_pw': {'evaluate_pw' if pw2_lines else 'None'}")
     src += func_lines
     src += const_lines
     src += g.tables_code
     src.append("    def evaluate(r, H=None, PW=None):")
     src += record_lines
     src += pw_lines
+    src += pw2_lines
     params_out = ", ".join(f"{n!r}: p_{n}" for n in policy.order
                            if defs[n].kind == "param" and defs[n].module is None)
     src.append(f"    return evaluate, {{{params_out}}}, _tables({{{', '.join(table_entries)}}}), "
@@ -1266,9 +1179,136 @@ def _settle_parts(g: _Gen, b: _Block, eligible: bool) -> str:
     return f"{tup(vals)}, ({tup(holds)}, {tup(until)}, {tup(claws)}, {draw})"
 
 
-def _pw_inputs(g: _Gen, policy: CheckedPolicy) -> list[str]:
+def _record_body(g: _Gen, policy: CheckedPolicy, trace: bool, comps, bens, multi: bool,
+                 pre: tuple | None) -> list[str]:
+    """Lines of the record function: inputs, eligibility, components and benefits, then the
+    settlement. With `pre` (not traced): pass 2 of a program-wide policy, whose eligibility
+    and the definitions in `pre` come from pass 1 (`K`, see `_pre_names`): those pass 1
+    certainly computed (`pre[0]`) are computed here too; those it may have computed
+    (`pre[1]`, `_UNSET` when it did not) are computed when still `_UNSET`, as a definition
+    computed on one branch before."""
+    defs = policy.definitions
+    record_lines: list[str] = []
+    body = _Block(record_lines, 2, set())
+    for inp in policy.inputs:
+        body.emit(f"v_{inp.name} = r[{inp.name!r}]")
+    init_at = len(record_lines)
+    if trace:
+        body.emit("_trace.clear()")
+        body.emit("try:")
+        body = _Block(record_lines, 3, set())
+    if pre is not None:
+        body.emit(f"{''.join(n + ', ' for n in _pre_names(g, pre))}reasons, eligible = K")
+        body.computed.update(pre[0])
+    else:
+        # eligibility (§8): every condition, no short-circuit
+        body.emit("reasons = []")
+        g.in_eligibility = True
+        gates = []
+        for req in policy.eligibility:
+            g.current = "eligibility"
+            cond = g.expr(req.cond, body)
+            ok = g.temp()
+            body.emit(f"{ok} = {cond}")
+            reason = g.const(req.reason, "S")
+            body.emit(f"if not {ok}: reasons.append({reason})")
+            gates.append(f"({req.cond.span.text!r}, {ok}, {reason}, {g.site(req)})")
+        g.in_eligibility = False
+        body.emit("eligible = not reasons")
+        body.emit("reasons = tuple(reasons)")
+        if trace:
+            body.emit(f"_ev({{'eligibility': ({', '.join(gates)}{',' if gates else ''}), 'eligible': eligible}})")
+    for n in bens:  # §8: level benefits keep their value for an ineligible record
+        if defs[n].type.kind is Kind.LEVEL:
+            g.ensure(n, body)
+    body.emit("if eligible:")
+    yes = body.child()
+    for n in comps:
+        g.ensure(n, yes)
+    for n in bens:
+        g.ensure(n, yes)
+    # settlement (§8): the sum of the rounded components, floors (eligible only), then caps
+    yes.emit(f"s = {' + '.join(f'v_{n}' for n in comps) if comps else '_MZERO'}")
+    yes.emit("t = s")
+    items = policy.total.items if policy.total else ()
+    g.current = "total"
+    floors_t, caps_t = [], []
+    if multi:
+        yes.emit("rf = None")  # the highest recoverable floor (§14.5)
+        yes.emit("nf = s")  # the sum, raised by the non-recoverable floors
+    for item in items:
+        if isinstance(item, ast.Floor):
+            fv = g.temp()
+            yes.emit(f"{fv} = {g.bound(item.value, yes, Kind.MONEY)}")
+            yes.emit(f"if {fv} > t: t = {fv}")
+            if multi and item.recoverable:
+                yes.emit(f"if rf is None or {fv} > rf: rf = {fv}")
+            elif multi:
+                yes.emit(f"if {fv} > nf: nf = {fv}")
+            floors_t.append(f"({item.value.span.text!r}, {fv})")
+    yes.emit("fa = t - s")
+    for item in items:
+        if isinstance(item, ast.Cap):
+            cv = g.temp()
+            yes.emit(f"{cv} = {g.bound(item.value, yes, Kind.MONEY)}")
+            yes.emit(f"if {cv} < t: t = {cv}")
+            caps_t.append(f"({item.value.span.text!r}, {cv})")
+    yes.emit("ca = t - s - fa")
+    if multi:
+        # a draw: what the recoverable floor added above the sum and the plain floors
+        yes.emit("dr = _MZERO if rf is None or min(t, rf) <= nf else min(t, rf) - nf")
+        yes.emit("rfl = _MZERO if rf is None else rf")
+    yes.emit("lr = ()")
+    for n in (*comps, *bens):
+        if defs[n].decl.requires:
+            yes.emit(f"if q_{n}: lr += (({n!r}, tuple(q_{n})),)")
+    ben_vals = ", ".join(f"v_{n}" for n in bens)
+    comp_vals = ", ".join(f"v_{n}" for n in comps)
+    if trace:
+        yes.emit(f"_ev({{'total': t, 'sum': s, 'floor_adjustment': fa, 'cap_adjustment': ca, "
+                 f"'floors': ({', '.join(floors_t)}{',' if floors_t else ''}), "
+                 f"'caps': ({', '.join(caps_t)}{',' if caps_t else ''})}})")
+    result = (f"(True, reasons, ({comp_vals}{',' if comps else ''}), ({ben_vals}{',' if bens else ''}), "
+              f"t, s, fa, ca, lr")
+    if multi:
+        result += ", " + _settle_parts(g, yes, eligible=True)
+    result += ")"
+    yes.emit(f"return {result}, list(_trace)" if trace else f"return {result}")
+    body.emit("else:")
+    no = body.child()
+    zeros = []
+    for n in bens:
+        k = defs[n].type.kind
+        zeros.append({Kind.LEVEL: f"v_{n}", Kind.BOOL: "False", Kind.MONEY: "_MZERO"}.get(k, "_ZERO"))
+    result = (f"(False, reasons, ({', '.join('_MZERO' for _ in comps)}{',' if comps else ''}), "
+              f"({', '.join(zeros)}{',' if zeros else ''}), _MZERO, _MZERO, _MZERO, _MZERO, ()")
+    if multi:
+        result += ", " + _settle_parts(g, no, eligible=False)
+    result += ")"
+    no.emit(f"return {result}, list(_trace)" if trace else f"return {result}")
+    if trace:
+        inits = [f"        v_{n} = _UNSET" for n, dd in sorted(defs.items())
+                 if dd.kind not in ("input", "param", "def") and dd.module is None]
+    else:
+        handed = set(pre[1]) if pre is not None else set()  # K sets them (or `_UNSET`)
+        inits = [f"        v_{n} = _UNSET" for n in sorted(g.needs_init - handed) if isinstance(n, str)]
+    record_lines[init_at:init_at] = inits
+    if trace:
+        record_lines.append("        except _EvalError:")
+        record_lines.append("            raise")
+        record_lines.append("        except _HistoryMissing as err:")
+        record_lines.append("            raise _EvalError(str(err) + ' (and no `otherwise` gives a fallback)', _at[0]) from None")
+        record_lines.append("        except ArithmeticError as err:")
+        record_lines.append("            raise _EvalError(_arith(err), _at[0]) from None")
+
+    return record_lines
+
+
+def _pw_inputs(g: _Gen, policy: CheckedPolicy) -> tuple[list[str], tuple]:
     """`pw_inputs(r, H)`: pass 1 of a program-wide policy — per pool / rank / percentile,
-    (value, among): the share or value (None where `among` does not hold) and the condition."""
+    (value, among): the share or value (None where `among` does not hold) and the condition;
+    and `K`, the values pass 2 (`evaluate_pw`) starts from. Returns the lines and the keys
+    of the definitions in `K`."""
     state, saved_cur = g.save(), g.current
     g.touched, g.needs_init = set(), set()
     g.pw_pass = True
@@ -1298,17 +1338,38 @@ def _pw_inputs(g: _Gen, policy: CheckedPolicy) -> list[str]:
         sub = b.child()
         sub.emit(f"{v} = {g.expr(e.share if isinstance(e, ast.Pool) else e.value, sub)}")
         items.append(f"({v}, {among})")
-    b.emit(f"return ({', '.join(items)},)")
+    # what pass 2 starts from (`evaluate_pw`): the definitions pass 1 certainly computed
+    certain = tuple(sorted(b.computed, key=str))
+    # computed on some branch only (`_UNSET` otherwise); not a component or benefit with
+    # requirements, whose requirement list exists only where it was computed
+    maybe = tuple(sorted((k for k in g.touched - b.computed if isinstance(k, str)
+                          and not (policy.definitions[k].kind in ("component", "benefit")
+                                   and policy.definitions[k].decl.requires)), key=str))
+    pre = (certain, maybe)
+    b.emit(f"return ({', '.join(items)},), ({''.join(n + ', ' for n in _pre_names(g, pre))}reasons, eligible)")
     if g.trace:
         inits = [f"        v_{n} = _UNSET" for n, dd in sorted(policy.definitions.items())
                  if dd.kind not in ("input", "param", "def") and dd.module is None]
     else:
-        inits = [f"        v_{n} = _UNSET" for n in sorted(g.needs_init) if isinstance(n, str)]
+        inits = [f"        v_{n} = _UNSET" for n in sorted(g.needs_init | set(maybe)) if isinstance(n, str)]
     lines[init_at:init_at] = inits
     g.restore(state)
     g.pw_pass = False
     g.current = saved_cur
-    return ["    def pw_inputs(r, H=None):"] + lines
+    return ["    def pw_inputs(r, H=None):"] + lines, pre
+
+
+def _pre_names(g: _Gen, pre: tuple) -> list[str]:
+    """The locals pass 1 hands to pass 2 (`K`, then `reasons, eligible`): the definitions
+    it certainly computed, the requirement lists of those that are components and benefits
+    (the result's line reasons read them), then the definitions it may have computed."""
+    certain, maybe = pre
+    names = [g.var(key) for key in certain]
+    for key in certain:
+        if isinstance(key, str) and g.p.definitions[key].kind in ("component", "benefit") \
+                and g.p.definitions[key].decl.requires:
+            names.append(f"q_{key}")
+    return names + [g.var(key) for key in maybe]
 
 
 def _pwv(pw, i: int):
@@ -1340,4 +1401,4 @@ def _multi_info(policy: CheckedPolicy, extras: dict) -> MultiInfo:
         hold_components=tuple((n, _int_const(policy, h.within)) for n, h in plan.holds),
         clawbacks=tuple((cb.component, _int_const(policy, cb.within)) for cb in policy.clawbacks),
         pw_sites=tuple(sites), pw_inputs=extras.get("pw_inputs"), budget=extras.get("budget"),
-        uses_total=plan.uses_total)
+        uses_total=plan.uses_total, evaluate_pw=extras.get("evaluate_pw"))

@@ -89,9 +89,11 @@ class MultiInfo:
     hold_components: tuple[tuple[str, int], ...]  # (component, within)
     clawbacks: tuple[tuple[str, int], ...]  # (component, within), declaration order
     pw_sites: tuple[PwSite, ...]
-    pw_inputs: Callable | None  # (record, H) -> ((value, among), ...) per site
+    pw_inputs: Callable | None  # (record, H) -> (((value, among), ...) per site, K)
     budget: Decimal | None
     uses_total: bool  # `prior(total)`
+    # (record, H, PW, K) -> result: pass 2 from pass 1's values K (the fast path; None: `evaluate`)
+    evaluate_pw: Callable | None = None
 
 
 class History:
@@ -415,16 +417,20 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
             # pass 1 and the program-wide figures (§14.4 step 2, §15)
             pw_of: list = [()] * len(live)
             if info.pw_sites:
-                live, hs, pw_of, pool_notes = _program_wide(compiled, info, live, hs, on_reject, summary)
+                live, hs, pw_of, pool_notes, ks = _program_wide(compiled, info, live, hs, on_reject, summary)
             else:
-                pool_notes = []
-            # pass 2: every record with the program-wide figures (§14.4 steps 1-3)
-            def evaluate_all(live=live, hs=hs, pw_of=pw_of):
+                pool_notes, ks = [], None
+            # pass 2: every record with the program-wide figures (§14.4 steps 1-3); the fast
+            # path starts from what pass 1 computed (`evaluate_pw`), the traced one computes all
+            def evaluate_all(live=live, hs=hs, pw_of=pw_of, ks=ks):
                 evaluate = compiled.evaluate
-                for (row, rid, rec), h, pw in zip(live, hs, pw_of):
+                evaluate_pw = info.evaluate_pw if ks is not None else None
+                for j, ((row, rid, rec), h, pw) in enumerate(zip(live, hs, pw_of)):
                     try:
                         if traced and (traced is True or traced == rid):
                             res, events = compiled.traced()(rec, h, pw)
+                        elif evaluate_pw is not None:
+                            res, events = evaluate_pw(rec, h, pw, ks[j]), None
                         else:
                             res, events = evaluate(rec, h, pw), None
                     except Exception:  # noqa: BLE001 - the traced re-run says what failed
@@ -551,15 +557,15 @@ def _program_wide(compiled, info: MultiInfo, live, hs, on_reject, summary):
     """Pass 1 over a period's records, then pools, ranks and percentiles over them.
 
     Returns the records kept (a failing pass 1, or a negative pool share, rejects the
-    record), their histories, per record the figures of every site — (value, figures) —
-    and per pool (name, amount, sum of the shares)."""
+    record), their histories, per record the figures of every site — (value, figures) —,
+    per pool (name, amount, sum of the shares) and per record what pass 1 computed (`K`)."""
     inputs = []
-    keep, keep_h = [], []
+    keep, keep_h, ks = [], [], []
     pw_inputs = info.pw_inputs
     pool_sites = [(k, site) for k, site in enumerate(info.pw_sites) if site.kind == "pool"]
     for (row, rid, rec), h in zip(live, hs):
         try:
-            got = pw_inputs(rec, h)
+            got, pass1 = pw_inputs(rec, h)
         except Exception:  # noqa: BLE001 - the traced re-run says what failed
             summary.rejected += 1
             on_reject(Reject(row, rid, None, _failure(compiled, rec, h, None)))
@@ -577,6 +583,7 @@ def _program_wide(compiled, info: MultiInfo, live, hs, on_reject, summary):
         inputs.append(got)
         keep.append((row, rid, rec))
         keep_h.append(h)
+        ks.append(pass1)
     per_record: list[list] = [[] for _ in keep]
     notes = []
     minor = compiled.policy.minor_units
@@ -605,7 +612,7 @@ def _program_wide(compiled, info: MultiInfo, live, hs, on_reject, summary):
                                                                  "smaller": value.smaller}))
             case _:
                 raise AssertionError(f"unknown program-wide site {site.kind!r}")
-    return keep, keep_h, [tuple(x) for x in per_record], [(n, a, s, s) for n, a, s in notes]
+    return keep, keep_h, [tuple(x) for x in per_record], [(n, a, s, s) for n, a, s in notes], ks
 
 
 def _failure(compiled, record: dict, h, pw) -> str:
