@@ -489,14 +489,20 @@ def run_command(policy_path: str, records: str, out: str | None, rejects: str | 
         raise UsageProblem(str(err)) from None
     except OutputError as err:
         raise UsageProblem(str(err)) from None
-    say = echo_err if out is None else echo
+    return finish_run(summary.rejected, shown, render_summary(compiled, summary), out, rejects, echo, echo_err)
+
+
+def finish_run(rejected: int, shown: list[Reject], summary: str, out: str | None, rejects: str | None,
+               echo, echo_err) -> int:
+    """The end of `ipl run` (one period or many): the rejects kept for the terminal, the
+    summary (on stderr when the payouts go to stdout), and the exit code (§12)."""
     for r in shown:
         echo_err(f"rejected row {r.row}{' (' + r.id + ')' if r.id else ''}"
                  f"{' field ' + r.field if r.field else ''}: {r.reason}")
-    if summary.rejected > len(shown) and rejects is None:
-        echo_err(f"... and {summary.rejected - len(shown)} more rejected records (write them all with --rejects FILE)")
-    say(render_summary(compiled, summary))
-    return 1 if summary.rejected else 0
+    if rejected > len(shown) and rejects is None:
+        echo_err(f"... and {rejected - len(shown)} more rejected records (write them all with --rejects FILE)")
+    (echo_err if out is None else echo)(summary)
+    return 1 if rejected else 0
 
 
 def _run_once(compiled: CompiledPolicy, records: str, out, rejects, trace, progress_bar, size, duplicates):

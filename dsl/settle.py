@@ -736,7 +736,7 @@ def run_command(compiled, records: str, out: str | None, rejects: str | None, tr
     """`ipl run` of a multi-period or program-wide policy: returns the exit code."""
     import sys
 
-    from dsl.engine import UsageProblem, contextlib_nullable
+    from dsl.engine import UsageProblem, contextlib_nullable, finish_run
     from dsl.output import OutputError, RowWriter, atomic_open, dumps, output_format
     from dsl.records import RecordsUnreadable
 
@@ -796,14 +796,7 @@ def run_command(compiled, records: str, out: str | None, rejects: str | None, tr
         raise UsageProblem(str(err)) from None
     except OutputError as err:
         raise UsageProblem(str(err)) from None
-    say = echo_err if out is None else echo
-    for r in rejected:
-        echo_err(f"rejected row {r.row}{' (' + r.id + ')' if r.id else ''}"
-                 f"{' field ' + r.field if r.field else ''}: {r.reason}")
-    if summary.rejected > len(rejected) and rejects is None:
-        echo_err(f"... and {summary.rejected - len(rejected)} more rejected records (write them all with --rejects FILE)")
-    say(render_summary(compiled, summary))
-    return 1 if summary.rejected else 0
+    return finish_run(summary.rejected, rejected, render_summary(compiled, summary), out, rejects, echo, echo_err)
 
 
 def settlement_json(s: L.Settlement) -> dict:
