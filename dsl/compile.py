@@ -34,7 +34,8 @@ gets `multi` (a `settle.MultiInfo`): history calls read the partner's `History`
 `H` (`prior`, `trailing_*`, `streak`, `periods_active`), `pool` / `rank` /
 `percentile` read the period's figures `PW` computed between a first pass
 (`pw_inputs`: the shares, values and `among` conditions) and the evaluation, and
-the result carries two more positions: the values history stores (`R_HIST`) and
+the result carries two more positions: the values history stores and the
+`streak` conditions (`R_HIST`, a pair of tuples) and
 what the settlement needs (`R_SETTLE`: hold portions, `until` conditions,
 clawback conditions and portions, the draw of a recoverable floor and the floor).
 
@@ -1135,13 +1136,13 @@ def _int_const(policy: CheckedPolicy, e: ast.Expr) -> int:
 
 def _settle_parts(g: _Gen, b: _Block, eligible: bool) -> str:
     """Code for R_HIST and R_SETTLE of one record (eligible or not): the values history
-    stores, this period's hold portions, the `until` conditions, the clawbacks' conditions
+    stores and the `streak` conditions, this period's hold portions, the `until` conditions, the clawbacks' conditions
     and portions (evaluated in every period, like the `until` conditions), the draw and the
     recoverable floor."""
     p, plan, defs = g.p, g.plan, g.p.definitions
     saved = g.current
     g.current = "settlement"
-    vals = []
+    vals, conds = [], []
     for name in plan.names:
         d = defs[name]
         if not eligible and d.kind in ("component", "benefit") and d.type.kind is not Kind.LEVEL:
@@ -1151,7 +1152,7 @@ def _settle_parts(g: _Gen, b: _Block, eligible: bool) -> str:
     for cond in plan.streak_exprs:
         t = g.temp()
         b.emit(f"{t} = {g.expr(cond, b)}")
-        vals.append(t)
+        conds.append(t)
     holds, until = [], []
     for comp, hold in plan.holds:
         if eligible:
@@ -1176,7 +1177,7 @@ def _settle_parts(g: _Gen, b: _Block, eligible: bool) -> str:
         return f"({', '.join(items)}{',' if items else ''})"
 
     draw = "dr, rfl" if eligible else "_MZERO, _MZERO"
-    return f"{tup(vals)}, ({tup(holds)}, {tup(until)}, {tup(claws)}, {draw})"
+    return f"({tup(vals)}, {tup(conds)}), ({tup(holds)}, {tup(until)}, {tup(claws)}, {draw})"
 
 
 def _record_body(g: _Gen, policy: CheckedPolicy, trace: bool, comps, bens, multi: bool,

@@ -62,7 +62,7 @@ class PartnerLedger(NamedTuple):
     longest hold or clawback window are dropped as the partner's periods advance."""
 
     holds: tuple[HoldEntry, ...] = ()
-    paid: tuple[PaidEntry, ...] = ()
+    paid: tuple[PaidEntry, ...] = ()  # oldest origin first (`settle` and `make_settler` keep that order)
     balance: Decimal = ZERO  # recovery balance: carried forward plus draws, still owed
 
 
@@ -325,6 +325,189 @@ def settle(ledger: PartnerLedger, facts: PeriodFacts, money: Money, with_events:
         new_ledger = EMPTY
     settlement = Settlement(t, facts.earned, facts.budget_scaling, tuple(lines), running)
     return settlement, new_ledger, tuple(events) if with_events else ()
+
+
+def make_settler(money: Money, holds: tuple[tuple[str, int, int, int], ...], until: Mapping[str, int],
+                 clawbacks: tuple[tuple[str, int], ...], windows: tuple[tuple[str, int, int], ...],
+                 with_events: bool = False):
+    """`settle` for one policy, generated as Python code for its holds, clawbacks and
+    windows: the multi-period runner's settlement (dsl/settle.py), without a `PeriodFacts`
+    per record. Gives exactly what `settle` gives for the facts the runner would build
+    (tests/test_ledger.py checks both on generated ledgers and policies).
+
+    `holds`: (component, its index in the components, its index in the holds, within) of
+    every held component, in the order of `PeriodFacts.holds`; `until`: component -> its
+    index in the hold conditions; `clawbacks`: (component, within) in declaration order;
+    `windows`: (component, its index in the components, window) of the components whose
+    paid amounts clawbacks reach, in the order of `PeriodFacts.clawback_windows`.
+
+    The returned function is `(ledger, period, eligible, earned, values, facts, scaling)
+    -> (Settlement, PartnerLedger, events)`, where `values` are the components' own values
+    and `facts` is the evaluator's `(hold portions, until conditions, ((when, portion) per
+    clawback), draw, recovery floor)`; `events` is () unless `with_events`."""
+    src: list[str] = []
+
+    def emit(depth: int, line: str) -> None:
+        src.append("    " * depth + line)
+
+    def event(depth: int, args: str) -> None:
+        if with_events:
+            emit(depth, f"events.append(Event({args}))")
+
+    held_slot = {name: f"pn_{k}" for k, (name, _, _, _) in enumerate(holds)}
+    emit(0, "def settle_row(ledger, t, eligible, earned, values, facts, scaling):")
+    emit(1, "holds_p, until_v, claws, draw, rfloor = facts")
+    emit(1, "ti = t.index")
+    emit(1, "lines = []")
+    emit(1, "append = lines.append")
+    emit(1, "events = []" if with_events else "events = ()")
+    emit(1, "running = earned + scaling")
+    emit(1, "new_holds = []")
+    # 1. this period's holdbacks (on the components' own values, before scaling)
+    for name, ci, j, within in holds:
+        slot = held_slot[name]
+        emit(1, f"{slot} = None")
+        emit(1, f"portion = holds_p[{j}]")
+        emit(1, "if portion is not None:")
+        emit(2, f"value = values[{ci}]")
+        emit(2, "if portion < ZERO:")
+        emit(3, "portion = ZERO")
+        emit(2, "elif portion > ONE:")
+        emit(3, "portion = ONE")
+        emit(2, "held = (value * portion).quantize(q, rounding=mode) if value > ZERO else ZERO")
+        emit(2, f"{slot} = value - held")
+        emit(2, "if held > ZERO:")
+        emit(3, f"append(new(Line, ('held', -held, {name!r}, t)))")
+        event(3, f"'hold', {name!r}, t, t, held")
+        emit(3, f"new_holds.append(new(HoldEntry, ({name!r}, t, held, new(Period, (ti + {within}, t.granularity)))))")
+        emit(3, "running -= held")
+    # 2. releases and forfeits of earlier holds, oldest origin first
+    emit(1, "paid = list(ledger.paid)")
+    emit(1, "open_holds = []")
+    emit(1, "earlier = ledger.holds")
+    emit(1, "if earlier:")
+    emit(2, "if len(earlier) == 2:")
+    emit(3, "a, b = earlier")
+    emit(3, "if (a.origin.index, a.component) > (b.origin.index, b.component):")
+    emit(4, "earlier = (b, a)")
+    emit(2, "elif len(earlier) > 2:")
+    emit(3, "earlier = sorted(earlier, key=_hold_order)")
+    emit(2, "for h in earlier:")
+    emit(3, "if h.deadline.index < ti:")
+    emit(4, "append(new(Line, ('forfeit', h.amount, h.component, h.origin)))")
+    event(4, "'forfeit', h.component, h.origin, h.deadline + 1, h.amount")
+    emit(3, "elif (j := until.get(h.component)) is not None and until_v[j]:")
+    emit(4, "append(new(Line, ('release', h.amount, h.component, h.origin)))")
+    event(4, "'release', h.component, h.origin, t, h.amount")
+    emit(4, "running += h.amount")
+    emit(4, "for k, p in enumerate(paid):")
+    emit(5, "if p.component == h.component and p.origin.index == h.origin.index:")
+    emit(6, "paid[k] = new(PaidEntry, (p.component, p.origin, p.paid + h.amount, p.recovered))")
+    emit(6, "break")
+    emit(3, "else:")
+    emit(4, "open_holds.append(h)")
+    # 3. clawbacks of earlier payouts, oldest origin first
+    if clawbacks:
+        emit(1, "if paid:")
+        emit(2, "found = []")
+        for i, (component, within) in enumerate(clawbacks):
+            emit(2, f"when, portion = claws[{i}]")
+            emit(2, "if when:")
+            emit(3, "for k, p in enumerate(paid):")
+            emit(4, f"if p.component == {component!r}:")
+            emit(5, "origin = p.origin.index")
+            emit(5, f"if origin < ti <= origin + {within}:")
+            emit(6, f"found.append((origin, {i}, k, portion))")
+        emit(2, "if len(found) > 1:")
+        emit(3, "found.sort(key=_claw_order)")
+        emit(2, "for origin, _, k, portion in found:")
+        emit(3, "p = paid[k]")
+        emit(3, "component = p.component")
+        emit(3, "if portion < 0:")
+        emit(4, "portion = ZERO")
+        emit(3, "elif portion > ONE:")
+        emit(4, "portion = ONE")
+        emit(3, "amount = (p.paid * portion).quantize(q, rounding=mode)")
+        emit(3, "left = p.paid - p.recovered")
+        emit(3, "if left < amount:")
+        emit(4, "amount = left")
+        emit(3, "if amount > 0:")
+        emit(4, "append(new(Line, ('clawback', -amount, component, p.origin)))")
+        event(4, "'clawback', component, p.origin, t, amount")
+        emit(4, "paid[k] = new(PaidEntry, (component, p.origin, p.paid, p.recovered + amount))")
+        emit(4, "running -= amount")
+        emit(3, "# any amount of that origin still held is forfeited at the same time")
+        emit(3, "if open_holds:")
+        emit(4, "still = []")
+        emit(4, "for h in open_holds:")
+        emit(5, "if h.component == component and h.origin.index == origin:")
+        emit(6, "append(new(Line, ('forfeit', h.amount, h.component, h.origin)))")
+        event(6, "'forfeit', h.component, h.origin, t, h.amount")
+        emit(5, "else:")
+        emit(6, "still.append(h)")
+        emit(4, "open_holds = still")
+    # 4. carried recovery of the balance, then carry forward
+    emit(1, "balance = ledger.balance")
+    emit(1, "if balance > ZERO:")
+    emit(2, "room = running - (rfloor if eligible else ZERO)")
+    emit(2, "recovered = min(balance, room) if room > ZERO else ZERO")
+    emit(2, "if recovered > ZERO:")
+    emit(3, "append(new(Line, ('carried_recovery', -recovered, None, None)))")
+    event(3, "'recovery', None, t, t, recovered")
+    emit(3, "running -= recovered")
+    emit(3, "balance -= recovered")
+    emit(1, "if running < ZERO:")
+    emit(2, "append(new(Line, ('carry_forward', -running, None, None)))")
+    event(2, "'carry_forward', None, t, t, -running")
+    emit(2, "balance += -running")
+    emit(2, "running = ZERO")
+    emit(1, "if draw > ZERO:")
+    event(2, "'draw', None, t, t, draw")
+    emit(2, "balance += draw")
+    # 5. the new ledger: this period's paid amounts for clawbacks, less what no window reaches
+    if windows:
+        for name, ci, window in windows:
+            if window <= 0:
+                continue
+            if name in held_slot:
+                slot = held_slot[name]
+                emit(1, f"amount = {slot} if {slot} is not None else values[{ci}]")
+            else:
+                emit(1, f"amount = values[{ci}]")
+            emit(1, "if amount > ZERO:")
+            emit(2, f"paid.append(new(PaidEntry, ({name!r}, t, amount, ZERO)))")
+        if len({w for _, _, w in windows}) == 1:
+            # the paid amounts are kept oldest origin first, so what no window reaches is a prefix
+            emit(1, "start, n = 0, len(paid)")
+            emit(1, f"while start < n and paid[start].origin.index + {windows[0][2]} <= ti:")
+            emit(2, "start += 1")
+            emit(1, "keep_paid = tuple(paid[start:]) if start else tuple(paid)")
+        else:
+            emit(1, "keep_paid = tuple([p for p in paid if ti < p.origin.index + window_of.get(p.component, 0)]) "
+                    "if paid else ()")
+    else:
+        emit(1, "keep_paid = ()")
+    emit(1, "if open_holds or new_holds or keep_paid or balance:")
+    emit(2, "new_ledger = new(PartnerLedger, (tuple(open_holds + new_holds), keep_paid, balance))")
+    emit(1, "else:")
+    emit(2, "new_ledger = EMPTY")
+    emit(1, "return new(Settlement, (t, earned, scaling, tuple(lines), running)), new_ledger, "
+            + ("tuple(events)" if with_events else "()"))
+    ns = {
+        "ZERO": ZERO, "ONE": ONE_HUNDRED_PERCENT, "q": money.q, "mode": money.mode, "new": tuple.__new__,
+        "Line": Line, "Event": Event, "HoldEntry": HoldEntry, "PaidEntry": PaidEntry, "PartnerLedger": PartnerLedger,
+        "Settlement": Settlement, "Period": Period, "EMPTY": EMPTY, "until": dict(until),
+        "window_of": {name: w for name, _, w in windows}, "_hold_order": _hold_order, "_claw_order": _claw_order,
+    }
+    source = "\n".join(src) + "\n"
+    exec(compile(source, "<ipl settlement>", "exec"), ns)  # noqa: S102 - our own generated code
+    settle_row = ns["settle_row"]
+    settle_row.source = source
+    return settle_row
+
+
+def _claw_order(c: tuple) -> tuple[int, int]:
+    return c[0], c[1]
 
 
 def _hold_order(h: HoldEntry) -> tuple[int, str]:

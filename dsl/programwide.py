@@ -92,7 +92,12 @@ class PoolResult:
     def get(self, rid: str) -> Decimal:
         """The share of `rid` after caps; 0 (in the minor unit) for a non-member."""
         s = self.shares.get(rid)
-        return s.after_cap if s is not None else _units_to_decimal(0, self.minor_units)
+        return s.after_cap if s is not None else self.nothing
+
+    @property
+    def nothing(self) -> Decimal:
+        """The share of a non-member: 0 in the minor unit."""
+        return _units_to_decimal(0, self.minor_units)
 
     def exact(self, rid: str) -> Decimal:
         """`AMOUNT * share / sum` of a member before rounding, in the §9 context (for the
@@ -342,19 +347,37 @@ def scale_to_budget(totals: Sequence[tuple[str, Decimal]], budget: Decimal, mino
             for _, _, i in _last(-diff, keyed):
                 scaled[i] -= 1
     factor = CONTEXT.divide(Decimal(target), Decimal(positive))
-    out: dict[str, Decimal] = {}
-    lines: dict[str, Decimal] = {}
     q = _quantum(minor_units)
     with decimal.localcontext(_BIG):  # `to_dec` with the operator: the same exact product
-        if same_quantum:  # scaled - total: both exactly `minor_units` places, so is the difference
-            for (rid, t), s, u in zip(totals, scaled, units):
-                out[rid] = d = Decimal(s) * q
-                lines[rid] = zero if s == u else d - t
-        else:
-            for (rid, _), s, u in zip(totals, scaled, units):
-                out[rid] = Decimal(s) * q
-                lines[rid] = zero if s == u else Decimal(s - u) * q
-    return BudgetResult(budget, minor_units, earned_sum, True, factor, out, lines)
+        # scaled - total, in whole minor units: exactly `minor_units` places
+        lines = {rid: zero if s == u else Decimal(s - u) * q for (rid, _), s, u in zip(totals, scaled, units)}
+    return BudgetResult(budget, minor_units, earned_sum, True, factor, _Scaled(totals, scaled, minor_units), lines)
+
+
+class _Scaled(Mapping):
+    """Per id the total after scaling, made on first use (the runner reads only the lines)."""
+
+    def __init__(self, totals: Sequence[tuple[str, Decimal]], scaled: list[int], minor_units: int):
+        self._totals, self._scaled, self._minor = totals, scaled, minor_units
+        self._made: dict[str, Decimal] | None = None
+
+    def _values(self) -> dict[str, Decimal]:
+        if self._made is None:
+            to_dec = _decimal_maker(self._minor)
+            self._made = {rid: to_dec(s) for (rid, _), s in zip(self._totals, self._scaled)}
+        return self._made
+
+    def __getitem__(self, rid: str) -> Decimal:
+        return self._values()[rid]
+
+    def __iter__(self):
+        return iter(self._values())
+
+    def __len__(self) -> int:
+        return len(self._totals)
+
+    def __repr__(self) -> str:
+        return repr(self._values())
 
 
 # ------------------------------------------------------------------ exact helpers

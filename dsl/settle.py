@@ -153,32 +153,9 @@ class History:
     def active(self) -> Decimal:
         return Decimal(self.count + 1)
 
-    # -- kept by the runner
-    def commit(self, stored: tuple, streak_conds: tuple, total: Decimal | None, uses_total: bool) -> None:
-        t = self.t
-        if streak_conds:
-            prev = self.streak_at if self.last == t - 1 else ()
-            if prev:
-                self.streak_at = tuple([p + 1 if c else 0 for p, c in zip(prev, streak_conds)])
-            else:
-                self.streak_at = tuple([1 if c else 0 for c in streak_conds])
-        elif self.streak_at:
-            self.streak_at = ()
-        if self.window:
-            values = self.values
-            values[t] = stored
-            if uses_total and total is not None:
-                self.totals[t] = total
-            # periods come in calendar order, so the dict's first key is the oldest
-            low = t - self.window
-            while True:
-                k = next(iter(values))
-                if k >= low:
-                    break
-                del values[k]
-                self.totals.pop(k, None)
-        self.last = t
-        self.count += 1
+    # kept by the runner after each record of the partner (in `_run_rows`, inlined: it runs
+    # once per record): `values`/`totals` get the period, trimmed to the window; `streak_at`,
+    # `last` and `count` advance
 
 
 @dataclass
@@ -310,11 +287,17 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
     ben_index = {b.name: i for i, b in enumerate(compiled.benefits)}
     ben_pools = [ben_index[site.component] for site in info.pw_sites if site.component in ben_index]
     fact_comps = [(n, comp_index[n]) for n in sorted(set(hold_index) | set(windows))]
-    hold_specs = [(n, hold_index[n], w) for n, w in info.hold_components]
-    claw_specs = list(enumerate(info.clawbacks))
-    uses_total = info.uses_total
+    # one hold per component: a component's last `hold` is the one in force
+    holds: dict[str, tuple[str, int, int, int]] = {}
+    for n, w in info.hold_components:
+        holds[n] = (n, comp_index[n], hold_index[n], w)
     with_events = on_event is not None
-    PeriodFacts, HoldSpec, ClawbackSpec, settle = L.PeriodFacts, L.HoldSpec, L.ClawbackSpec, L.settle
+    settle = L.make_settler(money, tuple(holds.values()), hold_index, info.clawbacks,
+                            tuple((n, comp_index[n], w) for n, w in windows.items()), with_events)
+    uses_total = info.uses_total
+    window = info.window
+    fact_comps = [i for _, i in fact_comps]
+    new = tuple.__new__
     Settlement, EMPTY = L.Settlement, L.EMPTY
     period_cache: dict[str, Period | PeriodError] = {}
 
@@ -383,37 +366,41 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                         recs.extend(pickle.load(fh))
                     except EOFError:
                         break
-            recs.sort(key=lambda x: x[0])
-            valid = []
+            # (spilled as read, so in file order)
+            live = []
             for row, raw in recs:
                 rec = validate(row, raw, None)
-                if type(rec) is Reject:
+                if rec.__class__ is Reject:
                     summary.rejected += 1
                     on_reject(rec)
                 else:
-                    valid.append((row, rec[id_field], rec))
-            recs = valid
-            # a duplicate key rejects every record with it (§13)
-            seen: dict[str, int] = {}
-            for _, rid, _ in recs:
-                seen[rid] = seen.get(rid, 0) + 1
-            live = []
-            for row, rid, rec in recs:
-                if seen[rid] > 1:
-                    summary.rejected += 1
-                    what = f"duplicate key ({rid!r}, {period})" if period is not None else f"duplicate id {rid!r}"
-                    on_reject(Reject(row, rid, id_field, f"{what}: every record with this key is rejected"))
-                else:
-                    live.append((row, rid, rec))
-            del recs, seen
+                    live.append((row, rec[id_field], rec))
+            del recs
+            ids = [x[1] for x in live]
+            if len(set(ids)) != len(ids):
+                # a duplicate key rejects every record with it (§13)
+                seen: dict[str, int] = {}
+                for rid in ids:
+                    seen[rid] = seen.get(rid, 0) + 1
+                kept = []
+                for row, rid, rec in live:
+                    if seen[rid] > 1:
+                        summary.rejected += 1
+                        what = f"duplicate key ({rid!r}, {period})" if period is not None else f"duplicate id {rid!r}"
+                        on_reject(Reject(row, rid, id_field, f"{what}: every record with this key is rejected"))
+                    else:
+                        kept.append((row, rid, rec))
+                live = kept
+                ids = [x[1] for x in live]
             # the partners' histories, positioned at this period
             hs = []
-            for _, rid, _ in live:
+            for rid in ids:
                 h = partners.get(rid)
                 if h is None:
-                    h = partners[rid] = History(info.window)
+                    h = partners[rid] = History(window)
                 h.t = key
                 hs.append(h)
+            del ids
             # pass 1 and the program-wide figures (§14.4 step 2, §15)
             pw_of: list = [()] * len(live)
             if info.pw_sites:
@@ -425,7 +412,9 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
             def evaluate_all(live=live, hs=hs, pw_of=pw_of, ks=ks):
                 evaluate = compiled.evaluate
                 evaluate_pw = info.evaluate_pw if ks is not None else None
-                for j, ((row, rid, rec), h, pw) in enumerate(zip(live, hs, pw_of)):
+                j = -1
+                for (row, rid, rec), h, pw in zip(live, hs, pw_of):
+                    j += 1
                     try:
                         if traced and (traced is True or traced == rid):
                             res, events = compiled.traced()(rec, h, pw)
@@ -461,61 +450,70 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
             all_values: list[tuple] = []
             eligible_n = settled = 0
             ben_sums = dict.fromkeys(ben_pools, ZERO)
+            scaling_of = scaling.get
             for row, rid, rec, h, pw, res, events in evaluated:
-                settled += 1
                 values = res[R_COMPONENTS]
-                for i in ben_pools:
-                    ben_sums[i] += res[R_BENEFITS][i]
-                holds_p, until, claws, draw, rfloor = res[R_SETTLE]
+                if ben_pools:
+                    for i in ben_pools:
+                        ben_sums[i] += res[R_BENEFITS][i]
+                facts = res[R_SETTLE]
                 earned = res[R_TOTAL]
-                if h.ledger is EMPTY and not draw and earned >= ZERO \
-                        and all([values[i] <= ZERO for _, i in fact_comps]):
+                ledger = h.ledger
+                if ledger is EMPTY and not facts[3] and earned >= ZERO \
+                        and all([values[i] <= ZERO for i in fact_comps]):
                     # nothing open, nothing held back, paid or drawn: the settlement has no lines
-                    # (what ledger.settle returns then: payable = earned + scaling, if not negative)
-                    if scaling and rid in scaling:
-                        sc = scaling[rid]
-                        pay = earned + sc
-                        s = Settlement(settle_period, earned, sc, (), pay) if pay >= ZERO else None
+                    # (what the settler returns then: payable = earned + scaling, if not negative)
+                    sc = scaling_of(rid, ZERO) if scaling else ZERO
+                    pay = earned + sc
+                    s = new(Settlement, (settle_period, earned, sc, (), pay)) if pay >= ZERO else None
+                else:
+                    s = None
+                if s is None:
+                    s, h.ledger, evs = settle(ledger, settle_period, res[R_ELIGIBLE], earned, values, facts,
+                                              scaling_of(rid, ZERO) if scaling else ZERO)
+                    if evs:
+                        for ev in evs:
+                            on_event(rid, ev)
+                    if s.lines:
+                        for ln in s.lines:
+                            kind_sums[ln.kind] += ln.amount
+                    pay = s.payable
+                    sc = s.budget_scaling
+                # the partner's history (`History.commit`, inlined: once per record)
+                stored, conds = res[R_HIST]
+                if conds:
+                    prev = h.streak_at if h.last == key - 1 else ()
+                    if prev:
+                        h.streak_at = tuple([p + 1 if c else 0 for p, c in zip(prev, conds)])
                     else:
-                        sc = None
-                        pay = earned
-                        s = Settlement(settle_period, earned, ZERO, (), earned)
-                    if s is not None:
-                        hist = res[R_HIST]
-                        h.commit(hist[:n_names], hist[n_names:], earned, uses_total)
-                        if res[R_ELIGIBLE]:
-                            eligible_n += 1
-                        all_values.append(values)
-                        earned_sum += earned
-                        payable_sum += pay
-                        if sc:
-                            scaling_sum += sc
-                        on_row(PeriodRow(row, rid, period, rec, res, s, events, pw))
-                        continue
-                facts = PeriodFacts(
-                    settle_period, res[R_ELIGIBLE], earned,
-                    {n: values[i] for n, i in fact_comps},
-                    {n: HoldSpec(holds_p[j], w) for n, j, w in hold_specs if holds_p[j] is not None},
-                    {n: until[j] for n, j, _ in hold_specs},
-                    tuple([ClawbackSpec(n, w, claws[i][0], claws[i][1]) for i, (n, w) in claw_specs]),
-                    scaling.get(rid, ZERO) if scaling else ZERO, draw, rfloor, windows,
-                )
-                s, h.ledger, evs = settle(h.ledger, facts, money, with_events)
-                hist = res[R_HIST]
-                h.commit(hist[:n_names], hist[n_names:], earned, uses_total)
-                if on_event is not None:
-                    for ev in evs:
-                        on_event(rid, ev)
+                        h.streak_at = tuple([1 if c else 0 for c in conds])
+                elif h.streak_at:
+                    h.streak_at = ()
+                if window:
+                    hv = h.values
+                    hv[key] = stored
+                    if uses_total:
+                        h.totals[key] = earned
+                    if len(hv) > 1:
+                        # periods come in calendar order, so the dict's first key is the oldest
+                        low = key - window
+                        while True:
+                            k = next(iter(hv))
+                            if k >= low:
+                                break
+                            del hv[k]
+                            h.totals.pop(k, None)
+                h.last = key
+                h.count += 1
+                settled += 1
                 if res[R_ELIGIBLE]:
                     eligible_n += 1
                 all_values.append(values)
-                earned_sum += s.earned
-                payable_sum += s.payable
-                if s.budget_scaling:
-                    scaling_sum += s.budget_scaling
-                for ln in s.lines:
-                    kind_sums[ln.kind] += ln.amount
-                on_row(PeriodRow(row, rid, period, rec, res, s, events, pw))
+                earned_sum += earned
+                payable_sum += pay
+                if sc:
+                    scaling_sum += sc
+                on_row(new(PeriodRow, (row, rid, period, rec, res, s, events, pw)))
             if all_values:  # per component, the same additions in the same order as record by record
                 comp_sums = [sum(column, ZERO) for column in zip(*all_values)]
             del all_values
@@ -563,12 +561,12 @@ def _program_wide(compiled, info: MultiInfo, live, hs, on_reject, summary):
     keep, keep_h, ks = [], [], []
     pw_inputs = info.pw_inputs
     pool_sites = [(k, site) for k, site in enumerate(info.pw_sites) if site.kind == "pool"]
-    for (row, rid, rec), h in zip(live, hs):
+    for x, h in zip(live, hs):
         try:
-            got, pass1 = pw_inputs(rec, h)
+            got, pass1 = pw_inputs(x[2], h)
         except Exception:  # noqa: BLE001 - the traced re-run says what failed
             summary.rejected += 1
-            on_reject(Reject(row, rid, None, _failure(compiled, rec, h, None)))
+            on_reject(Reject(x[0], x[1], None, _failure(compiled, x[2], h, None)))
             continue
         bad = None
         for k, site in pool_sites:
@@ -578,41 +576,47 @@ def _program_wide(compiled, info: MultiInfo, live, hs, on_reject, summary):
                 break
         if bad is not None:
             summary.rejected += 1
-            on_reject(Reject(row, rid, None, f"a pool share must not be negative: `{bad.text}`"))
+            on_reject(Reject(x[0], x[1], None, f"a pool share must not be negative: `{bad.text}`"))
             continue
         inputs.append(got)
-        keep.append((row, rid, rec))
+        keep.append(x)
         keep_h.append(h)
         ks.append(pass1)
-    per_record: list[list] = [[] for _ in keep]
+    ids = [x[1] for x in keep]
+    per_site: list[list] = []  # per site, per record: (value, figures)
     notes = []
     minor = compiled.policy.minor_units
     for i, site in enumerate(info.pw_sites):
-        members = [(keep[j][1], inputs[j][i][0]) for j in range(len(keep)) if inputs[j][i][1]]
+        figs = [got[i] for got in inputs]  # (value, among) per record
+        members = [(rid, v) for rid, (v, among) in zip(ids, figs) if among]
         match site.kind:
             case "pool":
                 got = programwide.allocate_pool(site.amount, members, minor)
                 if isinstance(got, programwide.ProgramWideError):  # pragma: no cover - shares checked above
                     raise BudgetProblem(got.message)
                 figures = {"amount": site.amount, "sum_of_shares": got.sum_of_shares, "count": got.count}
-                for j in range(len(keep)):
-                    per_record[j].append((got.get(keep[j][1]), figures))
+                shares, nothing = got.shares.get, got.nothing
+                per_site.append([((s.after_cap if (s := shares(rid)) is not None else nothing), figures)
+                                 for rid in ids])
                 notes.append((site.component or site.text, site.amount, got.allocated))
             case "rank" | "percentile":
                 got = programwide.rank(members) if site.kind == "rank" else programwide.percentile(members)
-                for j in range(len(keep)):
-                    value = got.get(keep[j][1]) if inputs[j][i][1] else None
+                column = []
+                for rid, (_, among) in zip(ids, figs):
+                    value = got.get(rid) if among else None
                     if value is None:
-                        per_record[j].append((None, {"count": len(members)}))
+                        column.append((None, {"count": len(members)}))
                     elif site.kind == "rank":
-                        per_record[j].append((value.rank, {"count": value.count, "value": value.value,
-                                                           "value_ranked_above": value.above}))
+                        column.append((value.rank, {"count": value.count, "value": value.value,
+                                                    "value_ranked_above": value.above}))
                     else:
-                        per_record[j].append((value.percentile, {"count": value.count, "value": value.value,
-                                                                 "smaller": value.smaller}))
+                        column.append((value.percentile, {"count": value.count, "value": value.value,
+                                                          "smaller": value.smaller}))
+                per_site.append(column)
             case _:
                 raise AssertionError(f"unknown program-wide site {site.kind!r}")
-    return keep, keep_h, [tuple(x) for x in per_record], [(n, a, s, s) for n, a, s in notes], ks
+    per_record = list(zip(*per_site)) if per_site else [()] * len(keep)
+    return keep, keep_h, per_record, [(n, a, s, s) for n, a, s in notes], ks
 
 
 def _failure(compiled, record: dict, h, pw) -> str:
