@@ -54,7 +54,7 @@ from dsl.coverage import branch_key
 from dsl.ir import CheckedPolicy, Definition
 from dsl.records import Field
 from dsl.runtime import Unsupported
-from dsl.settle import Missing, MultiInfo, NotRanked, PwSite
+from dsl.settle import Missing, MultiInfo, NotRanked, PwSite, missing_period
 from dsl.types import Kind, Type
 
 HISTORY_CALLS = frozenset({"prior", "trailing_sum", "trailing_avg", "trailing_min", "trailing_max", "streak"})
@@ -831,7 +831,8 @@ class _Gen:
         if f == "prior":
             if isinstance(target, ast.TotalRef):
                 return f"H.prior_total({n})"
-            return f"H.prior({plan.slots[self.ref(target).name]}, {n})"
+            # `H.prior(slot, n)` inlined (the stored tuples are never empty)
+            return f"(H.values.get(H.t - {n}) or _missing_period({n}))[{plan.slots[self.ref(target).name]}]"
         if isinstance(target, ast.TotalRef):
             raise Unsupported(f"`{f}(total, ...)` is not supported by `ipl run`: the current total is not known yet")
         current = self.expr(target, b, d)
@@ -939,7 +940,7 @@ def _build(policy: CheckedPolicy, trace: bool):
         "_EvalError": runtime.EvalError, "_DIVERR": (ZeroDivisionError, decimal.InvalidOperation),
         "_not_div": _not_div, "_fmt": runtime.fmt_value, "_div": _div, "_ops": _ops,
         "_arith": _arith, "_tables": lambda values: _table_info(policy, values),
-        "_HistoryMissing": Missing, "_pwv": _pwv,
+        "_HistoryMissing": Missing, "_pwv": _pwv, "_missing_period": missing_period,
     }
     ns.update(g.consts)
     try:
@@ -1402,4 +1403,5 @@ def _multi_info(policy: CheckedPolicy, extras: dict) -> MultiInfo:
         hold_components=tuple((n, _int_const(policy, h.within)) for n, h in plan.holds),
         clawbacks=tuple((cb.component, _int_const(policy, cb.within)) for cb in policy.clawbacks),
         pw_sites=tuple(sites), pw_inputs=extras.get("pw_inputs"), budget=extras.get("budget"),
-        uses_total=plan.uses_total, evaluate_pw=extras.get("evaluate_pw"))
+        uses_total=plan.uses_total, evaluate_pw=extras.get("evaluate_pw"),
+        draws=any(isinstance(i, ast.Floor) and i.recoverable for i in (policy.total.items if policy.total else ())))

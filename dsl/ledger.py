@@ -329,7 +329,7 @@ def settle(ledger: PartnerLedger, facts: PeriodFacts, money: Money, with_events:
 
 def make_settler(money: Money, holds: tuple[tuple[str, int, int, int], ...], until: Mapping[str, int],
                  clawbacks: tuple[tuple[str, int], ...], windows: tuple[tuple[str, int, int], ...],
-                 with_events: bool = False):
+                 with_events: bool = False, draws: bool = True):
     """`settle` for one policy, generated as Python code for its holds, clawbacks and
     windows: the multi-period runner's settlement (dsl/settle.py), without a `PeriodFacts`
     per record. Gives exactly what `settle` gives for the facts the runner would build
@@ -344,7 +344,8 @@ def make_settler(money: Money, holds: tuple[tuple[str, int, int, int], ...], unt
     The returned function is `(ledger, period, eligible, earned, values, facts, scaling)
     -> (Settlement, PartnerLedger, events)`, where `values` are the components' own values
     and `facts` is the evaluator's `(hold portions, until conditions, ((when, portion) per
-    clawback), draw, recovery floor)`; `events` is () unless `with_events`."""
+    clawback), draw, recovery floor)`; `events` is () unless `with_events`. Without `draws`
+    (no recoverable floor) the draw is known to be 0 and is not read."""
     src: list[str] = []
 
     def emit(depth: int, line: str) -> None:
@@ -396,7 +397,10 @@ def make_settler(money: Money, holds: tuple[tuple[str, int, int, int], ...], unt
     emit(3, "if h.deadline.index < ti:")
     emit(4, "append(new(Line, ('forfeit', h.amount, h.component, h.origin)))")
     event(4, "'forfeit', h.component, h.origin, h.deadline + 1, h.amount")
-    emit(3, "elif (j := until.get(h.component)) is not None and until_v[j]:")
+    if len(holds) == 1:  # every earlier hold is of that component
+        emit(3, f"elif until_v[{holds[0][2]}]:")
+    else:
+        emit(3, "elif (j := until.get(h.component)) is not None and until_v[j]:")
     emit(4, "append(new(Line, ('release', h.amount, h.component, h.origin)))")
     event(4, "'release', h.component, h.origin, t, h.amount")
     emit(4, "running += h.amount")
@@ -461,9 +465,10 @@ def make_settler(money: Money, holds: tuple[tuple[str, int, int, int], ...], unt
     event(2, "'carry_forward', None, t, t, -running")
     emit(2, "balance += -running")
     emit(2, "running = ZERO")
-    emit(1, "if draw > ZERO:")
-    event(2, "'draw', None, t, t, draw")
-    emit(2, "balance += draw")
+    if draws:
+        emit(1, "if draw > ZERO:")
+        event(2, "'draw', None, t, t, draw")
+        emit(2, "balance += draw")
     # 5. the new ledger: this period's paid amounts for clawbacks, less what no window reaches
     if windows:
         for name, ci, window in windows:

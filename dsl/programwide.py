@@ -274,7 +274,8 @@ def percentile(values: Sequence[tuple[str, Decimal]]) -> dict[str, Percentile]:
 
 
 def scale_to_budget(totals: Sequence[tuple[str, Decimal]], budget: Decimal, minor_units: int,
-                    rounding: str = decimal.ROUND_HALF_EVEN) -> BudgetResult | ProgramWideError:
+                    rounding: str = decimal.ROUND_HALF_EVEN, *, checked: bool = False
+                    ) -> BudgetResult | ProgramWideError:
     """§15 `program { budget B per period }` over the period's earned totals (§14.4 step 3,
     whole numbers of minor units).
 
@@ -289,9 +290,12 @@ def scale_to_budget(totals: Sequence[tuple[str, Decimal]], budget: Decimal, mino
     scaled - earned, never positive. Digits of B below the minor unit are not paid (B is
     rounded down).
 
-    Errors (values): a negative budget (`negative_budget`)."""
-    _check_ids(totals)
-    _check_finite(totals)
+    Errors (values): a negative budget (`negative_budget`). `checked`: the caller guarantees
+    unique ids and finite totals (the multi-period runner: a period's keys are unique, and the
+    evaluation context traps what would make a non-finite value), so they are not checked again."""
+    if not checked:
+        _check_ids(totals)
+        _check_finite(totals)
     if not budget.is_finite() or budget < 0:
         return ProgramWideError("negative_budget", f"a budget must not be negative: {_show(budget)}")
     values = list(map(_VALUE, totals))
@@ -311,29 +315,40 @@ def scale_to_budget(totals: Sequence[tuple[str, Decimal]], budget: Decimal, mino
     if earned_sum <= budget:
         return BudgetResult(budget, minor_units, earned_sum, False, None,
                             dict(totals), dict.fromkeys(map(_ID, totals), zero))
-    target = _floor_units(budget, minor_units) - sum(u for u in units if u < 0)  # what the positives get
-    positive = sum(u for u in units if u > 0)  # > target: the budget binds
+    positive = sum(units)
+    negative = 0
+    if min(units) < 0:
+        negative = sum([u for u in units if u < 0])
+        positive -= negative
+    target = _floor_units(budget, minor_units) - negative  # what the positives get (< positive: it binds)
     scaled = list(units)
     pos: list[int] = []  # the indexes of the positive totals
     rems: list[int] = []  # per positive total: (exact - rounded) * positive
+    paid = 0  # the sum of the scaled positive totals
     if rounding == decimal.ROUND_HALF_EVEN:  # the default, inlined (the same as `_round_fraction`)
+        half = positive // 2
+        odd = positive & 1
+        pos_append, rems_append = pos.append, rems.append
         for i, u in enumerate(units):
             if u > 0:
                 q, r = divmod(u * target, positive)
-                if r and (2 * r > positive or (2 * r == positive and q & 1)):
+                # r > positive / 2, or r == positive / 2 and q odd
+                if r > half or (r == half and not odd and r and q & 1):
                     q += 1
                     r -= positive
                 scaled[i] = q
-                pos.append(i)
-                rems.append(r)
+                paid += q
+                pos_append(i)
+                rems_append(r)
     else:
         for i, u in enumerate(units):
             if u > 0:
                 ut = u * target
                 scaled[i] = q = _round_fraction(ut, positive, rounding)
+                paid += q
                 pos.append(i)
                 rems.append(ut - q * positive)
-    diff = target - sum(scaled[i] for i in pos)
+    diff = target - paid
     if diff:
         ids = list(map(_ID, totals))
         # the key of the old `sorted(..., key=(-rem, id))`; ids are unique, so no two keys tie and

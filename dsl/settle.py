@@ -39,7 +39,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 from dsl import ledger as L
 from dsl import programwide, runtime
@@ -94,6 +94,12 @@ class MultiInfo:
     uses_total: bool  # `prior(total)`
     # (record, H, PW, K) -> result: pass 2 from pass 1's values K (the fast path; None: `evaluate`)
     evaluate_pw: Callable | None = None
+    draws: bool = True  # a recoverable floor: a record can draw (else the draw is always 0)
+
+
+def missing_period(k: int) -> NoReturn:
+    """`prior` of a period without a record: an error that `otherwise` catches (§14.1)."""
+    raise HistoryMissing(f"no record {k} period{'s' if k != 1 else ''} earlier")
 
 
 class History:
@@ -111,17 +117,12 @@ class History:
         self.ledger = L.EMPTY
         self.window = window
 
-    # -- read by compiled code
-    def prior(self, slot: int, k: int):
-        got = self.values.get(self.t - k)
-        if got is None:
-            raise HistoryMissing(f"no record {k} period{'s' if k != 1 else ''} earlier")
-        return got[slot]
-
+    # -- read by compiled code: `prior(x, k)` is `(H.values.get(H.t - k) or missing_period(k))[slot]`
+    # (inlined: no call per use)
     def prior_total(self, k: int):
         got = self.totals.get(self.t - k)
         if got is None:
-            raise HistoryMissing(f"no record {k} period{'s' if k != 1 else ''} earlier")
+            missing_period(k)
         return got
 
     def trailing(self, slot: int, n: int, how: str, current):
@@ -293,17 +294,19 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
         holds[n] = (n, comp_index[n], hold_index[n], w)
     with_events = on_event is not None
     settle = L.make_settler(money, tuple(holds.values()), hold_index, info.clawbacks,
-                            tuple((n, comp_index[n], w) for n, w in windows.items()), with_events)
+                            tuple((n, comp_index[n], w) for n, w in windows.items()), with_events, info.draws)
     uses_total = info.uses_total
     window = info.window
+    keep_n = window + 1  # more stored periods than this: some are older than the window
+    one_streak = info.streaks == 1
     fact_comps = [i for _, i in fact_comps]
+    evaluate = compiled.evaluate
     new = tuple.__new__
     Settlement, EMPTY = L.Settlement, L.EMPTY
-    period_cache: dict[str, Period | PeriodError] = {}
 
     with tempfile.TemporaryDirectory(prefix="ipl-periods-") as tmp, decimal.localcontext(runtime.CONTEXT):
-        # read once: validate, check the period's shape, spill per period
-        buckets: dict[int, tuple[object, list]] = {}
+        # read once: check the period's shape, spill per period (validated when it comes)
+        buckets: dict[int, list] = {}
         files: dict[int, object] = {}
 
         def spill(key: int, batch: list) -> None:
@@ -312,42 +315,44 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                 fh = files[key] = open(os.path.join(tmp, f"p{key}.bin"), "wb")  # noqa: SIM115
             pickle.dump(batch, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
+        read = 0
+        period_keys: dict[str, int] = {}  # period text -> index, for the well-formed ones
         for row, raw, problem in rows:
-            summary.read += 1
+            read += 1
             key = 0
             if pfield is not None:
                 text = period_of(raw) if problem is None and raw is not None else None
-                p = period_cache.get(text) if text.__class__ is str else None
-                if p is None and text.__class__ is str:
-                    p = parse_period(text.strip(), gran)
-                    if len(period_cache) < 10_000:
-                        period_cache[text] = p
-                if p is None or p.__class__ is PeriodError:
-                    # not a well-formed period: the validator says what is wrong first
-                    rec = validate(row, raw, problem)
-                    if type(rec) is Reject:
-                        summary.rejected += 1
-                        on_reject(rec)
-                        continue
-                    p = parse_period(rec[pfield], gran)
-                    if p.__class__ is PeriodError:
-                        summary.rejected += 1
-                        on_reject(Reject(row, rec[id_field], pfield, p.reason))
-                        continue
-                key = p.index
+                key = period_keys.get(text) if text.__class__ is str else None
+                if key is None:
+                    p = parse_period(text.strip(), gran) if text.__class__ is str else None
+                    if p is None or p.__class__ is PeriodError:
+                        # not a well-formed period: the validator says what is wrong first
+                        rec = validate(row, raw, problem)
+                        if type(rec) is Reject:
+                            summary.rejected += 1
+                            on_reject(rec)
+                            continue
+                        p = parse_period(rec[pfield], gran)
+                        if p.__class__ is PeriodError:
+                            summary.rejected += 1
+                            on_reject(Reject(row, rec[id_field], pfield, p.reason))
+                            continue
+                    elif len(period_keys) < 10_000:
+                        period_keys[text] = p.index
+                    key = p.index
             elif problem is not None or raw is None:
                 summary.rejected += 1
                 on_reject(validate(row, raw, problem))
                 continue
-            slot = buckets.get(key)
-            if slot is None:
-                slot = buckets[key] = (None, [])
-            batch = slot[1]
+            batch = buckets.get(key)
+            if batch is None:
+                batch = buckets[key] = []
             batch.append((row, raw))
             if len(batch) >= BATCH:
                 spill(key, batch)
-                buckets[key] = (None, [])
-        for key, (_, batch) in buckets.items():
+                buckets[key] = []
+        summary.read = read
+        for key, batch in buckets.items():
             if batch:
                 spill(key, batch)
         for fh in files.values():
@@ -409,38 +414,49 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                 pool_notes, ks = [], None
             # pass 2: every record with the program-wide figures (§14.4 steps 1-3); the fast
             # path starts from what pass 1 computed (`evaluate_pw`), the traced one computes all
-            def evaluate_all(live=live, hs=hs, pw_of=pw_of, ks=ks):
-                evaluate = compiled.evaluate
-                evaluate_pw = info.evaluate_pw if ks is not None else None
-                j = -1
-                for (row, rid, rec), h, pw in zip(live, hs, pw_of):
-                    j += 1
-                    try:
-                        if traced and (traced is True or traced == rid):
-                            res, events = compiled.traced()(rec, h, pw)
-                        elif evaluate_pw is not None:
-                            res, events = evaluate_pw(rec, h, pw, ks[j]), None
-                        else:
-                            res, events = evaluate(rec, h, pw), None
-                    except Exception:  # noqa: BLE001 - the traced re-run says what failed
-                        summary.rejected += 1
-                        on_reject(Reject(row, rid, None, _failure(compiled, rec, h, pw)))
-                        continue
-                    yield row, rid, rec, h, pw, res, events
+            evaluate_pw = info.evaluate_pw if ks is not None else None
+
+            def evaluate_one(j: int):
+                """The result of the j-th record, or None: rejected (its trace events, when
+                traced, go to `trace_events`)."""
+                row, rid, rec = live[j]
+                h, pw = hs[j], pw_of[j]
+                try:
+                    if traced and (traced is True or traced == rid):
+                        res, trace_events[j] = compiled.traced()(rec, h, pw)
+                        return res
+                    if evaluate_pw is not None:
+                        return evaluate_pw(rec, h, pw, ks[j])
+                    return evaluate(rec, h, pw)
+                except Exception:  # noqa: BLE001 - the traced re-run says what failed
+                    summary.rejected += 1
+                    on_reject(Reject(row, rid, None, _failure(compiled, rec, h, pw)))
+                    return None
 
             # the budget over the period's earned totals (§14.4 step 4): it needs them all first;
             # without a budget each record settles as soon as it is evaluated
+            trace_events: dict[int, list] = {}
             scaling = {}
+            results = None
             if info.budget is not None:
-                evaluated = list(evaluate_all())
-                if evaluated:
-                    got = programwide.scale_to_budget([(e[1], e[5][R_TOTAL]) for e in evaluated], info.budget,
-                                                      compiled.policy.minor_units, money.mode)
+                if traced or evaluate_pw is None:
+                    results = [evaluate_one(j) for j in range(len(live))]
+                else:  # the same, without a call per record
+                    results = []
+                    add = results.append
+                    for j, (x, h, pw, k) in enumerate(zip(live, hs, pw_of, ks)):
+                        try:
+                            add(evaluate_pw(x[2], h, pw, k))
+                        except Exception:  # noqa: BLE001 - evaluate_one fails the same way and rejects
+                            add(evaluate_one(j))
+                totals = [(x[1], res[R_TOTAL]) for x, res in zip(live, results) if res is not None]
+                if totals:
+                    got = programwide.scale_to_budget(totals, info.budget, compiled.policy.minor_units, money.mode,
+                                                      checked=True)
                     if isinstance(got, programwide.ProgramWideError):
                         raise BudgetProblem(got.message)
                     scaling = got.lines if got.binds else {}
-            else:
-                evaluated = evaluate_all()
+                del totals
             # settlement (§14.4 steps 5-6)
             pt = summary.periods.setdefault(str(period) if period is not None else "", PeriodTotals())
             settle_period = period if period is not None else Period(0, "year")
@@ -451,7 +467,13 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
             eligible_n = settled = 0
             ben_sums = dict.fromkeys(ben_pools, ZERO)
             scaling_of = scaling.get
-            for row, rid, rec, h, pw, res, events in evaluated:
+            j = -1
+            for (row, rid, rec), h, pw in zip(live, hs, pw_of):
+                j += 1
+                res = results[j] if results is not None else evaluate_one(j)
+                if res is None:
+                    continue
+                events = trace_events.pop(j, None) if traced else None
                 values = res[R_COMPONENTS]
                 if ben_pools:
                     for i in ben_pools:
@@ -483,18 +505,26 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                 stored, conds = res[R_HIST]
                 if conds:
                     prev = h.streak_at if h.last == key - 1 else ()
-                    if prev:
+                    if one_streak:
+                        h.streak_at = ((prev[0] + 1 if prev else 1) if conds[0] else 0,)
+                    elif prev:
                         h.streak_at = tuple([p + 1 if c else 0 for p, c in zip(prev, conds)])
                     else:
                         h.streak_at = tuple([1 if c else 0 for c in conds])
                 elif h.streak_at:
                     h.streak_at = ()
                 if window:
+                    # the periods `prior` and `trailing_*` can still read: key - window on (the
+                    # ones before are never read again; dropped to bound the memory)
                     hv = h.values
                     hv[key] = stored
                     if uses_total:
                         h.totals[key] = earned
-                    if len(hv) > 1:
+                    k = key - window - 1
+                    if k in hv:  # the common case: the partner's previous periods are consecutive
+                        del hv[k]
+                        h.totals.pop(k, None)
+                    if len(hv) > keep_n:
                         # periods come in calendar order, so the dict's first key is the oldest
                         low = key - window
                         while True:
@@ -534,7 +564,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                 else:
                     paid = shares
                 summary.pools.append((str(period) if period else "", name, amount, shares, paid))
-            del live, hs, evaluated
+            del live, hs, results
         # the end of the run: what deadlines passed without a release, what is still held or owed
         if last_period is not None and upto is None:
             for rid, h in partners.items():
