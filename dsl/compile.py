@@ -734,6 +734,8 @@ class _Gen:
                 if self.pw_pass:
                     raise Unsupported(f"a program-wide figure that depends on another one (`{e.span.text}`) "
                                       "is not supported by `ipl run`")
+                if isinstance(e, ast.Pool):  # every record has a share (0 when `among` leaves it out)
+                    return f"PW[{self.plan.pw[id(e)]}][0]"
                 return f"_pwv(PW, {self.plan.pw[id(e)]})"
             case ast.TotalRef():
                 raise Unsupported("`total` as a value is only supported inside `prior(total)`")

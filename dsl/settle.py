@@ -523,7 +523,8 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                     k = key - window - 1
                     if k in hv:  # the common case: the partner's previous periods are consecutive
                         del hv[k]
-                        h.totals.pop(k, None)
+                        if uses_total:
+                            h.totals.pop(k, None)
                     if len(hv) > keep_n:
                         # periods come in calendar order, so the dict's first key is the oldest
                         low = key - window
@@ -587,10 +588,23 @@ def _program_wide(compiled, info: MultiInfo, live, hs, on_reject, summary):
     Returns the records kept (a failing pass 1, or a negative pool share, rejects the
     record), their histories, per record the figures of every site — (value, figures) —,
     per pool (name, amount, sum of the shares) and per record what pass 1 computed (`K`)."""
-    inputs = []
-    keep, keep_h, ks = [], [], []
     pw_inputs = info.pw_inputs
     pool_sites = [(k, site) for k, site in enumerate(info.pw_sites) if site.kind == "pool"]
+    # the common case first: no record fails pass 1 and no pool share is negative
+    try:
+        outs = [pw_inputs(x[2], h) for x, h in zip(live, hs)]
+    except Exception:  # noqa: BLE001 - the loop below rejects it, in its place
+        outs = None
+    if outs:
+        inputs, ks = map(list, zip(*outs))
+        del outs
+        if not any(any([g[k][1] and g[k][0] < 0 for g in inputs]) for k, _ in pool_sites):
+            return _program_wide_figures(compiled, info, live, hs, inputs, ks)
+    elif outs is not None:  # no records
+        return _program_wide_figures(compiled, info, live, hs, [], [])
+    # a record fails pass 1, or a share is negative: each is rejected in its place, in file order
+    inputs = []
+    keep, keep_h, ks = [], [], []
     for x, h in zip(live, hs):
         try:
             got, pass1 = pw_inputs(x[2], h)
@@ -612,6 +626,12 @@ def _program_wide(compiled, info: MultiInfo, live, hs, on_reject, summary):
         keep.append(x)
         keep_h.append(h)
         ks.append(pass1)
+    return _program_wide_figures(compiled, info, keep, keep_h, inputs, ks)
+
+
+def _program_wide_figures(compiled, info: MultiInfo, keep: list, keep_h: list, inputs: list, ks: list):
+    """Pools, ranks and percentiles over the records that passed pass 1 (`inputs`: per
+    record, (value, among) per site); returns what `_program_wide` returns."""
     ids = [x[1] for x in keep]
     per_site: list[list] = []  # per site, per record: (value, figures)
     notes = []
