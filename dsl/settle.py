@@ -282,7 +282,6 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
     windows: dict[str, int] = {}
     for name, within in info.clawbacks:
         windows[name] = max(windows.get(name, 0), within)
-    n_names = len(info.hist_names)
     partners: dict[str, History] = {}
     comp_index = {n: i for i, n in enumerate(comps)}
     ben_index = {b.name: i for i, b in enumerate(compiled.benefits)}
@@ -416,7 +415,10 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
             # path starts from what pass 1 computed (`evaluate_pw`), the traced one computes all
             evaluate_pw = info.evaluate_pw if ks is not None else None
 
-            def evaluate_one(j: int):
+            trace_events: dict[int, list] = {}
+
+            def evaluate_one(j: int, live=live, hs=hs, pw_of=pw_of, ks=ks, evaluate_pw=evaluate_pw,
+                             trace_events=trace_events):
                 """The result of the j-th record, or None: rejected (its trace events, when
                 traced, go to `trace_events`)."""
                 row, rid, rec = live[j]
@@ -435,7 +437,6 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
 
             # the budget over the period's earned totals (§14.4 step 4): it needs them all first;
             # without a budget each record settles as soon as it is evaluated
-            trace_events: dict[int, list] = {}
             scaling = {}
             results = None
             if info.budget is not None:
