@@ -482,18 +482,17 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                 facts = res[R_SETTLE]
                 earned = res[R_TOTAL]
                 ledger = h.ledger
+                sc = scaling_of(rid, ZERO) if scaling else ZERO
                 if ledger is EMPTY and not facts[3] and earned >= ZERO \
                         and all([values[i] <= ZERO for i in fact_comps]):
                     # nothing open, nothing held back, paid or drawn: the settlement has no lines
                     # (what the settler returns then: payable = earned + scaling, if not negative)
-                    sc = scaling_of(rid, ZERO) if scaling else ZERO
                     pay = earned + sc
                     s = new(Settlement, (settle_period, earned, sc, (), pay)) if pay >= ZERO else None
                 else:
                     s = None
                 if s is None:
-                    s, h.ledger, evs = settle(ledger, settle_period, res[R_ELIGIBLE], earned, values, facts,
-                                              scaling_of(rid, ZERO) if scaling else ZERO)
+                    s, h.ledger, evs = settle(ledger, settle_period, res[R_ELIGIBLE], earned, values, facts, sc)
                     if evs:
                         for ev in evs:
                             on_event(rid, ev)
@@ -501,7 +500,6 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                         for ln in s.lines:
                             kind_sums[ln.kind] += ln.amount
                     pay = s.payable
-                    sc = s.budget_scaling
                 # the partner's history (`History.commit`, inlined: once per record)
                 stored, conds = res[R_HIST]
                 if conds:
