@@ -19,7 +19,8 @@ file. Guarantees:
   are visible; a missing period is a `HistoryMissing` error that `otherwise`
   catches;
 - memory: the records are read once and spilled, as read (raw CSV cells or JSON
-  objects), to one temporary file per period (pickled, in batches), and validated
+  objects), to one temporary file per period (in batches: CSV cells as one text,
+  JSON objects pickled), and validated
   when their period comes, so that memory holds one period's records plus,
   per partner, its history window (the largest `k` of `prior` and `n - 1` of
   `trailing_*`), its streak counters and its ledger (open holds, paid amounts
@@ -209,6 +210,35 @@ class PeriodRow(NamedTuple):
 BATCH = 2_000
 
 
+# Spilled CSV rows: one text per batch, cells joined by US and rows by RS (the ASCII unit and
+# record separators), which reads back far faster than pickled lists of strings. A batch whose
+# cells contain a separator (the count of separators tells), or whose records are not lists
+# of strings, is pickled as it is.
+_US, _RS = "\x1f", "\x1e"
+
+
+def _packed(batch: tuple[list, list], cells: bool):
+    """What `spill` writes for a batch of (row numbers, raw records)."""
+    rows, raws = batch
+    if cells:
+        try:
+            text = _RS.join([_US.join(raw) for raw in raws])
+        except TypeError:
+            text = None
+        # one separator between any two cells, and none inside them
+        if text is not None and text.count(_US) + text.count(_RS) == sum(map(len, raws)) - 1:
+            return rows, text
+    return rows, raws
+
+
+def _unpacked(packed) -> tuple[list, list]:
+    """`_packed`, undone: (row numbers, raw records)."""
+    rows, raws = packed
+    if raws.__class__ is str:
+        return rows, [line.split(_US) for line in raws.split(_RS)]
+    return rows, raws
+
+
 def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None],
                 on_reject: Callable[[Reject], None], on_event: Callable[[str, L.Event], None] | None = None,
                 traced: bool | str = False, progress=None, upto: Period | None = None) -> MultiSummary:
@@ -230,7 +260,7 @@ def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None]
         def period_of(raw):
             return raw.get(pfield)
     summary = run_rows(compiled, rows, fast_validator(validator, header), on_row, on_reject, on_event, traced,
-                       upto, period_of)
+                       upto, period_of, cells=header is not None)
     if summary.read == 0:
         summary.notes.append(f"{records_path} holds no records")
     return summary
@@ -249,9 +279,12 @@ def run_history(compiled, records: list[dict]) -> list[PeriodRow | Reject]:
 
 def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
              on_reject: Callable[[Reject], None], on_event: Callable[[str, L.Event], None] | None = None,
-             traced: bool | str = False, upto: Period | None = None, period_of=None) -> MultiSummary:
+             traced: bool | str = False, upto: Period | None = None, period_of=None,
+             cells: bool = False) -> MultiSummary:
     """The run over (row, raw record, problem) triples, validated by `validate` when their
     period comes (`period_of(raw)` reads the period's text to bucket the raw record).
+    `cells`: every raw record without a problem is a list of strings (a CSV row), which
+    spills as text (`_packed`).
 
     The cyclic garbage collector is paused for the run (and restored after): a run makes
     no reference cycles per record (what it frees, reference counting frees), while the
@@ -260,13 +293,14 @@ def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upto, period_of)
+        return _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upto, period_of, cells)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upto, period_of) -> MultiSummary:
+def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upto, period_of,
+              cells) -> MultiSummary:
     from dsl.compile import R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_HIST, R_SETTLE, R_TOTAL
 
     runtime.activate()
@@ -308,11 +342,11 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
         buckets: dict[int, list] = {}
         files: dict[int, object] = {}
 
-        def spill(key: int, batch: list) -> None:
+        def spill(key: int, batch: tuple[list, list]) -> None:
             fh = files.get(key)
             if fh is None:
                 fh = files[key] = open(os.path.join(tmp, f"p{key}.bin"), "wb")  # noqa: SIM115
-            pickle.dump(batch, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(_packed(batch, cells), fh, protocol=pickle.HIGHEST_PROTOCOL)
 
         read = 0
         period_keys: dict[str, int] = {}  # period text -> index, for the well-formed ones
@@ -345,14 +379,15 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                 continue
             batch = buckets.get(key)
             if batch is None:
-                batch = buckets[key] = []
-            batch.append((row, raw))
-            if len(batch) >= BATCH:
+                batch = buckets[key] = ([], [])
+            batch[0].append(row)
+            batch[1].append(raw)
+            if len(batch[0]) >= BATCH:
                 spill(key, batch)
-                buckets[key] = []
+                buckets[key] = ([], [])
         summary.read = read
         for key, batch in buckets.items():
-            if batch:
+            if batch[0]:
                 spill(key, batch)
         for fh in files.values():
             fh.close()
@@ -363,23 +398,26 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
             period = Period(key, gran) if pfield is not None else None
             if upto is not None and period is not None and period > upto:
                 break
-            recs: list = []
+            recs_rows: list = []
+            recs_raws: list = []
             with open(os.path.join(tmp, f"p{key}.bin"), "rb") as fh:
                 while True:
                     try:
-                        recs.extend(pickle.load(fh))
+                        got_rows, got_raws = _unpacked(pickle.load(fh))
                     except EOFError:
                         break
+                    recs_rows += got_rows
+                    recs_raws += got_raws
             # (spilled as read, so in file order)
             live = []
-            for row, raw in recs:
+            for row, raw in zip(recs_rows, recs_raws):
                 rec = validate(row, raw, None)
                 if rec.__class__ is Reject:
                     summary.rejected += 1
                     on_reject(rec)
                 else:
                     live.append((row, rec[id_field], rec))
-            del recs
+            del recs_rows, recs_raws
             ids = [x[1] for x in live]
             if len(set(ids)) != len(ids):
                 # a duplicate key rejects every record with it (§13)

@@ -302,3 +302,47 @@ def test_ledger_and_period_are_usage_errors_for_a_plain_policy(tmp_path):
     res = runner.invoke(cli, ["explain", str(tmp_path / "p.ipl"), "--records", str(tmp_path / "r.csv"),
                               "--id", "A", "--period", "2026-Q1"])
     assert res.exit_code == 2 and "--period" in res.output
+
+
+# ------------------------------------------------------------------ spilling (dsl/settle.py `_packed`)
+
+def test_spilled_cells_are_one_text_unless_a_cell_holds_a_separator():
+    from dsl.settle import _packed, _unpacked
+
+    rows, raws = [2, 3, 5], [["A", "2026-Q1", "10"], ["B", "", "x y"], [""]]
+    packed = _packed((rows, raws), cells=True)
+    assert packed == ([2, 3, 5], "A\x1f2026-Q1\x1f10\x1eB\x1f\x1fx y\x1e")
+    assert _unpacked(packed) == (rows, raws)
+    # a cell with a unit or record separator in it: the batch is kept as lists
+    for odd in ("a\x1fb", "a\x1eb", "\x1e", "\x1f"):
+        batch = ([7, 8], [["A", odd], ["B", "1"]])
+        assert _packed(batch, cells=True) == batch
+        assert _unpacked(_packed(batch, cells=True)) == batch
+    # JSON objects are never joined (a dict joins its keys)
+    batch = ([1], [{"pid": "A", "q": "2026-Q1"}])
+    assert _packed(batch, cells=False) == batch
+
+
+@given(st.lists(st.lists(st.text(alphabet=st.sampled_from("ab,\"\x1e\x1f\n \udc80"), max_size=4),
+                         min_size=1, max_size=5), max_size=6))
+def test_spilled_cells_read_back_as_they_were(raws):
+    from dsl.settle import _packed, _unpacked
+
+    rows = list(range(1, len(raws) + 1))
+    assert _unpacked(_packed((rows, raws), cells=True)) == (rows, raws)
+
+
+def test_a_run_that_spills_gives_the_same_payouts(files, monkeypatch):
+    import dsl.settle
+
+    # a text input whose cells hold separators and a surrogate escape, spilled in batches of 2
+    policy = POLICY.replace("input revenue", "input note : text = \"-\"\ninput revenue")
+    (files / "p.ipl").write_text(policy)
+    lines = RECORDS.splitlines()
+    notes = ["note", "a\x1fb", "c\x1ed", "plain"] + ["x"] * (len(lines) - 4)
+    (files / "r.csv").write_text("\n".join(f"{line},{n}" for line, n in zip(lines, notes)) + "\n")
+    _, whole = run(files)
+    monkeypatch.setattr(dsl.settle, "BATCH", 2)
+    _, spilled = run(files)
+    assert spilled == whole and len(whole) == 10
+    assert by_key(whole)["A", "2026-Q2"]["payable"] == "1225.00"
