@@ -346,19 +346,45 @@ def make_settler(money: Money, holds: tuple[tuple[str, int, int, int], ...], unt
     and `facts` is the evaluator's `(hold portions, until conditions, ((when, portion) per
     clawback), draw, recovery floor)`; `events` is () unless `with_events`. Without `draws`
     (no recoverable floor) the draw is known to be 0 and is not read."""
+    src = ["def settle_row(ledger, t, eligible, earned, values, facts, scaling):", "    ti = t.index"]
+    src += ["    " + line for line in settler_body(holds, clawbacks, windows, with_events, draws)]
+    src.append("    return new(Settlement, (t, earned, scaling, tuple(lines), running)), new_ledger, "
+               + ("tuple(events)" if with_events else "()"))
+    source = "\n".join(src) + "\n"
+    ns = settler_namespace(money, until, windows)
+    exec(compile(source, "<ipl settlement>", "exec"), ns)  # noqa: S102 - our own generated code
+    settle_row = ns["settle_row"]
+    settle_row.source = source
+    return settle_row
+
+
+def settler_namespace(money: Money, until: Mapping[str, int], windows: tuple[tuple[str, int, int], ...]) -> dict:
+    """The globals `settler_body`'s code reads."""
+    return {
+        "ZERO": ZERO, "ONE": ONE_HUNDRED_PERCENT, "q": money.q, "mode": money.mode, "new": tuple.__new__,
+        "Line": Line, "Event": Event, "HoldEntry": HoldEntry, "PaidEntry": PaidEntry, "PartnerLedger": PartnerLedger,
+        "Settlement": Settlement, "Period": Period, "EMPTY": EMPTY, "until": dict(until),
+        "window_of": {name: w for name, _, w in windows}, "_hold_order": _hold_order, "_claw_order": _claw_order,
+    }
+
+
+def settler_body(holds: tuple[tuple[str, int, int, int], ...], clawbacks: tuple[tuple[str, int], ...],
+                 windows: tuple[tuple[str, int, int], ...], with_events: bool, draws: bool) -> list[str]:
+    """The code of one settlement (`make_settler`'s arguments), unindented: it reads `ledger`,
+    `t` (the period), `ti` (its index), `eligible`, `earned`, `values`, `facts` and `scaling`,
+    and leaves the statement's `lines`, the `events`, the payable `running` and the
+    partner's `new_ledger` (the multi-period runner inlines it in its loop: dsl/settle.py)."""
     src: list[str] = []
 
     def emit(depth: int, line: str) -> None:
-        src.append("    " * depth + line)
+        src.append("    " * (depth - 1) + line)
 
     def event(depth: int, args: str) -> None:
         if with_events:
             emit(depth, f"events.append(Event({args}))")
 
     held_slot = {name: f"pn_{k}" for k, (name, _, _, _) in enumerate(holds)}
-    emit(0, "def settle_row(ledger, t, eligible, earned, values, facts, scaling):")
     emit(1, "holds_p, until_v, claws, draw, rfloor = facts")
-    emit(1, "ti = t.index")
     emit(1, "lines = []")
     emit(1, "append = lines.append")
     emit(1, "events = []" if with_events else "events = ()")
@@ -393,23 +419,23 @@ def make_settler(money: Money, holds: tuple[tuple[str, int, int, int], ...], unt
     emit(4, "earlier = (b, a)")
     emit(2, "elif len(earlier) > 2:")
     emit(3, "earlier = sorted(earlier, key=_hold_order)")
-    emit(2, "for h in earlier:")
-    emit(3, "if h.deadline.index < ti:")
-    emit(4, "append(new(Line, ('forfeit', h.amount, h.component, h.origin)))")
-    event(4, "'forfeit', h.component, h.origin, h.deadline + 1, h.amount")
+    emit(2, "for hd in earlier:")
+    emit(3, "if hd.deadline.index < ti:")
+    emit(4, "append(new(Line, ('forfeit', hd.amount, hd.component, hd.origin)))")
+    event(4, "'forfeit', hd.component, hd.origin, hd.deadline + 1, hd.amount")
     if len(holds) == 1:  # every earlier hold is of that component
         emit(3, f"elif until_v[{holds[0][2]}]:")
     else:
-        emit(3, "elif (j := until.get(h.component)) is not None and until_v[j]:")
-    emit(4, "append(new(Line, ('release', h.amount, h.component, h.origin)))")
-    event(4, "'release', h.component, h.origin, t, h.amount")
-    emit(4, "running += h.amount")
+        emit(3, "elif (ui := until.get(hd.component)) is not None and until_v[ui]:")
+    emit(4, "append(new(Line, ('release', hd.amount, hd.component, hd.origin)))")
+    event(4, "'release', hd.component, hd.origin, t, hd.amount")
+    emit(4, "running += hd.amount")
     emit(4, "for k, p in enumerate(paid):")
-    emit(5, "if p.component == h.component and p.origin.index == h.origin.index:")
-    emit(6, "paid[k] = new(PaidEntry, (p.component, p.origin, p.paid + h.amount, p.recovered))")
+    emit(5, "if p.component == hd.component and p.origin.index == hd.origin.index:")
+    emit(6, "paid[k] = new(PaidEntry, (p.component, p.origin, p.paid + hd.amount, p.recovered))")
     emit(6, "break")
     emit(3, "else:")
-    emit(4, "open_holds.append(h)")
+    emit(4, "open_holds.append(hd)")
     # 3. clawbacks of earlier payouts, oldest origin first
     def recover(d: int) -> None:
         """Recover from paid[k] (origin `origin`) the portion `portion`."""
@@ -431,12 +457,12 @@ def make_settler(money: Money, holds: tuple[tuple[str, int, int, int], ...], unt
         emit(d, "# any amount of that origin still held is forfeited at the same time")
         emit(d, "if open_holds:")
         emit(d + 1, "still = []")
-        emit(d + 1, "for h in open_holds:")
-        emit(d + 2, "if h.component == component and h.origin.index == origin:")
-        emit(d + 3, "append(new(Line, ('forfeit', h.amount, h.component, h.origin)))")
-        event(d + 3, "'forfeit', h.component, h.origin, t, h.amount")
+        emit(d + 1, "for hd in open_holds:")
+        emit(d + 2, "if hd.component == component and hd.origin.index == origin:")
+        emit(d + 3, "append(new(Line, ('forfeit', hd.amount, hd.component, hd.origin)))")
+        event(d + 3, "'forfeit', hd.component, hd.origin, t, hd.amount")
         emit(d + 2, "else:")
-        emit(d + 3, "still.append(h)")
+        emit(d + 3, "still.append(hd)")
         emit(d + 1, "open_holds = still")
 
     if len(clawbacks) == 1:
@@ -511,19 +537,7 @@ def make_settler(money: Money, holds: tuple[tuple[str, int, int, int], ...], unt
     emit(2, "new_ledger = new(PartnerLedger, (tuple(open_holds + new_holds), keep_paid, balance))")
     emit(1, "else:")
     emit(2, "new_ledger = EMPTY")
-    emit(1, "return new(Settlement, (t, earned, scaling, tuple(lines), running)), new_ledger, "
-            + ("tuple(events)" if with_events else "()"))
-    ns = {
-        "ZERO": ZERO, "ONE": ONE_HUNDRED_PERCENT, "q": money.q, "mode": money.mode, "new": tuple.__new__,
-        "Line": Line, "Event": Event, "HoldEntry": HoldEntry, "PaidEntry": PaidEntry, "PartnerLedger": PartnerLedger,
-        "Settlement": Settlement, "Period": Period, "EMPTY": EMPTY, "until": dict(until),
-        "window_of": {name: w for name, _, w in windows}, "_hold_order": _hold_order, "_claw_order": _claw_order,
-    }
-    source = "\n".join(src) + "\n"
-    exec(compile(source, "<ipl settlement>", "exec"), ns)  # noqa: S102 - our own generated code
-    settle_row = ns["settle_row"]
-    settle_row.source = source
-    return settle_row
+    return src
 
 
 def _claw_order(c: tuple) -> tuple[int, int]:

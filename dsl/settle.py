@@ -33,6 +33,7 @@ Emits no diagnostics.
 from __future__ import annotations
 
 import decimal
+import functools
 import gc
 import os
 import pickle
@@ -301,7 +302,7 @@ def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
 
 def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upto, period_of,
               cells) -> MultiSummary:
-    from dsl.compile import R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_HIST, R_SETTLE, R_TOTAL
+    from dsl.compile import R_TOTAL
 
     runtime.activate()
     info: MultiInfo = compiled.multi
@@ -326,16 +327,12 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
     for n, w in info.hold_components:
         holds[n] = (n, comp_index[n], hold_index[n], w)
     with_events = on_event is not None
-    settle = L.make_settler(money, tuple(holds.values()), hold_index, info.clawbacks,
-                            tuple((n, comp_index[n], w) for n, w in windows.items()), with_events, info.draws)
-    uses_total = info.uses_total
-    window = info.window
-    keep_n = window + 1  # more stored periods than this: some are older than the window
-    one_streak = info.streaks == 1
-    fact_comps = [i for _, i in fact_comps]
+    settle_all = _make_settle_loop(
+        money, tuple(holds.values()), hold_index, info.clawbacks,
+        tuple((n, comp_index[n], w) for n, w in windows.items()), with_events, info.draws,
+        tuple(i for _, i in fact_comps), tuple(ben_pools), info.window, info.uses_total, info.streaks,
+        traced is not False, info.budget is not None)
     evaluate = compiled.evaluate
-    new = tuple.__new__
-    Settlement, EMPTY = L.Settlement, L.EMPTY
 
     with tempfile.TemporaryDirectory(prefix="ipl-periods-") as tmp, decimal.localcontext(runtime.CONTEXT):
         # read once: check the period's shape, spill per period (validated when it comes)
@@ -439,7 +436,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
             for rid in ids:
                 h = partners.get(rid)
                 if h is None:
-                    h = partners[rid] = History(window)
+                    h = partners[rid] = History(info.window)
                 h.t = key
                 hs.append(h)
             del ids
@@ -496,92 +493,13 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                         raise BudgetProblem(got.message)
                     scaling = got.lines if got.binds else {}
                 del totals
-            # settlement (§14.4 steps 5-6)
+            # settlement (§14.4 steps 5-6), the history and the period's sums: `_make_settle_loop`
             pt = summary.periods.setdefault(str(period) if period is not None else "", PeriodTotals())
-            settle_period = period if period is not None else Period(0, "year")
-            earned_sum = payable_sum = scaling_sum = ZERO
             kind_sums = dict.fromkeys(L.COLUMN_KINDS, ZERO)
             comp_sums = [ZERO] * len(comps)
-            all_values: list[tuple] = []
-            eligible_n = settled = 0
-            ben_sums = dict.fromkeys(ben_pools, ZERO)
-            scaling_of = scaling.get
-            j = -1
-            for (row, rid, rec), h, pw in zip(live, hs, pw_of):
-                j += 1
-                res = results[j] if results is not None else evaluate_one(j)
-                if res is None:
-                    continue
-                events = trace_events.pop(j, None) if traced else None
-                values = res[R_COMPONENTS]
-                if ben_pools:
-                    for i in ben_pools:
-                        ben_sums[i] += res[R_BENEFITS][i]
-                facts = res[R_SETTLE]
-                earned = res[R_TOTAL]
-                ledger = h.ledger
-                sc = scaling_of(rid, ZERO) if scaling else ZERO
-                if ledger is EMPTY and not facts[3] and earned >= ZERO \
-                        and all([values[i] <= ZERO for i in fact_comps]):
-                    # nothing open, nothing held back, paid or drawn: the settlement has no lines
-                    # (what the settler returns then: payable = earned + scaling, if not negative)
-                    pay = earned + sc
-                    s = new(Settlement, (settle_period, earned, sc, (), pay)) if pay >= ZERO else None
-                else:
-                    s = None
-                if s is None:
-                    s, h.ledger, evs = settle(ledger, settle_period, res[R_ELIGIBLE], earned, values, facts, sc)
-                    if evs:
-                        for ev in evs:
-                            on_event(rid, ev)
-                    if s.lines:
-                        for ln in s.lines:
-                            kind_sums[ln.kind] += ln.amount
-                    pay = s.payable
-                # the partner's history (`History.commit`, inlined: once per record)
-                stored, conds = res[R_HIST]
-                if conds:
-                    prev = h.streak_at if h.last == key - 1 else ()
-                    if one_streak:
-                        h.streak_at = ((prev[0] + 1 if prev else 1) if conds[0] else 0,)
-                    elif prev:
-                        h.streak_at = tuple([p + 1 if c else 0 for p, c in zip(prev, conds)])
-                    else:
-                        h.streak_at = tuple([1 if c else 0 for c in conds])
-                elif h.streak_at:
-                    h.streak_at = ()
-                if window:
-                    # the periods `prior` and `trailing_*` can still read: key - window on (the
-                    # ones before are never read again; dropped to bound the memory)
-                    hv = h.values
-                    hv[key] = stored
-                    if uses_total:
-                        h.totals[key] = earned
-                    k = key - window - 1
-                    if k in hv:  # the common case: the partner's previous periods are consecutive
-                        del hv[k]
-                        if uses_total:
-                            h.totals.pop(k, None)
-                    if len(hv) > keep_n:
-                        # periods come in calendar order, so the dict's first key is the oldest
-                        low = key - window
-                        while True:
-                            k = next(iter(hv))
-                            if k >= low:
-                                break
-                            del hv[k]
-                            h.totals.pop(k, None)
-                h.last = key
-                h.count += 1
-                settled += 1
-                if res[R_ELIGIBLE]:
-                    eligible_n += 1
-                all_values.append(values)
-                earned_sum += earned
-                payable_sum += pay
-                if sc:
-                    scaling_sum += sc
-                on_row(new(PeriodRow, (row, rid, period, rec, res, s, events, pw)))
+            settled, eligible_n, earned_sum, payable_sum, scaling_sum, all_values, ben_sums = settle_all(
+                live, hs, pw_of, results, evaluate_one, scaling.get if scaling else None, key, period,
+                period if period is not None else Period(0, "year"), on_row, on_event, trace_events, kind_sums)
             if all_values:  # per component, the same additions in the same order as record by record
                 comp_sums = [sum(column, ZERO) for column in zip(*all_values)]
             del all_values
@@ -598,7 +516,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                 if name in comp_index:
                     paid = comp_sums[comp_index[name]]
                 elif name in ben_index:
-                    paid = ben_sums[ben_index[name]]
+                    paid = ben_sums[ben_pools.index(ben_index[name])]
                 else:
                     paid = shares
                 summary.pools.append((str(period) if period else "", name, amount, shares, paid))
@@ -617,6 +535,130 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
     if upto is None and not summary.reconciled:  # pragma: no cover - every branch counts a record once
         raise AssertionError("records read do not reconcile with paid + rejected")
     return summary
+
+
+def _make_settle_loop(money, holds, until, clawbacks, windows, with_events: bool, draws: bool,
+                      fact_comps: tuple[int, ...], ben_pools: tuple[int, ...], window: int, uses_total: bool,
+                      streaks: int, traced: bool, budget: bool):
+    """The loop over a period's evaluated records, generated for one policy: each record's
+    settlement (`ledger.settler_body`, inlined), its partner's history, the period's sums
+    and the output row, with no branch for what the policy does not have.
+
+    `holds` .. `draws`: as `ledger.make_settler` takes them; `fact_comps`: the components a
+    hold or a clawback reads (with none of them positive, no ledger and no draw, a record has
+    nothing to settle); `ben_pools`: the benefits that are pools (summed for the pool notes);
+    `window`, `uses_total`, `streaks`: what history keeps; `traced`: records may carry trace
+    events; `budget`: the results come evaluated (else `evaluate_one(j)` evaluates them).
+
+    The function is `(live, hs, pw_of, results, evaluate_one, scaling_of, key, period, t,
+    on_row, on_event, trace_events, kind_sums) -> (settled, eligible, earned sum, payable
+    sum, budget scaling sum, components per record, benefit sums)`: `scaling_of(id, ZERO)`
+    is a record's budget line (None: no budget binds), `t` the period settled, `kind_sums`
+    the sums per kind of statement line (added to in place)."""
+    from dsl.compile import R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_HIST, R_SETTLE, R_TOTAL
+
+    src = ["def settle_all(live, hs, pw_of, results, evaluate_one, scaling_of, key, period, t, on_row, on_event,",
+           "               trace_events, kind_sums):"]
+
+    def emit(depth: int, line: str) -> None:
+        src.append("    " * depth + line)
+
+    emit(1, "ti = t.index")
+    emit(1, f"old_key = key - {window + 1}")  # a period no history can read any more
+    emit(1, "earned_sum = payable_sum = scaling_sum = ZERO")
+    for i in ben_pools:
+        emit(1, f"b_{i} = ZERO")
+    emit(1, "all_values = []")
+    emit(1, "add_values = all_values.append")
+    emit(1, "settled = eligible_n = 0")
+    emit(1, "j = -1")
+    emit(1, "for (row, rid, rec), h, pw in zip(live, hs, pw_of):")
+    emit(2, "j += 1")
+    emit(2, "res = results[j]" if budget else "res = evaluate_one(j)")
+    emit(2, "if res is None:")
+    emit(3, "continue")
+    emit(2, "tev = trace_events.pop(j, None)" if traced else "tev = None")
+    emit(2, f"values = res[{R_COMPONENTS}]")
+    for i in ben_pools:
+        emit(2, f"b_{i} += res[{R_BENEFITS}][{i}]")
+    emit(2, f"facts = res[{R_SETTLE}]")
+    emit(2, f"earned = res[{R_TOTAL}]")
+    emit(2, f"eligible = res[{R_ELIGIBLE}]")
+    emit(2, "ledger = h.ledger")
+    emit(2, "scaling = scaling_of(rid, ZERO) if scaling_of is not None else ZERO" if budget else "scaling = ZERO")
+    # nothing open, nothing held back, paid or drawn: the settlement has no lines (what the
+    # settler gives then: payable = earned + scaling, if that is not negative)
+    quiet = ["ledger is EMPTY"] + (["not facts[3]"] if draws else []) + ["earned >= ZERO"]
+    quiet += [f"values[{i}] <= ZERO" for i in fact_comps]
+    emit(2, f"if {' and '.join(quiet)} and (pay := earned + scaling) >= ZERO:")
+    emit(3, "s = new(Settlement, (t, earned, scaling, (), pay))")
+    emit(2, "else:")
+    src.extend("            " + line for line in L.settler_body(holds, clawbacks, windows, with_events, draws))
+    emit(3, "h.ledger = new_ledger")
+    if with_events:
+        emit(3, "for ev in events:")
+        emit(4, "on_event(rid, ev)")
+    emit(3, "for ln in lines:")
+    emit(4, "kind_sums[ln[0]] += ln[1]")
+    emit(3, "s = new(Settlement, (t, earned, scaling, tuple(lines), running))")
+    emit(3, "pay = running")
+    # the partner's history: what `prior`, `trailing_*` and `streak` read in later periods
+    emit(2, f"stored, conds = res[{R_HIST}]")
+    if streaks:
+        emit(2, "if conds:")
+        emit(3, "prev = h.streak_at if h.last == key - 1 else ()")
+        if streaks == 1:
+            emit(3, "h.streak_at = ((prev[0] + 1 if prev else 1) if conds[0] else 0,)")
+        else:
+            emit(3, "if prev:")
+            emit(4, "h.streak_at = tuple([p + 1 if c else 0 for p, c in zip(prev, conds)])")
+            emit(3, "else:")
+            emit(4, "h.streak_at = tuple([1 if c else 0 for c in conds])")
+        emit(2, "elif h.streak_at:")
+        emit(3, "h.streak_at = ()")
+    if window:
+        # the periods `prior` and `trailing_*` can still read: key - window on (the ones
+        # before are never read again; dropped to bound the memory)
+        emit(2, "hv = h.values")
+        emit(2, "hv[key] = stored")
+        if uses_total:
+            emit(2, "h.totals[key] = earned")
+        emit(2, "if old_key in hv:  # the common case: the partner's previous periods are consecutive")
+        emit(3, "del hv[old_key]")
+        if uses_total:
+            emit(3, "h.totals.pop(old_key, None)")
+        emit(2, f"if len(hv) > {window + 1}:")
+        # periods come in calendar order, so the dict's first key is the oldest
+        emit(3, "while (kk := next(iter(hv))) < key - " + str(window) + ":")
+        emit(4, "del hv[kk]")
+        emit(4, "h.totals.pop(kk, None)")
+    emit(2, "h.last = key")
+    emit(2, "h.count += 1")
+    emit(2, "settled += 1")
+    emit(2, "if eligible:")
+    emit(3, "eligible_n += 1")
+    emit(2, "add_values(values)")
+    emit(2, "earned_sum += earned")
+    emit(2, "payable_sum += pay")
+    if budget:
+        emit(2, "if scaling:")
+        emit(3, "scaling_sum += scaling")
+    emit(2, "on_row(new(PeriodRow, (row, rid, period, rec, res, s, tev, pw)))")
+    emit(1, "return (settled, eligible_n, earned_sum, payable_sum, scaling_sum, all_values, "
+            f"({''.join(f'b_{i}, ' for i in ben_pools)}))")
+    source = "\n".join(src) + "\n"
+    ns = L.settler_namespace(money, until, windows)
+    ns["PeriodRow"] = PeriodRow
+    exec(_loop_code(source), ns)  # noqa: S102 - our own generated code
+    settle_all = ns["settle_all"]
+    settle_all.source = source
+    return settle_all
+
+
+@functools.lru_cache(maxsize=64)
+def _loop_code(source: str):
+    """The compiled `_make_settle_loop` code (a policy's tests run it once per case)."""
+    return compile(source, "<ipl period loop>", "exec")
 
 
 def _program_wide(compiled, info: MultiInfo, live, hs, on_reject, summary):

@@ -346,3 +346,43 @@ def test_a_run_that_spills_gives_the_same_payouts(files, monkeypatch):
     _, spilled = run(files)
     assert spilled == whole and len(whole) == 10
     assert by_key(whole)["A", "2026-Q2"]["payable"] == "1225.00"
+
+
+TWO_STREAKS = '''policy "Two streaks"
+  currency USD
+  period quarter
+
+input pid : id
+input q : period
+input revenue : money in 0 USD..
+input csat : number in 1..5
+
+metric big : count = streak(revenue >= 1_000 USD)
+metric happy : count = streak(csat >= 4)
+metric last : money = prior(revenue) otherwise 0 USD
+
+component base = revenue * 10%
+benefit mdf = pool 100 USD by revenue
+benefit runs = big * 10 + happy
+benefit before = last
+'''
+
+
+def test_two_streaks_a_pooled_benefit_and_gaps(tmp_path):
+    """Two `streak`s counted apart, each ended by a gap; `prior` across gaps (A's history
+    after 2026-Q1, Q2, Q4, 2027-Q1 keeps only what the window reaches); a pool that is a benefit."""
+    (tmp_path / "p.ipl").write_text(TWO_STREAKS)
+    (tmp_path / "r.csv").write_text(
+        "pid,q,revenue,csat\nA,2026-Q1,2000,4.5\nB,2026-Q1,1000,3\nA,2026-Q2,500,4.5\nB,2026-Q2,1000,4\n"
+        "A,2026-Q4,3000,4\nB,2026-Q3,1000,4\nA,2027-Q1,1500,4.2\nB,2027-Q1,100,5\nA,2027-Q2,1200,3.5\n")
+    result, rows = run(tmp_path)
+    assert result.exit_code == 0, result.output
+    got = {(r["pid"], r["q"]): (r["runs"], r["before"], r["mdf"]) for r in rows}
+    assert got == {
+        ("A", "2026-Q1"): ("11", "0.00", "66.67"), ("B", "2026-Q1"): ("10", "0.00", "33.33"),
+        ("A", "2026-Q2"): ("2", "2000.00", "33.33"), ("B", "2026-Q2"): ("21", "1000.00", "66.67"),
+        ("B", "2026-Q3"): ("32", "1000.00", "100.00"), ("A", "2026-Q4"): ("11", "0.00", "100.00"),
+        ("A", "2027-Q1"): ("22", "3000.00", "93.75"), ("B", "2027-Q1"): ("1", "0.00", "6.25"),
+        ("A", "2027-Q2"): ("30", "1500.00", "100.00")}
+    assert "pool mdf (2027-Q1): 100.00 USD; shares 100.00 USD; paid after caps 100.00 USD; " \
+           "unallocated 0.00 USD" in result.output
