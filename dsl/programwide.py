@@ -190,10 +190,9 @@ def allocate_pool(amount: Decimal, shares: Sequence[tuple[str, Decimal]], minor_
             units[i], rems[i] = divmod(a_units * s, total)
         missing = a_units - sum(units)  # 0 <= missing < n: the remainders add up to missing * total
         # the largest remainders, ties to the smaller id: the first `missing` of the sort by
-        # (-rem, id); ids are unique, so no two keys tie and nsmallest picks exactly those
-        keyed = [(-r, shares[i][0], i) for i, r in enumerate(rems) if r]
+        # (-rem, id) (more than `missing` remainders are > 0, so a 0 is never picked)
         extra = [False] * n
-        for _, _, i in _first(missing, keyed):
+        for i in _by_remainder(missing, rems, range(n), shares, largest=True):
             units[i] += 1
             extra[i] = True
     else:
@@ -322,10 +321,25 @@ def scale_to_budget(totals: Sequence[tuple[str, Decimal]], budget: Decimal, mino
         positive -= negative
     target = _floor_units(budget, minor_units) - negative  # what the positives get (< positive: it binds)
     scaled = list(units)
-    pos: list[int] = []  # the indexes of the positive totals
+    pos: list[int] | range = []  # the indexes of the positive totals
     rems: list[int] = []  # per positive total: (exact - rounded) * positive
     paid = 0  # the sum of the scaled positive totals
-    if rounding == decimal.ROUND_HALF_EVEN:  # the default, inlined (the same as `_round_fraction`)
+    if rounding == decimal.ROUND_HALF_EVEN and min(units) > 0:
+        # the common case, every total positive: rounded half up in one pass (floor of
+        # u * target / positive + 1/2), then the exact halves (only when `positive` is even:
+        # a remainder of -positive/2) that went up to an odd number go down instead
+        pos = range(len(units))
+        twice_target, twice_positive = 2 * target, 2 * positive
+        scaled = [(u * twice_target + positive) // twice_positive for u in units]
+        rems = [u * target - s * positive for u, s in zip(units, scaled)]
+        half = positive // 2
+        if not positive & 1 and -half in rems:
+            for i, r in enumerate(rems):
+                if r == -half and scaled[i] & 1:
+                    scaled[i] -= 1
+                    rems[i] = half
+        paid = sum(scaled)
+    elif rounding == decimal.ROUND_HALF_EVEN:  # inlined (the same as `_round_fraction`)
         half = positive // 2
         odd = positive & 1
         pos_append, rems_append = pos.append, rems.append
@@ -349,18 +363,12 @@ def scale_to_budget(totals: Sequence[tuple[str, Decimal]], budget: Decimal, mino
                 pos.append(i)
                 rems.append(ut - q * positive)
     diff = target - paid
-    if diff:
-        ids = list(map(_ID, totals))
-        # the key of the old `sorted(..., key=(-rem, id))`; ids are unique, so no two keys tie and
-        # nsmallest / nlargest pick exactly the first / last `k` of that order
-        keyed = [(-r, ids[i], i) for r, i in zip(rems, pos)]
-        if diff > 0:  # short of B: to the largest remainders (each < positive, so > diff of them are > 0)
-            for _, _, i in _first(diff, keyed):
-                scaled[i] += 1
-        else:  # beyond B: from the totals rounded up the most
-            # (-rem, id) descending = rem ascending, then the larger id first
-            for _, _, i in _last(-diff, keyed):
-                scaled[i] -= 1
+    if diff > 0:  # short of B: to the largest remainders (each < positive, so > diff of them are > 0)
+        for i in _by_remainder(diff, rems, pos, totals, largest=True):
+            scaled[i] += 1
+    elif diff < 0:  # beyond B: from the totals rounded up the most
+        for i in _by_remainder(-diff, rems, pos, totals, largest=False):
+            scaled[i] -= 1
     factor = CONTEXT.divide(Decimal(target), Decimal(positive))
     q = _quantum(minor_units)
     with decimal.localcontext(_BIG):  # `to_dec` with the operator: the same exact product
@@ -425,25 +433,28 @@ def _common_integers(values: Sequence[Decimal]) -> tuple[list[int], int]:
     return [n * (den // d) for n, d in ratios], den
 
 
-def _first(k: int, keyed: list[tuple]) -> list[tuple]:
-    """`sorted(keyed)[:k]` (a heap when k is small, a sort otherwise: the same items, the keys
-    being unique)."""
+def _by_remainder(k: int, rems: list[int], pos: Sequence[int], totals: Sequence[tuple[str, Decimal]],
+                  largest: bool) -> list[int]:
+    """The indexes (`pos[j]`) of the `k` largest remainders `rems[j]`, ties to the smaller id
+    (`largest`), or of the `k` smallest, ties to the larger id: the first `k` of the sort by
+    (-rem, id), or the last `k` of it. Found from the k-th remainder (a heap of integers, or a
+    sort when k is large), so that no key is built per total."""
     if k <= 0:
         return []
-    if k * 8 < len(keyed):
-        return heapq.nsmallest(k, keyed)
-    keyed.sort()
-    return keyed[:k]
-
-
-def _last(k: int, keyed: list[tuple]) -> list[tuple]:
-    """`sorted(keyed, reverse=True)[:k]`, the same way."""
-    if k <= 0:
-        return []
-    if k * 8 < len(keyed):
-        return heapq.nlargest(k, keyed)
-    keyed.sort(reverse=True)
-    return keyed[:k]
+    if k * 8 < len(rems):
+        cut = (heapq.nlargest if largest else heapq.nsmallest)(k, rems)[-1]
+    else:
+        cut = sorted(rems, reverse=largest)[k - 1]
+    if largest:
+        chosen = [i for r, i in zip(rems, pos) if r > cut]
+    else:
+        chosen = [i for r, i in zip(rems, pos) if r < cut]
+    need = k - len(chosen)  # > 0: the k-th remainder itself is among them
+    tied = [i for r, i in zip(rems, pos) if r == cut]
+    if len(tied) > need:
+        tied.sort(key=lambda i: totals[i][0], reverse=not largest)
+        del tied[need:]
+    return chosen + tied
 
 
 def _floor_units(value: Decimal, minor_units: int) -> int:

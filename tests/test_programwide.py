@@ -538,6 +538,21 @@ def test_budget_with_many_ties_is_identical_to_the_old_implementation(units, bud
     assert outcome(scale_to_budget, totals, b, minor, mode) == outcome(old_scale_to_budget, totals, b, minor, mode)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=40), st.integers(0, 200), st.sampled_from([0, 2]),
+       st.randoms(use_true_random=False))
+def test_budget_of_positive_totals_with_exact_halves_is_identical_to_the_old_implementation(units, budget, minor,
+                                                                                             rnd):
+    # every total positive (the one-pass rounding), small even sums (exact halves), ids not in
+    # the order of the totals (the tie-break by id, not by position)
+    ids = [f"r{i:02d}" for i in range(len(units))]
+    rnd.shuffle(ids)
+    totals = [(rid, D(u).scaleb(-minor)) for rid, u in zip(ids, units)]
+    b = D(budget).scaleb(-minor)
+    assert outcome(scale_to_budget, totals, b, minor, decimal.ROUND_HALF_EVEN) == \
+        outcome(old_scale_to_budget, totals, b, minor, decimal.ROUND_HALF_EVEN)
+
+
 def test_budget_old_and_new_agree_on_a_period_sized_input():
     rng = random.Random(12)
     for minor in (0, 2, 3):
