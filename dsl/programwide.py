@@ -35,7 +35,7 @@ import heapq
 import math
 import operator
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -88,6 +88,9 @@ class PoolResult:
     allocated: Decimal  # the sum of the shares after caps
     cut_by_caps: Decimal  # the sum of before_cap - after_cap
     unallocated: Decimal  # amount - allocated (caps, a zero sum, digits below the minor unit)
+    # per member, in the order given: its share after caps (the runner's view; equal results
+    # need not list their members in the same order)
+    after_caps: Sequence[Decimal] = field(default=(), compare=False, repr=False)
 
     def get(self, rid: str) -> Decimal:
         """The share of `rid` after caps; 0 (in the minor unit) for a non-member."""
@@ -184,10 +187,8 @@ def allocate_pool(amount: Decimal, shares: Sequence[tuple[str, Decimal]], minor_
     total = sum(ints)
     n = len(shares)
     if total > 0:
-        units = [0] * n
-        rems = [0] * n
-        for i, s in enumerate(ints):
-            units[i], rems[i] = divmod(a_units * s, total)
+        units = [a_units * s // total for s in ints]
+        rems = [a_units * s - u * total for s, u in zip(ints, units)]
         missing = a_units - sum(units)  # 0 <= missing < n: the remainders add up to missing * total
         # the largest remainders, ties to the smaller id: the first `missing` of the sort by
         # (-rem, id) (more than `missing` remainders are > 0, so a 0 is never picked)
@@ -198,9 +199,18 @@ def allocate_pool(amount: Decimal, shares: Sequence[tuple[str, Decimal]], minor_
     else:
         units = [0] * n
         extra = [False] * n
+    q = _quantum(minor_units)
+    if not caps:  # the common case: every share is paid as allocated
+        with decimal.localcontext(_BIG):  # `_decimal_maker`'s exact product, with the operator
+            decs = [Decimal(u) * q for u in units]
+            sum_of_shares = sum(values, ZERO)  # exact: the additions of `_exact_sum`
+        allocated_d = _units_to_decimal(sum(units), minor_units)
+        return PoolResult(amount=amount, minor_units=minor_units, shares=_Shares(shares, decs, extra),
+                          sum_of_shares=sum_of_shares, count=n, allocated=allocated_d,
+                          cut_by_caps=_units_to_decimal(0, minor_units),
+                          unallocated=_BIG.subtract(amount, allocated_d), after_caps=decs)
     out: dict[str, PoolShare] = {}
     allocated = cut = 0
-    q = _quantum(minor_units)
     new = tuple.__new__
     with decimal.localcontext(_BIG):  # `_decimal_maker`'s exact product, with the operator
         for (rid, s), before, got_extra in zip(shares, units, extra):
@@ -222,7 +232,36 @@ def allocate_pool(amount: Decimal, shares: Sequence[tuple[str, Decimal]], minor_
     allocated_d = _units_to_decimal(allocated, minor_units)
     return PoolResult(amount=amount, minor_units=minor_units, shares=out, sum_of_shares=sum_of_shares, count=n,
                       allocated=allocated_d, cut_by_caps=_units_to_decimal(cut, minor_units),
-                      unallocated=_BIG.subtract(amount, allocated_d))
+                      unallocated=_BIG.subtract(amount, allocated_d),
+                      after_caps=[out[rid].after_cap for rid, _ in shares])
+
+
+class _Shares(Mapping):
+    """Per member its `PoolShare` (uncapped: before = after), made on first use (the runner
+    reads `PoolResult.after_caps`)."""
+
+    def __init__(self, shares: Sequence[tuple[str, Decimal]], decs: list[Decimal], extra: list[bool]):
+        self._shares, self._decs, self._extra = shares, decs, extra
+        self._made: dict[str, PoolShare] | None = None
+
+    def _values(self) -> dict[str, PoolShare]:
+        if self._made is None:
+            new = tuple.__new__
+            self._made = {rid: new(PoolShare, (rid, s, d, d, None, x))
+                          for (rid, s), d, x in zip(self._shares, self._decs, self._extra)}
+        return self._made
+
+    def __getitem__(self, rid: str) -> PoolShare:
+        return self._values()[rid]
+
+    def __iter__(self):
+        return iter(self._values())
+
+    def __len__(self) -> int:
+        return len(self._shares)
+
+    def __repr__(self) -> str:
+        return repr(self._values())
 
 
 # ------------------------------------------------------------------ §15 rank and percentile

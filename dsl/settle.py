@@ -724,9 +724,8 @@ def _program_wide_figures(compiled, info: MultiInfo, keep: list, keep_h: list, i
                 if isinstance(got, programwide.ProgramWideError):  # pragma: no cover - shares checked above
                     raise BudgetProblem(got.message)
                 figures = {"amount": site.amount, "sum_of_shares": got.sum_of_shares, "count": got.count}
-                shares, nothing = got.shares.get, got.nothing
-                per_site.append([((s.after_cap if (s := shares(rid)) is not None else nothing), figures)
-                                 for rid in ids])
+                nothing, after_cap = got.nothing, iter(got.after_caps).__next__  # the members' shares in order
+                per_site.append([(after_cap() if among else nothing, figures) for _, among in figs])
                 notes.append((site.component or site.text, site.amount, got.allocated))
             case "rank" | "percentile":
                 got = programwide.rank(members) if site.kind == "rank" else programwide.percentile(members)
