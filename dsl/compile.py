@@ -827,7 +827,11 @@ class _Gen:
         """§14.1: read the partner's History `H` (a missing period raises, `otherwise` catches)."""
         plan = self.plan
         if f == "streak":
-            return f"H.streak({plan.streaks[id(e)]}, {self.expr(args[0], b, d)})"
+            # `History.streak`, inlined: the condition first, then the count that ended in
+            # the period just before (no count: the partner's previous period is not that one)
+            j = plan.streaks[id(e)]
+            return (f"((_Dec(H.streak_at[{j}] + 1) if H.last == H.t - 1 and H.streak_at else _ONE) "
+                    f"if {self.expr(args[0], b, d)} else _ZERO)")
         n = int(self.p.constants[id(args[1])]) if len(args) == 2 else 1
         target = args[0]
         if f == "prior":
@@ -942,7 +946,7 @@ def _build(policy: CheckedPolicy, trace: bool):
         "_EvalError": runtime.EvalError, "_DIVERR": (ZeroDivisionError, decimal.InvalidOperation),
         "_not_div": _not_div, "_fmt": runtime.fmt_value, "_div": _div, "_ops": _ops,
         "_arith": _arith, "_tables": lambda values: _table_info(policy, values),
-        "_HistoryMissing": Missing, "_pwv": _pwv, "_missing_period": missing_period,
+        "_HistoryMissing": Missing, "_pwv": _pwv, "_missing_period": missing_period, "_Dec": Decimal,
     }
     ns.update(g.consts)
     try:

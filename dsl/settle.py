@@ -120,7 +120,8 @@ class History:
         self.window = window
 
     # -- read by compiled code: `prior(x, k)` is `(H.values.get(H.t - k) or missing_period(k))[slot]`
-    # (inlined: no call per use)
+    # and `streak(c)` the j-th count of `streak_at` plus 1 when c holds and `last` is the period
+    # before `t` (else 1; 0 when c does not hold), both inlined (dsl/compile.py: no call per use)
     def prior_total(self, k: int):
         got = self.totals.get(self.t - k)
         if got is None:
@@ -144,13 +145,6 @@ class History:
                 return max(values)
             case _:
                 raise AssertionError(f"unknown trailing {how!r}")
-
-    def streak(self, j: int, cond: bool):
-        if not cond:
-            return ZERO
-        if self.last is not None and self.last == self.t - 1 and self.streak_at:
-            return Decimal(self.streak_at[j] + 1)
-        return Decimal(1)
 
     @property
     def active(self) -> Decimal:
