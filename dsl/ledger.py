@@ -61,7 +61,7 @@ class PartnerLedger(NamedTuple):
     """A partner's ledger between two of its periods. Bounded: entries older than the
     longest hold or clawback window are dropped as the partner's periods advance."""
 
-    holds: tuple[HoldEntry, ...] = ()
+    holds: tuple[HoldEntry, ...] = ()  # in (origin, component) order (`settle` and `make_settler` keep it)
     paid: tuple[PaidEntry, ...] = ()  # oldest origin first (`settle` and `make_settler` keep that order)
     balance: Decimal = ZERO  # recovery balance: carried forward plus draws, still owed
 
@@ -368,12 +368,20 @@ def settler_namespace(money: Money, until: Mapping[str, int], windows: tuple[tup
     }
 
 
+def deadline_lines(holds: tuple[tuple[str, int, int, int], ...]) -> list[str]:
+    """The deadlines `settler_body(..., deadlines=True)` reads, for the period `t`."""
+    return [f"deadline_{w} = new(Period, (ti + {w}, t.granularity))" for w in sorted({h[3] for h in holds})]
+
+
 def settler_body(holds: tuple[tuple[str, int, int, int], ...], clawbacks: tuple[tuple[str, int], ...],
-                 windows: tuple[tuple[str, int, int], ...], with_events: bool, draws: bool) -> list[str]:
+                 windows: tuple[tuple[str, int, int], ...], with_events: bool, draws: bool,
+                 deadlines: bool = False) -> list[str]:
     """The code of one settlement (`make_settler`'s arguments), unindented: it reads `ledger`,
     `t` (the period), `ti` (its index), `eligible`, `earned`, `values`, `facts` and `scaling`,
     and leaves the statement's `lines`, the `events`, the payable `running` and the
-    partner's `new_ledger` (the multi-period runner inlines it in its loop: dsl/settle.py)."""
+    partner's `new_ledger` (the multi-period runner inlines it in its loop: dsl/settle.py).
+    `deadlines`: the deadline of a hold `within w` periods is read from `deadline_w`
+    (`deadline_lines` makes them, once per period) instead of made per hold."""
     src: list[str] = []
 
     def emit(depth: int, line: str) -> None:
@@ -406,19 +414,23 @@ def settler_body(holds: tuple[tuple[str, int, int, int], ...], clawbacks: tuple[
         emit(2, "if held > ZERO:")
         emit(3, f"append(new(Line, ('held', -held, {name!r}, t)))")
         event(3, f"'hold', {name!r}, t, t, held")
-        emit(3, f"new_holds.append(new(HoldEntry, ({name!r}, t, held, new(Period, (ti + {within}, t.granularity)))))")
+        deadline = f"deadline_{within}" if deadlines else f"new(Period, (ti + {within}, t.granularity))"
+        emit(3, f"new_holds.append(new(HoldEntry, ({name!r}, t, held, {deadline})))")
         emit(3, "running -= held")
     # 2. releases and forfeits of earlier holds, oldest origin first
     emit(1, "paid = list(ledger.paid)")
     emit(1, "open_holds = []")
     emit(1, "earlier = ledger.holds")
     emit(1, "if earlier:")
-    emit(2, "if len(earlier) == 2:")
-    emit(3, "a, b = earlier")
-    emit(3, "if (a.origin.index, a.component) > (b.origin.index, b.component):")
-    emit(4, "earlier = (b, a)")
-    emit(2, "elif len(earlier) > 2:")
-    emit(3, "earlier = sorted(earlier, key=_hold_order)")
+    if len(holds) > 1:
+        # (with one held component the ledger's holds are in origin order already: the open
+        # ones keep their order and this period's come last)
+        emit(2, "if len(earlier) == 2:")
+        emit(3, "a, b = earlier")
+        emit(3, "if (a.origin.index, a.component) > (b.origin.index, b.component):")
+        emit(4, "earlier = (b, a)")
+        emit(2, "elif len(earlier) > 2:")
+        emit(3, "earlier = sorted(earlier, key=_hold_order)")
     emit(2, "for hd in earlier:")
     emit(3, "if hd.deadline.index < ti:")
     emit(4, "append(new(Line, ('forfeit', hd.amount, hd.component, hd.origin)))")

@@ -140,6 +140,8 @@ class BudgetResult:
     factor: Decimal | None  # what the positive totals were multiplied by (§9 context), when it binds
     scaled: Mapping[str, Decimal]  # per id: the total after scaling
     lines: Mapping[str, Decimal]  # per id: the `budget scaling` line, scaled - earned (<= 0)
+    # the lines in the order of the totals given, when it binds (the runner's view)
+    line_list: Sequence[Decimal] = field(default=(), compare=False, repr=False)
 
     @property
     def scaled_sum(self) -> Decimal:
@@ -412,8 +414,34 @@ def scale_to_budget(totals: Sequence[tuple[str, Decimal]], budget: Decimal, mino
     q = _quantum(minor_units)
     with decimal.localcontext(_BIG):  # `to_dec` with the operator: the same exact product
         # scaled - total, in whole minor units: exactly `minor_units` places
-        lines = {rid: zero if s == u else Decimal(s - u) * q for (rid, _), s, u in zip(totals, scaled, units)}
-    return BudgetResult(budget, minor_units, earned_sum, True, factor, _Scaled(totals, scaled, minor_units), lines)
+        line_list = [zero if s == u else Decimal(s - u) * q for s, u in zip(scaled, units)]
+    return BudgetResult(budget, minor_units, earned_sum, True, factor, _Scaled(totals, scaled, minor_units),
+                        _Lines(totals, line_list), line_list)
+
+
+class _Lines(Mapping):
+    """Per id its budget line, a dict made on first use (the runner reads `line_list`)."""
+
+    def __init__(self, totals: Sequence[tuple[str, Decimal]], line_list: list[Decimal]):
+        self._totals, self._lines = totals, line_list
+        self._made: dict[str, Decimal] | None = None
+
+    def _values(self) -> dict[str, Decimal]:
+        if self._made is None:
+            self._made = {rid: line for (rid, _), line in zip(self._totals, self._lines)}
+        return self._made
+
+    def __getitem__(self, rid: str) -> Decimal:
+        return self._values()[rid]
+
+    def __iter__(self):
+        return iter(self._values())
+
+    def __len__(self) -> int:
+        return len(self._totals)
+
+    def __repr__(self) -> str:
+        return repr(self._values())
 
 
 class _Scaled(Mapping):

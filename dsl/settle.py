@@ -466,7 +466,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
 
             # the budget over the period's earned totals (§14.4 step 4): it needs them all first;
             # without a budget each record settles as soon as it is evaluated
-            scaling = {}
+            scalings = None  # per record its budget line, when the budget binds
             results = None
             if info.budget is not None:
                 if traced or evaluate_pw is None:
@@ -485,14 +485,18 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                                                       checked=True)
                     if isinstance(got, programwide.ProgramWideError):
                         raise BudgetProblem(got.message)
-                    scaling = got.lines if got.binds else {}
+                    if got.binds:
+                        scalings = got.line_list  # in the order of the records not rejected
+                        if len(scalings) != len(results):
+                            lines = iter(scalings)
+                            scalings = [next(lines) if res is not None else None for res in results]
                 del totals
             # settlement (§14.4 steps 5-6), the history and the period's sums: `_make_settle_loop`
             pt = summary.periods.setdefault(str(period) if period is not None else "", PeriodTotals())
             kind_sums = dict.fromkeys(L.COLUMN_KINDS, ZERO)
             comp_sums = [ZERO] * len(comps)
             settled, eligible_n, earned_sum, payable_sum, scaling_sum, all_values, ben_sums = settle_all(
-                live, hs, pw_of, results, evaluate_one, scaling.get if scaling else None, key, period,
+                live, hs, pw_of, results, evaluate_one, scalings, key, period,
                 period if period is not None else Period(0, "year"), on_row, on_event, trace_events, kind_sums)
             if all_values:  # per component, the same additions in the same order as record by record
                 comp_sums = [sum(column, ZERO) for column in zip(*all_values)]
@@ -544,20 +548,22 @@ def _make_settle_loop(money, holds, until, clawbacks, windows, with_events: bool
     `window`, `uses_total`, `streaks`: what history keeps; `traced`: records may carry trace
     events; `budget`: the results come evaluated (else `evaluate_one(j)` evaluates them).
 
-    The function is `(live, hs, pw_of, results, evaluate_one, scaling_of, key, period, t,
+    The function is `(live, hs, pw_of, results, evaluate_one, scalings, key, period, t,
     on_row, on_event, trace_events, kind_sums) -> (settled, eligible, earned sum, payable
-    sum, budget scaling sum, components per record, benefit sums)`: `scaling_of(id, ZERO)`
-    is a record's budget line (None: no budget binds), `t` the period settled, `kind_sums`
+    sum, budget scaling sum, components per record, benefit sums)`: `scalings[j]` is the
+    j-th record's budget line (None: no budget binds), `t` the period settled, `kind_sums`
     the sums per kind of statement line (added to in place)."""
     from dsl.compile import R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_HIST, R_SETTLE, R_TOTAL
 
-    src = ["def settle_all(live, hs, pw_of, results, evaluate_one, scaling_of, key, period, t, on_row, on_event,",
+    src = ["def settle_all(live, hs, pw_of, results, evaluate_one, scalings, key, period, t, on_row, on_event,",
            "               trace_events, kind_sums):"]
 
     def emit(depth: int, line: str) -> None:
         src.append("    " * depth + line)
 
     emit(1, "ti = t.index")
+    for line in L.deadline_lines(holds):
+        emit(1, line)
     emit(1, f"old_key = key - {window + 1}")  # a period no history can read any more
     emit(1, "earned_sum = payable_sum = scaling_sum = ZERO")
     for i in ben_pools:
@@ -579,7 +585,7 @@ def _make_settle_loop(money, holds, until, clawbacks, windows, with_events: bool
     emit(2, f"earned = res[{R_TOTAL}]")
     emit(2, f"eligible = res[{R_ELIGIBLE}]")
     emit(2, "ledger = h.ledger")
-    emit(2, "scaling = scaling_of(rid, ZERO) if scaling_of is not None else ZERO" if budget else "scaling = ZERO")
+    emit(2, "scaling = scalings[j] if scalings is not None else ZERO" if budget else "scaling = ZERO")
     # nothing open, nothing held back, paid or drawn: the settlement has no lines (what the
     # settler gives then: payable = earned + scaling, if that is not negative)
     quiet = ["ledger is EMPTY"] + (["not facts[3]"] if draws else []) + ["earned >= ZERO"]
@@ -587,7 +593,7 @@ def _make_settle_loop(money, holds, until, clawbacks, windows, with_events: bool
     emit(2, f"if {' and '.join(quiet)} and (pay := earned + scaling) >= ZERO:")
     emit(3, "s = new(Settlement, (t, earned, scaling, (), pay))")
     emit(2, "else:")
-    src.extend("            " + line for line in L.settler_body(holds, clawbacks, windows, with_events, draws))
+    src.extend("            " + line for line in L.settler_body(holds, clawbacks, windows, with_events, draws, deadlines=True))
     emit(3, "h.ledger = new_ledger")
     if with_events:
         emit(3, "for ev in events:")

@@ -107,3 +107,36 @@ def test_a_single_period_policy_is_one_period(tmp_path):
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert list(rows[0])[:2] == ["pid", "base"]
     assert [r["mdf"] for r in rows] == ["400.00", "250.00"]
+
+
+def test_a_binding_budget_skips_the_records_rejected_in_the_period(tmp_path):
+    """A record that fails evaluation (here a division by zero) gets no budget line; the
+    others keep their own, in file order."""
+    (tmp_path / "p.ipl").write_text('''policy "Budget with rejects"
+  currency USD
+  period quarter
+
+input pid : id
+input q : period
+input revenue : money in 0 USD..
+
+component base = revenue * 10%
+component odd = 0 USD * (100 USD / (revenue - 500 USD))
+
+program {
+  budget 100 USD per period
+}
+''')
+    (tmp_path / "r.csv").write_text("pid,q,revenue\nA,2026-Q1,1000\nB,2026-Q1,3000\n"
+                                    "A,2026-Q2,1000\nC,2026-Q2,500\nB,2026-Q2,3000\n")
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "p.ipl"), "--records", str(tmp_path / "r.csv"),
+                                      "-o", str(out), "--rejects", str(tmp_path / "rej.csv")])
+    assert result.exit_code == 1, result.output  # rejected records
+    rows = {(r["pid"], r["q"]): r for r in csv.DictReader(io.StringIO(out.read_text()))}
+    # 400 earned against 100 in each quarter: a factor of 1/4
+    assert {k: (r["total"], r["budget_scaling"], r["payable"]) for k, r in rows.items()} == {
+        ("A", "2026-Q1"): ("100.00", "-75.00", "25.00"), ("B", "2026-Q1"): ("300.00", "-225.00", "75.00"),
+        ("A", "2026-Q2"): ("100.00", "-75.00", "25.00"), ("B", "2026-Q2"): ("300.00", "-225.00", "75.00")}
+    rejected = list(csv.DictReader(io.StringIO((tmp_path / "rej.csv").read_text())))
+    assert [(r["row"], r["id"]) for r in rejected] == [("4", "C")]
