@@ -325,7 +325,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
         money, tuple(holds.values()), hold_index, info.clawbacks,
         tuple((n, comp_index[n], w) for n, w in windows.items()), with_events, info.draws,
         tuple(i for _, i in fact_comps), tuple(ben_pools), info.window, info.uses_total, info.streaks,
-        traced is not False, info.budget is not None)
+        traced is not False, info.budget is not None, len(comps))
     evaluate = compiled.evaluate
 
     with tempfile.TemporaryDirectory(prefix="ipl-periods-") as tmp, decimal.localcontext(runtime.CONTEXT):
@@ -494,13 +494,9 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
             # settlement (§14.4 steps 5-6), the history and the period's sums: `_make_settle_loop`
             pt = summary.periods.setdefault(str(period) if period is not None else "", PeriodTotals())
             kind_sums = dict.fromkeys(L.COLUMN_KINDS, ZERO)
-            comp_sums = [ZERO] * len(comps)
-            settled, eligible_n, earned_sum, payable_sum, scaling_sum, all_values, ben_sums = settle_all(
+            settled, eligible_n, earned_sum, payable_sum, scaling_sum, comp_sums, ben_sums = settle_all(
                 live, hs, pw_of, results, evaluate_one, scalings, key, period,
                 period if period is not None else Period(0, "year"), on_row, on_event, trace_events, kind_sums)
-            if all_values:  # per component, the same additions in the same order as record by record
-                comp_sums = [sum(column, ZERO) for column in zip(*all_values)]
-            del all_values
             summary.paid += settled
             summary.eligible += eligible_n
             for n, v in zip(comps, comp_sums):
@@ -537,7 +533,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
 
 def _make_settle_loop(money, holds, until, clawbacks, windows, with_events: bool, draws: bool,
                       fact_comps: tuple[int, ...], ben_pools: tuple[int, ...], window: int, uses_total: bool,
-                      streaks: int, traced: bool, budget: bool):
+                      streaks: int, traced: bool, budget: bool, n_comps: int):
     """The loop over a period's evaluated records, generated for one policy: each record's
     settlement (`ledger.settler_body`, inlined), its partner's history, the period's sums
     and the output row, with no branch for what the policy does not have.
@@ -546,11 +542,12 @@ def _make_settle_loop(money, holds, until, clawbacks, windows, with_events: bool
     hold or a clawback reads (with none of them positive, no ledger and no draw, a record has
     nothing to settle); `ben_pools`: the benefits that are pools (summed for the pool notes);
     `window`, `uses_total`, `streaks`: what history keeps; `traced`: records may carry trace
-    events; `budget`: the results come evaluated (else `evaluate_one(j)` evaluates them).
+    events; `budget`: the results come evaluated (else `evaluate_one(j)` evaluates them);
+    `n_comps`: the number of components (summed per period).
 
     The function is `(live, hs, pw_of, results, evaluate_one, scalings, key, period, t,
     on_row, on_event, trace_events, kind_sums) -> (settled, eligible, earned sum, payable
-    sum, budget scaling sum, components per record, benefit sums)`: `scalings[j]` is the
+    sum, budget scaling sum, per component its sum, benefit sums)`: `scalings[j]` is the
     j-th record's budget line (None: no budget binds), `t` the period settled, `kind_sums`
     the sums per kind of statement line (added to in place)."""
     from dsl.compile import R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_HIST, R_SETTLE, R_TOTAL
@@ -568,8 +565,8 @@ def _make_settle_loop(money, holds, until, clawbacks, windows, with_events: bool
     emit(1, "earned_sum = payable_sum = scaling_sum = ZERO")
     for i in ben_pools:
         emit(1, f"b_{i} = ZERO")
-    emit(1, "all_values = []")
-    emit(1, "add_values = all_values.append")
+    for c in range(n_comps):
+        emit(1, f"c_{c} = ZERO")
     emit(1, "settled = eligible_n = 0")
     emit(1, "j = -1")
     emit(1, "for (row, rid, rec), h, pw in zip(live, hs, pw_of):")
@@ -637,14 +634,16 @@ def _make_settle_loop(money, holds, until, clawbacks, windows, with_events: bool
     emit(2, "settled += 1")
     emit(2, "if eligible:")
     emit(3, "eligible_n += 1")
-    emit(2, "add_values(values)")
+    for c in range(n_comps):
+        emit(2, f"c_{c} += values[{c}]")
     emit(2, "earned_sum += earned")
     emit(2, "payable_sum += pay")
     if budget:
         emit(2, "if scaling:")
         emit(3, "scaling_sum += scaling")
     emit(2, "on_row(new(PeriodRow, (row, rid, period, rec, res, s, tev, pw)))")
-    emit(1, "return (settled, eligible_n, earned_sum, payable_sum, scaling_sum, all_values, "
+    emit(1, "return (settled, eligible_n, earned_sum, payable_sum, scaling_sum, "
+            f"[{''.join(f'c_{c}, ' for c in range(n_comps))}], "
             f"({''.join(f'b_{i}, ' for i in ben_pools)}))")
     source = "\n".join(src) + "\n"
     ns = L.settler_namespace(money, until, windows)
