@@ -107,7 +107,10 @@ def missing_period(k: int) -> NoReturn:
 class History:
     """One partner's history: what its earlier periods computed, bounded by the window."""
 
-    __slots__ = ("values", "totals", "streak_at", "last", "count", "t", "ledger", "window")
+    __slots__ = ("values", "totals", "streak_at", "last", "count", "ledger", "window")
+    # the current period's index, the same for every partner: a class attribute of the run's own
+    # subclass (`_run_rows`), set once per period instead of on each partner
+    t = 0
 
     def __init__(self, window: int):
         self.values: dict[int, tuple] = {}  # period index -> stored slot values
@@ -115,7 +118,6 @@ class History:
         self.streak_at: tuple = ()  # streak counts at `last`
         self.last: int | None = None  # index of the partner's latest evaluated period
         self.count = 0  # periods with a record before the current one
-        self.t = 0  # the current period's index
         self.ledger = L.EMPTY
         self.window = window
 
@@ -312,6 +314,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
     for name, within in info.clawbacks:
         windows[name] = max(windows.get(name, 0), within)
     partners: dict[str, History] = {}
+    PartnerHistory = type("PartnerHistory", (History,), {"__slots__": ()})  # `t`: this run's period
     comp_index = {n: i for i, n in enumerate(comps)}
     ben_index = {b.name: i for i, b in enumerate(compiled.benefits)}
     ben_pools = [ben_index[site.component] for site in info.pw_sites if site.component in ben_index]
@@ -400,15 +403,18 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                     recs_rows += got_rows
                     recs_raws += got_raws
             # (spilled as read, so in file order)
-            live = []
-            for row, raw in zip(recs_rows, recs_raws):
-                rec = validate(row, raw, None)
-                if rec.__class__ is Reject:
-                    summary.rejected += 1
-                    on_reject(rec)
-                else:
-                    live.append((row, rec[id_field], rec))
-            del recs_rows, recs_raws
+            recs = [validate(row, raw, None) for row, raw in zip(recs_rows, recs_raws)]
+            if any([rec.__class__ is Reject for rec in recs]):
+                live = []
+                for row, rec in zip(recs_rows, recs):
+                    if rec.__class__ is Reject:
+                        summary.rejected += 1
+                        on_reject(rec)
+                    else:
+                        live.append((row, rec[id_field], rec))
+            else:  # the common case: every record is valid
+                live = list(zip(recs_rows, [rec[id_field] for rec in recs], recs))
+            del recs, recs_rows, recs_raws
             ids = [x[1] for x in live]
             if len(set(ids)) != len(ids):
                 # a duplicate key rejects every record with it (§13)
@@ -426,13 +432,12 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                 live = kept
                 ids = [x[1] for x in live]
             # the partners' histories, positioned at this period
-            hs = []
-            for rid in ids:
-                h = partners.get(rid)
-                if h is None:
-                    h = partners[rid] = History(info.window)
-                h.t = key
-                hs.append(h)
+            PartnerHistory.t = key
+            hs = list(map(partners.get, ids))
+            if None in hs:  # partners new in this period
+                for j, rid in enumerate(ids):
+                    if hs[j] is None:
+                        hs[j] = partners[rid] = PartnerHistory(info.window)
             del ids
             # pass 1 and the program-wide figures (§14.4 step 2, §15)
             pw_of: list = [()] * len(live)
@@ -471,14 +476,11 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
             if info.budget is not None:
                 if traced or evaluate_pw is None:
                     results = [evaluate_one(j) for j in range(len(live))]
-                else:  # the same, without a call per record
-                    results = []
-                    add = results.append
-                    for j, (x, h, pw, k) in enumerate(zip(live, hs, pw_of, ks)):
-                        try:
-                            add(evaluate_pw(x[2], h, pw, k))
-                        except Exception:  # noqa: BLE001 - evaluate_one fails the same way and rejects
-                            add(evaluate_one(j))
+                else:  # the same, without a call per record (evaluating changes nothing: again if one fails)
+                    try:
+                        results = [evaluate_pw(x[2], h, pw, k) for x, h, pw, k in zip(live, hs, pw_of, ks)]
+                    except Exception:  # noqa: BLE001 - evaluate_one fails the same way and rejects
+                        results = [evaluate_one(j) for j in range(len(live))]
                 totals = [(x[1], res[R_TOTAL]) for x, res in zip(live, results) if res is not None]
                 if totals:
                     got = programwide.scale_to_budget(totals, info.budget, compiled.policy.minor_units, money.mode,

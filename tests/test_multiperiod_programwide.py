@@ -9,6 +9,7 @@ import csv
 import io
 from decimal import Decimal as D
 
+import pytest
 from click.testing import CliRunner
 
 from dsl.cli import cli
@@ -109,9 +110,10 @@ def test_a_single_period_policy_is_one_period(tmp_path):
     assert [r["mdf"] for r in rows] == ["400.00", "250.00"]
 
 
-def test_a_binding_budget_skips_the_records_rejected_in_the_period(tmp_path):
-    """A record that fails evaluation (here a division by zero) gets no budget line; the
-    others keep their own, in file order."""
+@pytest.mark.parametrize("pool", ["", "benefit fund = pool 10 USD by revenue\n"])
+def test_a_binding_budget_skips_the_records_rejected_in_the_period(tmp_path, pool):
+    """A record that fails evaluation (here a division by zero; with a pool, after pass 1)
+    gets no budget line; the others keep their own, in file order."""
     (tmp_path / "p.ipl").write_text('''policy "Budget with rejects"
   currency USD
   period quarter
@@ -126,7 +128,7 @@ component odd = 0 USD * (100 USD / (revenue - 500 USD))
 program {
   budget 100 USD per period
 }
-''')
+''' + pool)
     (tmp_path / "r.csv").write_text("pid,q,revenue\nA,2026-Q1,1000\nB,2026-Q1,3000\n"
                                     "A,2026-Q2,1000\nC,2026-Q2,500\nB,2026-Q2,3000\n")
     out = tmp_path / "out.csv"
