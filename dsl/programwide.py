@@ -34,7 +34,7 @@ import functools
 import heapq
 import math
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
@@ -207,7 +207,10 @@ def allocate_pool(amount: Decimal, shares: Sequence[tuple[str, Decimal]], minor_
             decs = [Decimal(u) * q for u in units]
             sum_of_shares = sum(values, ZERO)  # exact: the additions of `_exact_sum`
         allocated_d = _units_to_decimal(sum(units), minor_units)
-        return PoolResult(amount=amount, minor_units=minor_units, shares=_Shares(shares, decs, extra),
+        new = tuple.__new__
+        made = _Lazy(len(shares), lambda: {rid: new(PoolShare, (rid, s, d, d, None, x))
+                                           for (rid, s), d, x in zip(shares, decs, extra)})
+        return PoolResult(amount=amount, minor_units=minor_units, shares=made,
                           sum_of_shares=sum_of_shares, count=n, allocated=allocated_d,
                           cut_by_caps=_units_to_decimal(0, minor_units),
                           unallocated=_BIG.subtract(amount, allocated_d), after_caps=decs)
@@ -236,34 +239,6 @@ def allocate_pool(amount: Decimal, shares: Sequence[tuple[str, Decimal]], minor_
                       allocated=allocated_d, cut_by_caps=_units_to_decimal(cut, minor_units),
                       unallocated=_BIG.subtract(amount, allocated_d),
                       after_caps=[out[rid].after_cap for rid, _ in shares])
-
-
-class _Shares(Mapping):
-    """Per member its `PoolShare` (uncapped: before = after), made on first use (the runner
-    reads `PoolResult.after_caps`)."""
-
-    def __init__(self, shares: Sequence[tuple[str, Decimal]], decs: list[Decimal], extra: list[bool]):
-        self._shares, self._decs, self._extra = shares, decs, extra
-        self._made: dict[str, PoolShare] | None = None
-
-    def _values(self) -> dict[str, PoolShare]:
-        if self._made is None:
-            new = tuple.__new__
-            self._made = {rid: new(PoolShare, (rid, s, d, d, None, x))
-                          for (rid, s), d, x in zip(self._shares, self._decs, self._extra)}
-        return self._made
-
-    def __getitem__(self, rid: str) -> PoolShare:
-        return self._values()[rid]
-
-    def __iter__(self):
-        return iter(self._values())
-
-    def __len__(self) -> int:
-        return len(self._shares)
-
-    def __repr__(self) -> str:
-        return repr(self._values())
 
 
 # ------------------------------------------------------------------ §15 rank and percentile
@@ -415,59 +390,36 @@ def scale_to_budget(totals: Sequence[tuple[str, Decimal]], budget: Decimal, mino
     with decimal.localcontext(_BIG):  # `to_dec` with the operator: the same exact product
         # scaled - total, in whole minor units: exactly `minor_units` places
         line_list = [zero if s == u else Decimal(s - u) * q for s, u in zip(scaled, units)]
-    return BudgetResult(budget, minor_units, earned_sum, True, factor, _Scaled(totals, scaled, minor_units),
-                        _Lines(totals, line_list), line_list)
+    scaled_of = _Lazy(len(totals), lambda: {rid: to_dec(s) for (rid, _), s in zip(totals, scaled)})
+    lines = _Lazy(len(totals), lambda: {rid: line for (rid, _), line in zip(totals, line_list)})
+    return BudgetResult(budget, minor_units, earned_sum, True, factor, scaled_of, lines, line_list)
 
 
-class _Lines(Mapping):
-    """Per id its budget line, a dict made on first use (the runner reads `line_list`)."""
+class _Lazy(Mapping):
+    """A dict made on first use by `make()`, of `n` items: the per-id views of a pool or a
+    budget, which the multi-period runner does not read (it reads the positional lists)."""
 
-    def __init__(self, totals: Sequence[tuple[str, Decimal]], line_list: list[Decimal]):
-        self._totals, self._lines = totals, line_list
-        self._made: dict[str, Decimal] | None = None
+    def __init__(self, n: int, make: Callable[[], dict]):
+        self._n, self._make = n, make
+        self._made: dict | None = None
 
-    def _values(self) -> dict[str, Decimal]:
+    def _values(self) -> dict:
         if self._made is None:
-            self._made = {rid: line for (rid, _), line in zip(self._totals, self._lines)}
+            self._made = self._make()
         return self._made
 
-    def __getitem__(self, rid: str) -> Decimal:
-        return self._values()[rid]
+    def __getitem__(self, key):
+        return self._values()[key]
 
     def __iter__(self):
         return iter(self._values())
 
     def __len__(self) -> int:
-        return len(self._totals)
+        return self._n
 
     def __repr__(self) -> str:
         return repr(self._values())
 
-
-class _Scaled(Mapping):
-    """Per id the total after scaling, made on first use (the runner reads only the lines)."""
-
-    def __init__(self, totals: Sequence[tuple[str, Decimal]], scaled: list[int], minor_units: int):
-        self._totals, self._scaled, self._minor = totals, scaled, minor_units
-        self._made: dict[str, Decimal] | None = None
-
-    def _values(self) -> dict[str, Decimal]:
-        if self._made is None:
-            to_dec = _decimal_maker(self._minor)
-            self._made = {rid: to_dec(s) for (rid, _), s in zip(self._totals, self._scaled)}
-        return self._made
-
-    def __getitem__(self, rid: str) -> Decimal:
-        return self._values()[rid]
-
-    def __iter__(self):
-        return iter(self._values())
-
-    def __len__(self) -> int:
-        return len(self._totals)
-
-    def __repr__(self) -> str:
-        return repr(self._values())
 
 
 # ------------------------------------------------------------------ exact helpers
