@@ -421,7 +421,6 @@ class _Lazy(Mapping):
         return repr(self._values())
 
 
-
 # ------------------------------------------------------------------ exact helpers
 
 # Large enough for any exact quantize / subtraction of the values these functions meet.
