@@ -318,7 +318,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
     comp_index = {n: i for i, n in enumerate(comps)}
     ben_index = {b.name: i for i, b in enumerate(compiled.benefits)}
     ben_pools = [ben_index[site.component] for site in info.pw_sites if site.component in ben_index]
-    fact_comps = [(n, comp_index[n]) for n in sorted(set(hold_index) | set(windows))]
+    fact_comps = tuple(comp_index[n] for n in sorted(set(hold_index) | set(windows)))
     # one hold per component: a component's last `hold` is the one in force
     holds: dict[str, tuple[str, int, int, int]] = {}
     for n, w in info.hold_components:
@@ -327,7 +327,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
     settle_all = _make_settle_loop(
         money, tuple(holds.values()), hold_index, info.clawbacks,
         tuple((n, comp_index[n], w) for n, w in windows.items()), with_events, info.draws,
-        tuple(i for _, i in fact_comps), tuple(ben_pools), info.window, info.uses_total, info.streaks,
+        fact_comps, tuple(ben_pools), info.window, info.uses_total, info.streaks,
         traced is not False, info.budget is not None, len(comps))
     evaluate = compiled.evaluate
 
