@@ -20,9 +20,8 @@ from dsl.source import SourceFile
 from dsl.syntax import parse_source
 from dsl.types import BOOL, COUNT, MONEY, NUMBER, PERCENT, Kind, Type
 
-from .conftest import ROOT
+from .conftest import ROOT, spec_blocks
 
-SPEC = ROOT.parent / "shared" / "spec" / "LANGUAGE.md"
 HEAD = 'policy "T" currency USD\ninput partner_id : id\ninput revenue : money in 0 USD..\n'
 MULTI = ('policy "T" currency USD period quarter\ninput partner_id : id\ninput quarter : period\n'
          'input revenue : money in 0 USD..\n')
@@ -42,13 +41,12 @@ def errors(text: str, **kw) -> list[str]:
 
 
 def spec_policy() -> str:
-    return re.findall(r"```ipl\n(.*?)```", SPEC.read_text(), re.S)[0]
+    return spec_blocks()[0][1]
 
 
 # ---------------------------------------------------------------- the spec's policy
 
 
-@pytest.mark.skipif(not SPEC.exists(), reason="spec not beside the repository")
 def test_the_spec_policy_checks_to_a_full_checked_policy(tmp_path):
     (tmp_path / "growth.ipl").write_text(spec_policy())
     checked, found = run(spec_policy(), "growth.ipl", tmp_path)

@@ -19,10 +19,9 @@ from dsl.diagnostics import Diagnostics
 from dsl.fmt import format_bytes, format_file, format_text
 from dsl.syntax import parse_text
 
-from .conftest import ROOT
+from .conftest import ROOT, spec_examples
 from .strategies import files, messy_files, typed_policies
 
-SPEC = ROOT.parent / "shared" / "spec" / "LANGUAGE.md"
 HEAD = 'policy "P" currency USD\n'
 
 
@@ -35,18 +34,7 @@ def _repo_files() -> list[str]:
 
 
 def _spec_examples() -> list[str]:
-    if not SPEC.exists():
-        return []
-    out = []
-    for block in re.findall(r"```ipl\n(.*?)```", SPEC.read_text(encoding="utf-8"), re.S):
-        if "NAME" in block:  # the syntax sketches, not code
-            continue
-        if block.lstrip().startswith("# the policy"):
-            block = 'tests for "x.ipl"\n' + block
-        elif not block.lstrip().startswith(("policy", "tests")):
-            block = HEAD + block
-        out.append(block)
-    return out
+    return spec_examples(HEAD)
 
 
 def _parse(text: str) -> ast.File | None:
@@ -90,7 +78,6 @@ def test_the_repository_has_files_to_format():
     assert len(_repo_files()) >= 5  # programs/, stdlib/ and the formatter's golden inputs
 
 
-@pytest.mark.skipif(not SPEC.exists(), reason="spec not beside the repository")
 @pytest.mark.parametrize("index", range(len(_spec_examples())))
 def test_every_spec_example_round_trips(index):
     assert_round_trip(_spec_examples()[index])

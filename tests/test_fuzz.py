@@ -16,26 +16,24 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsl import check
+from dsl import check, fmt
 from dsl.cli import cli
 from dsl.diagnostics import Diagnostics, render_github, render_json, render_text
 from dsl.driver import Loaded
 from dsl.syntax import parse_bytes
 
-from .conftest import ROOT
+from . import strategies
+from .conftest import ROOT, spec_examples
 
-SPEC = ROOT.parent / "shared" / "spec" / "LANGUAGE.md"
 TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[A-Za-z_][A-Za-z0-9_]*|\d[\d_]*(?:\.\d+)?%?|\.\.|->|[<>=!]=|\s+|.', re.S)
 
 
 def corpus() -> list[tuple[Path, str]]:
     files = sorted(p for p in ROOT.rglob("*.ipl") if ".venv" not in p.parts)
     out = [(p, p.read_text(encoding="utf-8", errors="replace")) for p in files]
-    if SPEC.exists():
-        head = 'policy "P" currency USD\ninput partner_id : id\n'
-        for block in re.findall(r"```ipl\n(.*?)```", SPEC.read_text(), re.S):
-            text = block if block.lstrip().startswith(("policy", "tests")) else head + block
-            out.append((ROOT / "programs" / "growth" / "spec_example.ipl", text))
+    head = 'policy "P" currency USD\ninput partner_id : id\n'
+    for text in spec_examples(head):
+        out.append((ROOT / "programs" / "growth" / "spec_example.ipl", text))
     return out
 
 
@@ -148,7 +146,5 @@ def test_a_folder_with_every_kind_of_file(tmp_path):
 def test_generated_valid_files_never_raise(data):
     """Syntactically valid files of every kind (tests/strategies.py, printed by dsl/fmt.py),
     untyped: the checker meets every construct of the grammar in odd combinations."""
-    strategies = pytest.importorskip("tests.strategies")
-    fmt = pytest.importorskip("dsl.fmt")
     text = fmt.format_file(data.draw(strategies.files()))
     check_text(ROOT / "programs" / "growth" / "generated.ipl", text)
