@@ -33,7 +33,7 @@ from decimal import Decimal
 from dsl import ast
 from dsl.diagnostics import Diagnostics
 from dsl.source import SourceFile, Span
-from dsl.syntax import parse_source
+from dsl.syntax import RESERVED, keywords, parse_source
 
 INDENT = "  "
 # A `with { }` block or an inline `given { }` stays on one line up to this width.
@@ -391,7 +391,9 @@ class _Printer:
         return self._start_at(frag, _start(b.span))
 
     def _measure(self, m: ast.Measure) -> Frag:
-        cells = [self.expr(m.metric), _cat("weight ", self.expr(m.weight)), _cat("target ", self.expr(m.target))]
+        # a measure of a value named `cap` would read as the cap of the measure before it
+        metric = _cat("(", self._bare(m.metric), ")") if _leading_name(m.metric) == "cap" else self.expr(m.metric)
+        cells = [metric, _cat("weight ", self.expr(m.weight)), _cat("target ", self.expr(m.target))]
         if m.cap is not None:
             cells.append(_cat("cap ", self.expr(m.cap)))
         frag = cells[0]
@@ -499,7 +501,8 @@ class _Printer:
             case ast.Bool(value=v):
                 return _frag("true" if v else "false")
             case ast.Name(name=n):
-                return _frag(n)
+                # §2a: `pool` starts `pool AMOUNT by SHARE`; a value of that name reads as `(pool)`
+                return _frag("(pool)" if n == "pool" else n)
             case ast.Qualified(module=m, name=n):
                 return _frag(f"{m}.{n}")
             case ast.TotalRef():
@@ -526,7 +529,9 @@ class _Printer:
             case ast.Match(subject=s, arms=arms):
                 return self._match(e, s, arms)
             case ast.Pool(amount=a, share=s, among=c):
-                parts: list = ["pool ", self.expr(a, OR), " by ", self.expr(s, OR, among_follows=c is not None)]
+                # a contextual keyword right after `pool` would read as the end of a bare `pool`
+                amount = _cat("(", self._bare(a), ")") if _leading_name(a) in _CONTEXTUAL else self.expr(a, OR)
+                parts: list = ["pool ", amount, " by ", self.expr(s, OR, among_follows=c is not None)]
                 if c is not None:
                     parts += [" among ", self.expr(c, OR)]
                 return _cat(*parts)
@@ -548,6 +553,22 @@ class _Printer:
             out += [_Line(line.indent + 1, line.parts, line.start, line.tag, line.sep) for line in frag]
         out.append(_Line(0, ["}"], self._close(e.span)))
         return out
+
+
+_CONTEXTUAL = keywords() - RESERVED
+
+
+def _leading_name(e: ast.Expr) -> str | None:
+    """The name an expression's text starts with, if it starts with one."""
+    while True:
+        match e:
+            case ast.Name(name=n) | ast.Call(func=n, module=None) | ast.Qualified(module=n) \
+                    | ast.Call(module=n):
+                return n
+            case ast.Binary(left=x) | ast.Otherwise(expr=x) | ast.Member(operand=x):
+                e = x
+            case _:
+                return None
 
 
 def _indent(frag: Frag) -> Frag:

@@ -207,7 +207,9 @@ class _Resolver:
             if name in r.modules or name in seen_use:
                 self.diags.error("E201", f"`{name}` has the name of the module `{name}`", span,
                                  help=f"rename it: module names are used as `{name}.NAME`")
-            if name in BUILTIN_FUNCTIONS or name in BUILTIN_VALUES:
+            # §2a, §23.6: a builtin function's name may name a value (a call is a name followed by
+            # `(`), not a function; the names the language gives values stay reserved
+            if name in BUILTIN_VALUES or (name in BUILTIN_FUNCTIONS | {"rank", "percentile"} and isinstance(decl, ast.Def)):
                 self.diags.error("E201", f"`{name}` is the name of a builtin", span,
                                  help=f"rename it, e.g. `{name}_value`")
             r.decls[name] = decl
@@ -305,7 +307,7 @@ class _Resolver:
                     if p.name in seen:
                         self.diags.error("E201", f"parameter `{p.name}` is listed twice", p.span)
                     seen.add(p.name)
-                    if p.name in BUILTIN_VALUES or p.name in BUILTIN_FUNCTIONS or p.name in r.modules \
+                    if p.name in BUILTIN_VALUES or p.name in r.modules \
                             or p.name in r.enum_members or p.name in r.labels or p.name in r.decls:
                         self.diags.error("E201", f"parameter `{p.name}` shadows {self._what(p.name)}",
                                          p.span, help="rename the parameter")

@@ -73,12 +73,46 @@ def _collect_comment(token: Token) -> Token:
 
 @functools.cache
 def keywords() -> frozenset[str]:
-    """The reserved words: every literal of the grammar spelled like a name."""
+    """Every word the grammar spells out (`if`, `target`, `weight`, ...): reserved or contextual."""
     words = set()
     for term in _parser().terminals:
         if isinstance(term.pattern, PatternStr) and re.fullmatch(r"[a-z_]+", term.pattern.value):
             words.add(term.pattern.value)
     return frozenset(words)
+
+
+# §2a: the words that stay reserved everywhere: those that start a declaration, the expression
+# words, and the names the language itself gives values. Every other keyword of the grammar is a
+# keyword only where the grammar uses it, and a name everywhere else (`input target : money`).
+DECLARATION_WORDS = frozenset({
+    "policy", "module", "tests", "use", "input", "param", "metric", "def", "tiers", "scorecard",
+    "eligibility", "component", "benefit", "total", "program", "clawback", "fixture", "test",
+})
+EXPRESSION_WORDS = frozenset({"if", "then", "else", "match", "and", "or", "not", "in", "otherwise",
+                              "true", "false"})
+# `eligible`, `reasons` (and `periods_active`) name values: they may be read anywhere but not
+# declared, which the names pass refuses (E201); `total` is also a declaration word.
+VALUE_WORDS = frozenset({"eligible", "reasons", "total"})
+RESERVED = DECLARATION_WORDS | EXPRESSION_WORDS
+# Builtins the grammar does not spell: `rank(x among c)` and `percentile(...)` are calls (§2a:
+# a call is a name followed by `(`), built into `ast.Rank` here.
+RANK_CALLS = ("rank", "percentile")
+
+
+def _keyword_as_name(err: UnexpectedInput) -> bool:
+    """§2a: a contextual keyword where the parser cannot take it is a name, if one fits there.
+
+    The contextual lexer already reads `target` as a name where no keyword `target` is
+    possible; this covers the states where LALR's merged lookaheads let the keyword through
+    (e.g. `weight` starting the next measure of a scorecard). Returns whether parsing resumes."""
+    if not isinstance(err, UnexpectedToken):
+        return False
+    tok = err.token
+    if tok.type == "NAME" or tok.value in RESERVED or not re.fullmatch(r"[a-z_]+", str(tok.value)) \
+            or "NAME" not in err.expected:
+        return False
+    err.interactive_parser.feed_token(Token.new_borrow_pos("NAME", tok.value, tok))
+    return True
 
 
 def _describe(term_name: str) -> str:
@@ -103,7 +137,7 @@ def parse_source(source: SourceFile, diags: Diagnostics) -> ast.File | None:
         return None
     _comment_sink.clear()
     try:
-        tree = _parser().parse(text)
+        tree = _parser().parse(text, on_error=_keyword_as_name)
     except UnexpectedInput as err:
         _syntax_error(source, err, diags)
         return None
@@ -154,7 +188,7 @@ def _syntax_error(source: SourceFile, err: UnexpectedInput, diags: Diagnostics) 
         expected = sorted({_describe(t) for t in err.expected if not t.startswith("__")}
                           | {_describe(t) for t in err.expected if t.startswith("__")})
         what = f"`{tok.value}`"
-        if tok.value in keywords() and "NAME" in err.expected:
+        if tok.value in RESERVED and "NAME" in err.expected:
             message = f"`{tok.value}` is a reserved word and cannot be used as a name"
             help_text = "choose another name, e.g. `" + tok.value + "_value`"
             diags.error("E100", message, source.span(start, end), help=help_text)
@@ -275,7 +309,7 @@ class _Builder(Transformer):
         self.failed = True
 
     def _name(self, tok: Token) -> str:
-        if tok.value in keywords():
+        if tok.value in RESERVED:
             self._err(f"`{tok.value}` is a reserved word and cannot be used as a name", self._tok(tok),
                       help=f"choose another name, e.g. `{tok.value}_value`")
         return str(tok.value)
@@ -516,8 +550,29 @@ class _Builder(Transformer):
 
     def call(self, meta, children):
         func, *args = children
-        return ast.Call(func=self._name(func), args=tuple(a for a in args if a is not None),
-                        span=self._span(meta))
+        args = tuple(a for a in args if a is not None)
+        if func.value in RANK_CALLS:
+            return self._rank(meta, func, args, None)
+        return ast.Call(func=self._name(func), args=args, span=self._span(meta))
+
+    def call_among(self, meta, children):
+        func, value, among = children
+        if func.value not in RANK_CALLS:
+            self._err(f"`among` belongs to `rank(...)` and `percentile(...)`, not to `{func.value}`",
+                      self._tok(func), help=f"write `{func.value}(...)` with its arguments separated by commas")
+        return self._rank(meta, func, (value,), among)
+
+    def _rank(self, meta, func: Token, args: tuple, among):
+        """`rank(x [among c])`, `percentile(...)` (§15): one value, an optional condition."""
+        if len(args) != 1:
+            self._err(f"`{func.value}` takes one value, got {len(args)}", self._span(meta), code="E303",
+                      help=f"write `{func.value}(VALUE)` or `{func.value}(VALUE among CONDITION)`")
+            args = args[:1] or (ast.Number(value=Decimal(0), span=self._span(meta)),)
+        return ast.Rank(kind=str(func.value), value=args[0], among=among, span=self._span(meta))
+
+    def pool_name(self, meta, children):
+        # `pool` alone is a name (§2a): the keyword only starts `pool AMOUNT by SHARE`
+        return ast.Name(name="pool", span=self._span(meta))
 
     def qualified_call(self, meta, children):
         mod, func, *args = children
@@ -558,12 +613,6 @@ class _Builder(Transformer):
     def pool(self, meta, children):
         amount, share, among = children
         return ast.Pool(amount=amount, share=share, among=among, span=self._span(meta))
-
-    def rank(self, meta, children):
-        return ast.Rank(kind="rank", value=children[0], among=children[1], span=self._span(meta))
-
-    def percentile(self, meta, children):
-        return ast.Rank(kind="percentile", value=children[0], among=children[1], span=self._span(meta))
 
     def neg(self, meta, children):
         _minus, operand = children
@@ -647,6 +696,9 @@ class _Builder(Transformer):
     def given_periods(self, meta, children):
         return ast.Given(periods=tuple(children), span=self._span(meta))
 
+    def periods_name(self, meta, children):
+        return Token("NAME", "periods", start_pos=meta.start_pos, end_pos=meta.end_pos)
+
     def with_block(self, meta, children):
         return tuple(children)
 
@@ -669,6 +721,9 @@ class _Builder(Transformer):
 
     def target_name(self, meta, children):
         return (self._name(children[0]), False)
+
+    def target_error_name(self, meta, children):
+        return ("error", False)
 
     def target_total(self, meta, children):
         return ("total", False)

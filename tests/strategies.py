@@ -30,7 +30,8 @@ from decimal import Decimal
 from hypothesis import strategies as st
 
 from dsl import ast
-from dsl.syntax import PERIOD_KINDS, ROUNDING_MODES, keywords
+from dsl.fmt import _CONTEXTUAL, _leading_name
+from dsl.syntax import PERIOD_KINDS, RESERVED, ROUNDING_MODES, keywords
 
 TYPE_NAMES = ("money", "percent", "number", "count", "bool", "text", "id", "period")
 CURRENCIES = ("USD", "EUR", "JPY")
@@ -48,13 +49,27 @@ def _not_reserved(name: str) -> str:
     return name + "_x" if name in keywords() else name
 
 
-_NAMES = st.builds(lambda a, b: _not_reserved(a + b), st.sampled_from(_FIRST),
-                   st.text(alphabet=_REST, max_size=11))
+# §2a: the grammar's other words are names wherever a name fits (`target`, `weight`, `pool`)
+CONTEXTUAL_WORDS = tuple(sorted(keywords() - RESERVED - {"eligible", "reasons"}))
+_NAMES = st.one_of(
+    st.builds(lambda a, b: _not_reserved(a + b), st.sampled_from(_FIRST), st.text(alphabet=_REST, max_size=11)),
+    st.sampled_from(CONTEXTUAL_WORDS),
+)
 
 
 def names():
     """A snake_case name that is not a reserved word."""
     return _NAMES
+
+
+def _module_names():
+    # §2a: `pool` starts `pool AMOUNT by SHARE` wherever an expression starts: `pool.x` is not a name
+    return _NAMES.filter(lambda n: n != "pool")
+
+
+def _function_names():
+    # `rank(...)` and `percentile(...)` are the builtins of §15 (ast.Rank), `pool(...)` a pool
+    return _NAMES.filter(lambda n: n not in ("pool", "rank", "percentile"))
 
 
 def _digit_text(max_int: int = 7, max_frac: int = 3):
@@ -94,7 +109,7 @@ def leaves():
         numbers(), percents(), moneys(), strings(),
         st.builds(lambda v: ast.Bool(value=v), st.booleans()),
         names().map(lambda n: ast.Name(name=n)),
-        st.builds(lambda m, n: ast.Qualified(module=m, name=n), names(), names()),
+        st.builds(lambda m, n: ast.Qualified(module=m, name=n), _module_names(), names()),
         st.just(ast.TotalRef()),
     )
 
@@ -115,8 +130,8 @@ def _extend(children):
                   st.sampled_from(ARITH + COMPARE + ("and", "or")), children, children),
         st.builds(lambda op, x: ast.Unary(op=op, operand=x), st.sampled_from(["-", "not"]), children),
         st.builds(lambda a, b: ast.Otherwise(expr=a, fallback=b), children, children),
-        st.builds(lambda f, args, m: ast.Call(func=f, args=args, module=m), names(), small,
-                  st.one_of(st.none(), names())),
+        st.builds(lambda f, args, m: ast.Call(func=f, args=args, module=m), _function_names(), small,
+                  st.one_of(st.none(), _module_names())),
         st.builds(lambda x, items: ast.Member(operand=x, items=items), children, some),
         st.builds(lambda c, a, b: ast.If(cond=c, then=a, otherwise=b), children, children, children),
         st.builds(lambda s, arms: ast.Match(subject=s, arms=arms), children,
@@ -144,7 +159,7 @@ def expressions(max_leaves: int = 12):
 def type_refs():
     return st.one_of(
         st.sampled_from(TYPE_NAMES).map(lambda n: ast.TypeRef(name=n)),
-        names().map(lambda n: ast.TypeRef(name=n)),
+        names().filter(lambda n: n != "enum").map(lambda n: ast.TypeRef(name=n)),  # `enum` starts `enum(...)`
         st.lists(names(), min_size=1, max_size=4).map(lambda ms: ast.TypeRef(name="enum", members=tuple(ms))),
     )
 
@@ -381,7 +396,7 @@ class _Messy:
             case ast.Bool(value=v):
                 self.t("true" if v else "false")
             case ast.Name(name=n):
-                self.t(n)
+                self.t(*(("(", n, ")") if n == "pool" else (n,)))  # §2a, as `ipl fmt` writes it
             case ast.Qualified(module=m, name=n):
                 self.t(m, ".", n)
             case ast.TotalRef():
@@ -430,7 +445,12 @@ class _Messy:
                 self.t("}")
             case ast.Pool(amount=a, share=s, among=c):
                 self.t("pool")
-                self.sub(a)
+                if _leading_name(a) in _CONTEXTUAL:  # as `ipl fmt` writes it
+                    self.t("(")
+                    self.sub(a)
+                    self.t(")")
+                else:
+                    self.sub(a)
                 self.t("by")
                 self.sub(s)
                 if c is not None:

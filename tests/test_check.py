@@ -103,7 +103,8 @@ benefit fund = revenue * 2%
 
 @pytest.mark.parametrize("body, expected", [
     ("component base = revenue * 10%\ncomponent base = revenue", "E201: `base` is defined twice (first at line 4)"),
-    ("metric round = 1\nbenefit b = round", "E201: `round` is the name of a builtin"),
+    ("def round(x : number) -> number = x\nbenefit b = round(1)", "E201: `round` is the name of a builtin"),
+    ("metric eligible = 1\nbenefit b = 1", "E201: `eligible` is the name of a builtin"),
     ("input seg : enum(a, base)\ncomponent base = revenue", "E201: `base` is both an enum member and a definition"),
     ("use metrics\nmetric metrics = 1\nbenefit b = metrics", "E201: `metrics` has the name of the module `metrics`"),
     ("metric a = b\nmetric b = c\nmetric c = a\nbenefit x = a", "E202: cyclic definitions: a -> b -> c -> a"),

@@ -9,7 +9,7 @@ import pytest
 
 from dsl import ast
 from dsl.diagnostics import Diagnostics
-from dsl.syntax import MAX_DEPTH, keywords, parse_bytes, parse_text
+from dsl.syntax import MAX_DEPTH, RESERVED, keywords, parse_bytes, parse_text
 
 from .conftest import NOT_YET_IMPLEMENTED, spec_blocks, spec_examples
 
@@ -94,7 +94,10 @@ def test_crlf_and_bom_parse_like_lf():
 
 @pytest.mark.parametrize("text, expected", [
     ("", "E100: the file is empty: expected `policy`, `module` or `tests for`"),
-    (HEAD + "metric weight = 1", "E100: `weight` is a reserved word and cannot be used as a name"),
+    (HEAD + "metric if = 1", "E100: `if` is a reserved word and cannot be used as a name"),
+    (HEAD + "input total : money", "E100: `total` is a reserved word and cannot be used as a name"),
+    (HEAD + "metric x = rank(1, 2)", "E303: `rank` takes one value, got 2"),
+    (HEAD + "metric x = min(1 among 2)", "E100: `among` belongs to `rank(...)` and `percentile(...)`, not to `min`"),
     (HEAD + "metric a = Revenue", "E100: unexpected `Revenue`: names are lower case (snake_case)"),
     (HEAD + 'metric a = "\\n"', "E100: unknown escape `\\n` in a string (only `\\\"` and `\\\\` are allowed)"),
     ('policy "P" period weekly', "E100: unknown period `weekly`: expected `month`, `quarter`, `half` or `year`"),
@@ -124,8 +127,55 @@ def test_binary_and_non_utf8_files():
     assert diags.items[0].span.line == 2
 
 
-def test_keywords_are_reserved():
+def test_only_declaration_and_expression_words_are_reserved():
+    # §2a: every word the grammar spells is a keyword, but only these are reserved everywhere
     assert {"component", "tiers", "otherwise", "weight", "total", "prior"} - keywords() == {"prior"}
+    assert {"weight", "target", "period", "cap", "pool", "rank"} & RESERVED == set()
+    assert {"input", "total", "if", "otherwise", "true", "clawback", "fixture"} <= RESERVED
+
+
+CONTEXTUAL = """
+input partner_id : id
+input period : period
+input target : money
+input version : text
+input min : money
+input pool : money
+input cap : money
+metric weight = target * 2%
+metric ranked = rank(weight among version == "a")
+metric share = percentile(weight)
+metric lower = min(min, target)
+component c = (pool) * 2% + pool * 1%
+scorecard s {
+  (cap)   weight 50% target 10 USD
+  weight  weight 50% target 10 USD
+}
+"""
+
+
+def test_contextual_keywords_are_names_where_a_name_fits():
+    f = parse_ok('policy "P" currency USD period quarter\n' + CONTEXTUAL)
+    names = [d.name for d in f.decls if hasattr(d, "name")]
+    assert names[:7] == ["partner_id", "period", "target", "version", "min", "pool", "cap"]
+    weight = f.decls[7]
+    assert weight.value == ast.Binary(op="*", left=ast.Name(name="target"), right=ast.Percent(value=Decimal("0.02")))
+    ranked = f.decls[8].value
+    assert ranked == ast.Rank(kind="rank", value=ast.Name(name="weight"),
+                              among=ast.Binary(op="==", left=ast.Name(name="version"), right=ast.String(value="a")))
+    assert f.decls[9].value == ast.Rank(kind="percentile", value=ast.Name(name="weight"))
+    assert f.decls[10].value == ast.Call(func="min", args=(ast.Name(name="min"), ast.Name(name="target")))
+    assert f.decls[11].value.left.left == ast.Name(name="pool")
+    assert [m.metric for m in f.decls[12].measures] == [ast.Name(name="cap"), ast.Name(name="weight")]
+
+
+def test_contextual_keywords_in_test_files():
+    f = parse_ok('tests for "x.ipl"\nfixture periods { a = 1 }\n'
+                 'test "t" { given periods with { a = 2 } expect error = 5 expect error "boom" }')
+    test = f.tests[0]
+    assert test.givens[0].fixture == "periods"
+    assert test.expects[0] == ast.Expect(name="error", value=ast.Number(value=Decimal(5)))
+    assert test.expects[1] == ast.Expect(name=None, value=None, error="boom")
 
 
 def test_parentheses_belong_to_the_expression_text():
