@@ -1,12 +1,18 @@
 """The `ipl` command line: parses arguments, calls the tools, renders results.
 
 Exit codes (spec §12): 0 success, 1 findings (errors, rejected records, failed
-tests, a tripped guard), 2 usage errors and unreadable files — always a
-one-line message, never a traceback.
+tests, a tripped guard), 2 usage errors, unreadable files and outputs that
+cannot be written (a full disk, a read-only folder, an output that is an
+input) — always a one-line message, never a traceback. A run ended by a signal
+exits 128 + its number (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP) after removing
+its temporary files; standard output whose reader has gone (`| head -1`)
+ends the run quietly with 141, as a command killed by SIGPIPE would.
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 
 import click
@@ -14,11 +20,61 @@ import click
 from dsl import __version__
 from dsl.diagnostics import Diagnostics, render_github, render_json, render_text, summary_line
 from dsl.driver import UsageError, check_file, collect
+from dsl.output import OutputError, PipeClosed, refuse_overlap, remove_temporaries, silence_stdout
 
 FORMATS = click.Choice(["text", "json", "github"])
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Signalled(BaseException):
+    """SIGINT, SIGTERM or SIGHUP arrived: unwind (removing temporary files), then exit 128 + n.
+
+    A BaseException, so that no `except Exception` of an evaluation can swallow it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _faults():
+    """Every way a command can end other than by its own exit code, as one line (§12)."""
+    try:
+        yield
+    except OutputError as err:
+        _leave(f"ipl: {err}", 2)
+    except PipeClosed:
+        _leave(None, 141)  # the reader has all it wanted: no message, the code of a SIGPIPE death
+    except KeyboardInterrupt:
+        _leave("ipl: interrupted", 130)
+    except Signalled as sig:
+        _leave("ipl: interrupted" if sig.signum == signal.SIGINT else f"ipl: terminated ({sig})", 128 + sig.signum)
+
+
+def _leave(message: str | None, code: int) -> None:
+    remove_temporaries()
+    silence_stdout()  # what standard output still holds, if it cannot be written, is dropped
+    if message:
+        with contextlib.suppress(Exception):
+            click.echo(message, err=True)
+    sys.exit(code)
+
+
+class _Commands(click.Group):
+    """Runs each command inside `_faults`, and flushes standard output there: a full device or
+    a closed pipe found at the last flush is reported like any other, not at exit."""
+
+    def invoke(self, ctx: click.Context):
+        with _faults():
+            try:
+                result = super().invoke(ctx)
+            except SystemExit:
+                sys.stdout.flush()
+                raise
+            sys.stdout.flush()
+            return result
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ipl")
 def cli() -> None:
     """IPL, the Incentive Policy Language."""
@@ -120,6 +176,8 @@ def run_command(policy: str, records: str, out: str | None, rejects: str | None,
     def bar(size: int):
         return _progress(size, enabled=sys.stderr.isatty() and size > 4_000_000)
 
+    refuse_overlap([("the policy", policy), ("--records", records)],
+                    [("-o", out), ("--rejects", rejects), ("--trace", trace), ("--ledger", ledger)])
     try:
         code = engine.run_command(policy, records, out, rejects, trace, list(sets), click.echo,
                                   lambda m: click.echo(m, err=True), bar, ledger=ledger)
@@ -145,6 +203,7 @@ def explain_command(policy: str, records: str, wanted: str, fmt: str, out: str |
     """The statement of one record: every line, why, and how far to the next band."""
     from dsl import engine, explain
 
+    refuse_overlap([("the policy", policy), ("--records", records)], [("-o", out)])
     try:
         text, code = explain.explain_command(policy, records, wanted, fmt, list(sets), period)
         if out:
@@ -187,6 +246,8 @@ def test_command(paths: tuple[str, ...], keyword: str | None, junit: str | None,
             _usage(f"--fail-under {fail_under}: give a percentage from 0 to 100")
         with_coverage = True
     try:
+        if junit:  # before anything is read: the files named, and every *.ipl below the folders
+            refuse_overlap([("the input", str(p)) for p in collect(list(paths))], [("--junit", junit)])
         report = testing.run_paths(list(paths), keyword, with_coverage)
     except (UsageError, testing.NoTests) as err:
         _usage(str(err))
@@ -199,7 +260,10 @@ def test_command(paths: tuple[str, ...], keyword: str | None, junit: str | None,
                        f"below --fail-under {fail_under}", err=True)
         code = code or (1 if low else 0)
     if junit:
-        from dsl.output import OutputError, write_text
+        from dsl.output import write_text
+
+        # the policies tested may live elsewhere (`tests for "../p.ipl"`)
+        refuse_overlap([("the policy", f.policy) for f in report.files if f.policy], [("--junit", junit)])
         try:
             write_text(junit, testing.render_junit(report))
         except OutputError as err:
@@ -225,6 +289,7 @@ def diff_command(old: str, new: str, records: str, fmt: str, cost_up: str | None
     """Payout impact of a policy change: totals, per component, movers, level changes, guards."""
     from dsl import diff, engine
 
+    refuse_overlap([("the old policy", old), ("the new policy", new), ("--records", records)], [("-o", out)])
     try:
         text, code, notes = diff.diff_command(old, new, records, fmt, top, cost_up, any_decrease)
         if out:
@@ -282,14 +347,30 @@ def _usage(message: str) -> None:
     sys.exit(2)
 
 
+def _on_signal(signum: int, _frame) -> None:
+    for s in _SIGNALS:  # the cleanup runs once, and is not itself interrupted
+        signal.signal(s, signal.SIG_IGN)
+    raise Signalled(signum)
+
+
+_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
 def main() -> None:
+    from dsl.output import guard_standard_streams
+
     # Deep but legal policies recurse in the passes; the parser caps nesting (syntax.MAX_DEPTH).
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
-    try:
-        cli.main(standalone_mode=True)
-    except KeyboardInterrupt:
-        click.echo("ipl: interrupted", err=True)
-        sys.exit(130)
+    guard_standard_streams()
+    for s in _SIGNALS:
+        if signal.getsignal(s) is not signal.SIG_IGN:  # `nohup`, a background job: stay ignored
+            signal.signal(s, _on_signal)
+    with _faults():  # what happens before a command runs (`ipl --help > /dev/full`)
+        try:
+            cli.main(standalone_mode=True)
+        except SystemExit:
+            sys.stdout.flush()
+            raise
 
 
 if __name__ == "__main__":

@@ -508,7 +508,7 @@ def finish_run(rejected: int, shown: list[Reject], summary: str, out: str | None
 def _run_once(compiled: CompiledPolicy, records: str, out, rejects, trace, progress_bar, size, duplicates):
     import sys
 
-    from dsl.output import RowWriter, atomic_open, dumps
+    from dsl.output import RowWriter, atomic_open, dumps, outputs_together
 
     columns = payout_columns(compiled)
     payouts = RowWriter(out, columns) if out else None
@@ -518,7 +518,7 @@ def _run_once(compiled: CompiledPolicy, records: str, out, rejects, trace, progr
         # payouts stream to stdout: find duplicate ids first, there is no second chance
         duplicates = duplicate_ids(records, compiled.id_field)
     shown: list[Reject] = []
-    with contextlib_nullable(payouts) as pw, contextlib_nullable(reject_w) as rw, \
+    with outputs_together(), contextlib_nullable(payouts) as pw, contextlib_nullable(reject_w) as rw, \
             contextlib_nullable(trace_w) as tw:
         if pw is not None:
             write = pw.write_csv_row if pw.format == "csv" else pw.write
@@ -554,6 +554,8 @@ def _run_once(compiled: CompiledPolicy, records: str, out, rejects, trace, progr
         with progress_bar(size) as tick:
             summary = run(compiled, records, on_paid, on_reject, traced=trace is not None, progress=tick,
                           duplicates=duplicates, optimistic=duplicates is None, emit=emit)
+        if pw is None:  # the payouts reach standard output before the other outputs are put in place
+            sys.stdout.flush()
     return summary, shown
 
 

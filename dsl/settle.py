@@ -37,7 +37,6 @@ import functools
 import gc
 import os
 import pickle
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -331,7 +330,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
         traced is not False, info.budget is not None, len(comps))
     evaluate = compiled.evaluate
 
-    with tempfile.TemporaryDirectory(prefix="ipl-periods-") as tmp, decimal.localcontext(runtime.CONTEXT):
+    with _spill_folder() as tmp, decimal.localcontext(runtime.CONTEXT):
         # read once: check the period's shape, spill per period (validated when it comes)
         buckets: dict[int, list] = {}
         files: dict[int, object] = {}
@@ -864,13 +863,22 @@ def render_summary(compiled, s: MultiSummary) -> str:
     return "\n".join(out)
 
 
+def _spill_folder():
+    """The run's folder for records spilled per period: `ipl-periods-PID-XXXXXXXX` in the
+    temporary directory, removed at the end, on an error or a signal; those of dead runs
+    (`kill -9`) are removed first."""
+    from dsl.output import temporary_folder
+
+    return temporary_folder("ipl-periods")
+
+
 def run_command(compiled, records: str, out: str | None, rejects: str | None, trace: str | None,
                 ledger: str | None, echo, echo_err, progress_bar) -> int:
     """`ipl run` of a multi-period or program-wide policy: returns the exit code."""
     import sys
 
     from dsl.engine import UsageProblem, contextlib_nullable, finish_run
-    from dsl.output import OutputError, RowWriter, atomic_open, dumps, output_format
+    from dsl.output import OutputError, RowWriter, atomic_open, dumps, output_format, outputs_together
     from dsl.records import RecordsUnreadable
 
     try:
@@ -889,7 +897,7 @@ def run_command(compiled, records: str, out: str | None, rejects: str | None, tr
         reject_w = RowWriter(rejects, ["row", "id", "field", "reason"], frozenset({1, 2, 3})) if rejects else None
         ledger_w = RowWriter(ledger, LEDGER_COLUMNS, frozenset({0, 1, 2, 3, 4})) if ledger else None
         trace_w = atomic_open(trace) if trace else None
-        with contextlib_nullable(payouts) as pw, contextlib_nullable(reject_w) as rw, \
+        with outputs_together(), contextlib_nullable(payouts) as pw, contextlib_nullable(reject_w) as rw, \
                 contextlib_nullable(ledger_w) as lw, contextlib_nullable(trace_w) as tw:
             json_like = pw is not None and pw.format != "csv"
             cells = row_writer(compiled, json_like)
@@ -925,6 +933,8 @@ def run_command(compiled, records: str, out: str | None, rejects: str | None, tr
             if lw is not None:
                 for row in end_of_run_cells(summary):
                     lw.write(row)
+            if pw is None:  # the payouts reach standard output before the other outputs are put in place
+                sys.stdout.flush()
     except RecordsUnreadable as err:
         raise UsageProblem(str(err)) from None
     except OutputError as err:

@@ -186,13 +186,46 @@ def test_an_interrupted_run_keeps_the_previous_output(tmp_path, monkeypatch):
 
     monkeypatch.setattr(engine, "_failure", boom)
     pol = tmp_path / "p.ipl"
-    pol.write_text('policy "D" currency USD\ninput pid : id\ninput a : money\ncomponent c = a / a\n')
+    pol.write_text('policy "D" currency USD\ninput pid : id\ninput a : money\ninput b : number\ncomponent c = a / b\n')
     rec = tmp_path / "r.csv"
-    rec.write_text("pid,a\nX,1\nY,0\n")
+    rec.write_text("pid,a,b\nX,1,1\nY,1,0\n")  # Y divides by zero: the interrupt comes while saying why
     result = CliRunner().invoke(cli, ["run", str(pol), "--records", str(rec), "-o", str(out)])
-    assert result.exit_code != 0
+    assert (result.exit_code, result.stderr) == (130, "ipl: interrupted\n")  # not 1: 1 means rejected records
     assert out.read_text() == "previous\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv", "p.ipl", "r.csv"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--rejects", "r.csv"], "--records r.csv and --rejects r.csv are the same file: an output would destroy the input"),
+    (["-o", "r.csv"], "--records r.csv and -o r.csv are the same file: an output would destroy the input"),
+    (["-o", "x.csv", "--rejects", "x.csv"], "-o x.csv and --rejects x.csv are the same file: give each output a "
+                                            "file of its own"),
+], ids=["rejects-over-records", "payouts-over-records", "payouts-and-rejects"])
+def test_an_output_on_an_input_or_another_output_is_refused(tmp_path, monkeypatch, args, message):
+    # these ran with exit 0 and left r.csv holding a header, or the payouts, or lost the rejects
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.csv").write_text(HEADER + "\n" + GOOD + "\n" + GOOD.replace("P-1", "P-2").replace("88", "x") + "\n")
+    before = (tmp_path / "r.csv").read_bytes()
+    result = run("--records", "r.csv", *args)
+    assert (result.exit_code, result.stderr, result.stdout) == (2, f"ipl: {message}\n", "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
+    assert (tmp_path / "r.csv").read_bytes() == before
+
+
+def test_outputs_get_the_mode_open_would_give(tmp_path):
+    import os
+    import stat
+
+    out, rej = tmp_path / "o.csv", tmp_path / "rej.csv"
+    rej.write_text("previous\n")
+    rej.chmod(0o640)
+    old = os.umask(0o027)
+    try:
+        assert run("--records", RECORDS, "-o", str(out), "--rejects", str(rej)).exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640  # 0o666 & ~0o027, not mkstemp's 0o600
+    assert stat.S_IMODE(rej.stat().st_mode) == 0o640 and rej.read_text() == "row,id,field,reason\n"
 
 
 def test_evaluating_twice_gives_identical_outputs(tmp_path):
