@@ -142,8 +142,8 @@ def fmt_command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
         elif not show_diff:
             try:
                 rewrite(str(path), result.text)
-            except OSError as err:
-                click.echo(f"ipl: cannot write {path}: {err.strerror or err}", err=True)
+            except OutputError as err:
+                click.echo(f"ipl: {err}", err=True)
                 unreadable += 1
                 continue
             click.echo(f"reformatted {path}")

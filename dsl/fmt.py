@@ -974,25 +974,10 @@ def format_bytes(path: str, data: bytes, diags: Diagnostics) -> Formatted:
 
 
 def rewrite(path: str, text: str) -> None:
-    """Replace a file's content atomically (temporary file + rename), keeping its mode."""
-    import os
-    import stat
-    import tempfile
+    """Replace a file's content atomically (dsl/output.py: temporary file + rename, the file's
+    own mode kept, a killed run's temporary file swept by the next), through a symlink to its
+    target. Raises `output.OutputError` when it cannot be written."""
+    from dsl.output import atomic_open
 
-    path = os.path.realpath(path)  # through a symlink: rewrite its target, keep the link
-    folder = os.path.dirname(path) or "."
-    mode = stat.S_IMODE(os.stat(path).st_mode)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_open(path, newline="\n") as handle:
+        handle.write(text)
