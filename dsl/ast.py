@@ -21,6 +21,11 @@ def _span() -> Span:
 node = dataclass(frozen=True, slots=True, kw_only=True)
 
 
+def _doc() -> Doc | None:
+    # documentation is not part of the meaning: trees compare equal with or without it
+    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]
+
+
 # ------------------------------------------------------------------ expressions
 
 
@@ -211,6 +216,15 @@ Expr = Union[
 
 
 @node
+class Doc:
+    """`##` lines directly above a declaration, band, measure or the header (§2a): the first is
+    the label people read instead of the name; the rest, joined by newlines, the description."""
+
+    label: str
+    description: str = ""
+
+
+@node
 class TypeRef:
     """A written type: a builtin type name, `enum(a, b)`, or a level (a tiers table's name)."""
 
@@ -238,6 +252,7 @@ class Header:
     period: str | None = None
     rounding: str | None = None
     field_spans: tuple[tuple[str, Span], ...] = field(default=(), compare=False, repr=False)
+    doc: Doc | None = _doc()
     span: Span = _span()
 
     def field_span(self, name: str) -> Span:
@@ -257,13 +272,15 @@ class Use:
 
 @node
 class Input:
-    """`input NAME : TYPE [in RANGE] [= DEFAULT]`."""
+    """`input NAME : TYPE [in RANGE] [= DEFAULT] [column "HEADER"]` (§2a: the column read)."""
 
     name: str
     type: TypeRef
     range: Range | None = None
     default: Expr | None = None
+    column: str | None = None
     name_span: Span = _span()
+    doc: Doc | None = _doc()
     span: Span = _span()
 
 
@@ -275,6 +292,7 @@ class Param:
     type: TypeRef
     value: Expr
     name_span: Span = _span()
+    doc: Doc | None = _doc()
     span: Span = _span()
 
 
@@ -286,6 +304,7 @@ class Metric:
     type: TypeRef | None
     value: Expr
     name_span: Span = _span()
+    doc: Doc | None = _doc()
     span: Span = _span()
 
 
@@ -307,6 +326,7 @@ class Def:
     returns: TypeRef
     body: Expr
     name_span: Span = _span()
+    doc: Doc | None = _doc()
     span: Span = _span()
 
 
@@ -317,6 +337,7 @@ class Band:
     kind: str  # "below" | "from"
     threshold: Expr
     value: Expr
+    doc: Doc | None = _doc()
     span: Span = _span()
 
 
@@ -330,6 +351,7 @@ class Tiers:
     bands: tuple[Band, ...]
     mode_written: bool = False  # whether `flat`/`marginal` was spelled out
     name_span: Span = _span()
+    doc: Doc | None = _doc()
     span: Span = _span()
 
 
@@ -341,6 +363,7 @@ class Measure:
     weight: Expr
     target: Expr
     cap: Expr | None = None
+    doc: Doc | None = _doc()
     span: Span = _span()
 
 
@@ -351,6 +374,7 @@ class Scorecard:
     name: str
     measures: tuple[Measure, ...]
     name_span: Span = _span()
+    doc: Doc | None = _doc()
     span: Span = _span()
 
 
@@ -368,6 +392,7 @@ class Eligibility:
     """`eligibility { require ... }` (§8)."""
 
     requires: tuple[Require, ...]
+    doc: Doc | None = _doc()
     span: Span = _span()
 
 
@@ -410,6 +435,7 @@ class Component:
     value: Expr
     modifiers: tuple[Modifier, ...] = ()
     name_span: Span = _span()
+    doc: Doc | None = _doc()
     span: Span = _span()
 
     @property
@@ -438,6 +464,7 @@ class Clawback:
     when: Expr | None = None
     recover: Expr | None = None
     name_span: Span = _span()
+    doc: Doc | None = _doc()
     span: Span = _span()
 
 
@@ -446,6 +473,7 @@ class Total:
     """`total { floor ... cap ... }` (§8, §14.5)."""
 
     items: tuple[Floor | Cap, ...]
+    doc: Doc | None = _doc()
     span: Span = _span()
 
 
@@ -462,6 +490,7 @@ class Program:
     """`program { budget ... }` (§15)."""
 
     budgets: tuple[Budget, ...]
+    doc: Doc | None = _doc()
     span: Span = _span()
 
 

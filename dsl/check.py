@@ -305,7 +305,10 @@ class _Types:
         result: Type | None = None
         first_band = None
         mixed = False
+        zeros = [band.value for band in decl.bands if _is_zero(band.value)]
         for band in decl.bands:
+            if any(band.value is z for z in zeros):
+                continue  # §2a: a zero band value takes the type of the others, below
             vt = self.infer(band.value, {}, result)
             if marginal:
                 if not self.is_constant(band.value):
@@ -328,6 +331,9 @@ class _Types:
                 mixed = True
             else:
                 result = u
+        for z in zeros:
+            zt = self.infer(z, {}, result)
+            result = zt if result is None or result is ERROR else result
         if mixed:
             return ERROR
         if result is None:
@@ -454,10 +460,10 @@ class _Types:
         match e:
             case ast.Number(value=v):
                 self.constants[id(e)] = v
-                return NUMBER
+                return expected if v == 0 and _numeric(expected) else NUMBER  # §2a: zero has no unit
             case ast.Percent(value=v):
                 self.constants[id(e)] = v
-                return PERCENT
+                return expected if v == 0 and _numeric(expected) else PERCENT
             case ast.Money(amount=v, currency=cur):
                 if self.currency is not None and cur != self.currency:
                     self.err("E302", f"money in {cur}, but the policy's currency is {self.currency}", e.span,
@@ -516,8 +522,7 @@ class _Types:
                 return BOOL
             case ast.If(cond=c, then=a, otherwise=b):
                 self.condition(c, env, "an `if` condition")
-                at = self.infer(a, env, expected)
-                bt = self.infer(b, env, expected if at is ERROR else at)
+                at, bt = self.branches(a, b, env, expected)
                 u = unify(at, bt)
                 if u is None:
                     self.err("E300", f"the branches of `if` have different types: {at} and {bt}", b.span,
@@ -527,8 +532,7 @@ class _Types:
             case ast.Match():
                 return self.match(e, env, expected)
             case ast.Otherwise(expr=a, fallback=b):
-                at = self.infer(a, env, expected)
-                bt = self.infer(b, env, expected if at is ERROR else at)
+                at, bt = self.branches(a, b, env, expected)
                 u = unify(at, bt)
                 if u is None:
                     self.err("E300", f"`otherwise` must give the same type as the expression before it: "
@@ -618,8 +622,22 @@ class _Types:
             self.err("E303", f"`{what}` reads earlier periods, but this policy has a single period",
                      e.span, help="add an input of type `period` to make the policy multi-period")
 
+    def unknown_tag(self, item: ast.Expr, t: Type) -> bool:
+        """§4a: an unknown name compared with an enum or level is E311, else E200 (names.py
+        left it to this pass, which knows the other side's type). True when it was one."""
+        if not isinstance(item, ast.Name) or id(item) not in self.res.unknown_tags:
+            return False
+        if t.kind in (Kind.ENUM, Kind.LEVEL):
+            what = "a member of " if t.kind is Kind.ENUM else "a label of "
+            self.err("E311", f"`{item.name}` is not {what}{t}", item.span, help=suggest(item.name, t.members))
+        elif t is not ERROR:
+            self.err("E200", f"unknown name `{item.name}`", item.span, help=self.res.unknown_tags[id(item)])
+        return True
+
     def member_of(self, item: ast.Expr, it: Type, t: Type) -> None:
         """An item of `x in (...)` or the right side of `x == item` for an enum or level x."""
+        if self.unknown_tag(item, t):
+            return
         if t is ERROR or it is ERROR:
             return
         if t.kind in (Kind.ENUM, Kind.LEVEL) and isinstance(item, ast.Name):
@@ -631,7 +649,28 @@ class _Types:
         if not comparable("==", t, it):
             self.err("E300", f"cannot compare {t} with {it}", item.span)
 
+    def branches(self, a: ast.Expr, b: ast.Expr, env, expected: Type | None) -> tuple[Type, Type]:
+        """The types of two expressions that must agree (branches, fallbacks, the operands of a
+        comparison or a sum): each is inferred knowing the other's, and a zero literal (§2a)
+        takes the type of the other side."""
+        if _is_zero(a) and not _is_zero(b):
+            bt = self.infer(b, env, expected)
+            return self.infer(a, env, bt if bt is not ERROR else expected), bt
+        at = self.infer(a, env, expected)
+        return at, self.infer(b, env, expected if at is ERROR else at)
+
     def compare(self, e: ast.Binary, env) -> Type:
+        tags = [x for x in (e.left, e.right) if isinstance(x, ast.Name) and id(x) in self.res.unknown_tags]
+        if tags:  # §4a: an unknown name beside an enum or a level is E311, else E200
+            other = e.right if e.left is tags[0] else e.left
+            ot = self.infer(other, env, None) if len(tags) == 1 else TEXT
+            for tag in tags:
+                self.types[id(tag)] = ERROR
+                self.unknown_tag(tag, ot)
+            return BOOL
+        if _is_zero(e.left) and not _is_zero(e.right):
+            rt, lt = self.branches(e.right, e.left, env, None)
+            return self.compared(e, lt, rt)
         left_first = not self._is_tag(e.left) or self._is_tag(e.right)
         if left_first:
             lt = self.infer(e.left, env, None)
@@ -639,6 +678,9 @@ class _Types:
         else:
             rt = self.infer(e.right, env, None)
             lt = self.infer(e.left, env, rt)
+        return self.compared(e, lt, rt)
+
+    def compared(self, e: ast.Binary, lt: Type, rt: Type) -> Type:
         if lt is ERROR or rt is ERROR:
             return BOOL
         if lt.kind in (Kind.ENUM, Kind.LEVEL) and isinstance(e.right, ast.Name) and \
@@ -680,8 +722,11 @@ class _Types:
         return e.right, rt
 
     def arith(self, e: ast.Binary, env) -> Type:
-        lt = self.infer(e.left, env, None)
-        rt = self.infer(e.right, env, None)
+        if e.op in "+-":  # §2a: `revenue - 0` is money
+            lt, rt = self.branches(e.left, e.right, env, None)
+        else:
+            lt = self.infer(e.left, env, None)
+            rt = self.infer(e.right, env, None)
         if lt is ERROR or rt is ERROR:
             return ERROR
         verb, prep = _VERBS[e.op]
@@ -720,6 +765,7 @@ class _Types:
             universe = ("true", "false")
         covered: list[str] = []
         has_else = False
+        zeros: list[ast.Expr] = []
         unknown = False  # an unknown member (E311) is most likely the missing one: no E310 too
         result: Type | None = None
         first_arm = None
@@ -749,6 +795,9 @@ class _Types:
                              help="remove the repeated pattern")
                     continue
                 covered.append(label)
+            if _is_zero(arm.value):
+                zeros.append(arm.value)  # §2a: typed by the other arms, below
+                continue
             vt = self.infer(arm.value, env, expected if result in (None, ERROR) else result)
             if result is None or result is ERROR:
                 result, first_arm = vt, arm
@@ -760,6 +809,9 @@ class _Types:
                          help=self.branch_hint(result, vt, arm.value))
             else:
                 result = u
+        for z in zeros:
+            zt = self.infer(z, env, expected if result in (None, ERROR) else result)
+            result = zt if result is None or result is ERROR else result
         if universe is not None and not has_else and not unknown:
             missing = [m for m in universe if m not in covered]
             if missing:
@@ -778,20 +830,30 @@ class _Types:
         f = e.func
         args = e.args
         if f in ("min", "max", "clamp", "abs"):
-            want = {"abs": (1, 1), "clamp": (3, 3)}.get(f, (1, None))
-            types = [self.infer(a, env, expected) for a in args]
+            want = {"abs": (1, 1), "clamp": (3, 3)}.get(f, (2, None))  # §4a: min/max of two or more
+            types = [self.infer(a, env, expected) if not _is_zero(a) else None for a in args]
+            # §2a: a zero argument takes the type of the others
+            others = [t for t in types if t is not None and t is not ERROR]
+            types = [t if t is not None else self.infer(a, env, others[0] if others else expected)
+                     for a, t in zip(args, types)]
             if not self.arity(e, want):
                 return ERROR
             result: Type | None = None
             for a, t in zip(args, types):
                 if t is ERROR:
                     return ERROR
-                if not t.is_numeric:
-                    self.err("E303", f"`{f}` takes numbers, but this is {t}", a.span)
+                levels = f in ("min", "max") and t.kind is Kind.LEVEL  # §4a: levels are ordered
+                if not t.is_numeric and not levels:
+                    self.err("E303", f"`{f}` takes numbers{' or levels' if f in ('min', 'max') else ''}, "
+                             f"but this is {t}", a.span)
                     return ERROR
                 if result is None:
                     result = t
                     continue
+                if Kind.LEVEL in (result.kind, t.kind) and result != t:
+                    self.err("E303", f"`{f}` compares levels of one table: {result} and {t}", a.span,
+                             label=f"this is {_a(t)}")
+                    return ERROR
                 u = unify(result, t)
                 if u is None:
                     self.err("E303", f"the arguments of `{f}` must have one type: {result} and {t}", a.span,
@@ -982,6 +1044,21 @@ class _Types:
                     stack.extend((c, covered) for c in ast.children(e))
 
 
+def _numeric(t: Type | None) -> bool:
+    return t is not None and t.is_numeric
+
+
+def _is_zero(e: ast.Expr) -> bool:
+    """A literal whose value is zero (`0`, `0.00`, `0%`, `-0`): §2a, it has no unit."""
+    match e:
+        case ast.Number(value=v) | ast.Percent(value=v):
+            return v == 0
+        case ast.Unary(op="-", operand=x):
+            return _is_zero(x)
+        case _:
+            return False
+
+
 # ---------------------------------------------------------------------- constant folding
 
 def _fold(op: str, a: Decimal, b: Decimal) -> Decimal | None:
@@ -1049,6 +1126,8 @@ def _definitions(res: Resolution, types: _Types, module: str | None) -> dict[str
             history_deps=frozenset(res.history_deps.get(name, set()) - {ELIGIBILITY, TOTAL}),
             uses_eligibility=ELIGIBILITY in deps,
             uses_total=TOTAL in deps,
+            label=decl.doc.label if getattr(decl, "doc", None) else None,
+            description=decl.doc.description if getattr(decl, "doc", None) else "",
         )
     return out
 

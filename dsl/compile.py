@@ -802,6 +802,10 @@ class _Gen:
             return self.history_call(e, f, args, b, d)
         vals = [self.expr(a, b, d) for a in args]
         match f:
+            case "min" | "max" if self.type(e).kind is Kind.LEVEL:
+                # §4a: levels order by band; the lowest / highest label
+                order = self.const({lab: i for i, lab in enumerate(self.p.levels[self.type(e).name])}, "L")
+                return f"{f}(({', '.join(vals)},), key={order}.__getitem__)"
             case "min" | "max" | "abs":
                 return f"{f}({', '.join(vals)})"
             case "clamp":

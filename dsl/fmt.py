@@ -278,7 +278,7 @@ class _Printer:
         match d:
             case ast.Use(name=name):
                 return [_Line(0, [f"use {name}"], start)]
-            case ast.Input(name=name, type=t, range=rng, default=default):
+            case ast.Input(name=name, type=t, range=rng, default=default, column=column):
                 tail: list = [": ", self.type_ref(t)]
                 if rng is not None:
                     lo = "" if rng.lo is None else self.flat(rng.lo)
@@ -287,6 +287,8 @@ class _Printer:
                 frag = _cat([_Line(0, [f"input {name}", ALIGN], start, tag="input")], "".join(tail))
                 if default is not None:
                     frag = _cat(frag, " = ", self.expr(default))
+                if column is not None:  # §23.2: `column` comes last
+                    frag = _cat(frag, f" column {_string(column)}")
                 return frag
             case ast.Param(name=name, type=t, value=value):
                 return self._valued(f"param {name} : {self.type_ref(t)} =", value, start)

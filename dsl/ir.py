@@ -55,6 +55,15 @@ class Definition:
     history_deps: frozenset[str] = frozenset()
     uses_eligibility: bool = False
     uses_total: bool = False
+    # §2a: the first `##` line above the declaration (shown instead of the name to people) and
+    # the lines after it
+    label: str | None = None
+    description: str = ""
+
+    @property
+    def title(self) -> str:
+        """What people read: the label, or the name when there is none."""
+        return self.label or self.name
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,6 +75,9 @@ class Resolution:
     visit_order: tuple[str, ...] = ()  # dependencies first, even when there are cycles
     id_input: str | None = None
     period_input: str | None = None
+    # §4a: an unknown bare name beside `==` / `!=` or in an `in (...)` list: E311 when the other
+    # side is an enum or a level, else E200; the type pass decides and reports (id -> help)
+    unknown_tags: dict[int, str | None] = field(default_factory=dict)
 
 
 def declared_name(decl) -> tuple[str, object] | None:
@@ -281,6 +284,15 @@ class _Resolver:
             if header.period is None:
                 self.diags.error("E204", "the header has no `period`, but the policy has a `period` input",
                                  header.span, help="add `period quarter` (or month, half, year) to the header")
+        # §2a: two inputs may not read one column
+        read_by: dict[str, ast.Input] = {}
+        for inp in (d for d in self.file.decls if isinstance(d, ast.Input)):
+            column = inp.column if inp.column is not None else inp.name
+            first = read_by.setdefault(column, inp)
+            if first is not inp:
+                self.diags.error("E201", f"`{inp.name}` reads the column \"{column}\" that `{first.name}` "
+                                 f"reads (line {first.name_span.line})", inp.name_span,
+                                 help="give each input its own column: `column \"...\"` names it")
         if header.currency is None:
             self.diags.error("E204", "the header has no `currency`", header.span,
                              help="add `currency USD` (an ISO 4217 code) to the header")
@@ -368,8 +380,14 @@ class _Resolver:
         r = self.r
         # (expr, history_only, history_too)
         stack: list[tuple[ast.Expr, bool, bool]] = [(root, False, False)]
+        tag_places: set[int] = set()  # bare names that may be enum members or labels (§4a)
         while stack:
             e, hist_only, hist_too = stack.pop()
+            match e:
+                case ast.Binary(op="==" | "!=", left=a, right=b):
+                    tag_places.update(id(x) for x in (a, b) if isinstance(x, ast.Name))
+                case ast.Member(items=items):
+                    tag_places.update(id(x) for x in items if isinstance(x, ast.Name))
 
             def add(dep: str) -> None:
                 if hist_only or hist_too:
@@ -405,8 +423,11 @@ class _Resolver:
                     else:
                         candidates = list(local) + list(r.decls) + list(BUILTIN_VALUES) \
                             + list(r.labels) + list(r.enum_members)
-                        self.diags.error("E200", f"unknown name `{name}`", e.span,
-                                         help=suggest(name, candidates))
+                        if id(e) in tag_places:
+                            r.unknown_tags[id(e)] = suggest(name, candidates)
+                        else:
+                            self.diags.error("E200", f"unknown name `{name}`", e.span,
+                                             help=suggest(name, candidates))
                         self.unknown_names = True
                 case ast.Qualified(module=mod, name=name):
                     self.resolve_qualified(e, mod, name, add)

@@ -177,7 +177,58 @@ def parse_text(text: str, path: str = "<text>", diags: Diagnostics | None = None
 
 
 def _with_comments(file, comments):
-    return dataclasses.replace(file, comments=comments)
+    return _with_docs(dataclasses.replace(file, comments=comments))
+
+
+# ------------------------------------------------------------------ doc comments (§2a, §23.5)
+
+
+def _with_docs(file):
+    """Attach `##` lines to what they document: the declaration, band or scorecard measure
+    that starts on the line right after them (no blank line between), or the header."""
+    docs = _doc_lines(file)
+    if not docs:
+        return file
+
+    def doc_at(span) -> ast.Doc | None:
+        if span is None:
+            return None
+        lines: list[str] = []
+        line = span.line - 1
+        while line in docs:
+            lines.append(docs[line])
+            line -= 1
+        if not lines:
+            return None
+        lines.reverse()
+        return ast.Doc(label=lines[0].strip(), description="\n".join(t.rstrip() for t in lines[1:]).strip())
+
+    def documented(node):
+        doc = doc_at(node.span)
+        match node:
+            case ast.Tiers():
+                node = dataclasses.replace(node, bands=tuple(documented(b) for b in node.bands))
+            case ast.Scorecard():
+                node = dataclasses.replace(node, measures=tuple(documented(m) for m in node.measures))
+        return dataclasses.replace(node, doc=doc) if doc is not None and hasattr(node, "doc") else node
+
+    match file:
+        case ast.PolicyFile():
+            return dataclasses.replace(file, header=documented(file.header),
+                                       decls=tuple(documented(d) for d in file.decls))
+        case ast.ModuleFile():
+            return dataclasses.replace(file, decls=tuple(documented(d) for d in file.decls))
+        case _:
+            return file
+
+
+def _doc_lines(file) -> dict[int, str]:
+    """Line number -> text of every `##` comment that is alone on its line."""
+    out = {}
+    for c in file.comments:
+        if c.text.startswith("##") and not c.span.source.line_text(c.span.line)[: c.span.column - 1].strip():
+            out[c.span.line] = c.text[2:].removeprefix(" ")
+    return out
 
 
 def _syntax_error(source: SourceFile, err: UnexpectedInput, diags: Diagnostics) -> None:
@@ -389,9 +440,16 @@ class _Builder(Transformer):
         return ast.Use(name=self._name(children[0]), span=self._span(meta))
 
     def input_decl(self, meta, children):
-        name, type_ref, rng, default = children
-        return ast.Input(name=self._name(name), type=type_ref, range=rng, default=default,
+        name, type_ref, rng, default, column = children
+        return ast.Input(name=self._name(name), type=type_ref, range=rng, default=default, column=column,
                          name_span=self._tok(name), span=self._span(meta))
+
+    def column(self, meta, children):
+        text = self._string(children[0])
+        if not text.strip():
+            self._err("a column name cannot be empty", self._tok(children[0]),
+                      help='write the header as the file spells it: `column "Partner ID"`')
+        return text
 
     def default(self, meta, children):
         return children[0]

@@ -187,6 +187,10 @@ class _Ref:
                     values = [self.ev(a, local) for a in args]
                     return self.ev(d.decl.body, {prm.name: v for prm, v in zip(d.decl.params, values)})
                 values = [self.ev(a, local) for a in args]
+                t = p.types[id(e)]
+                if f in ("min", "max") and t.kind is Kind.LEVEL:  # §4a: by band order
+                    order = p.levels[t.name]
+                    return (min if f == "min" else max)(values, key=order.index)
                 if f == "min":
                     return min(values)
                 if f == "max":
