@@ -67,7 +67,23 @@ class _Bad(Exception):
     """A raw value that does not validate; the message is the reject reason."""
 
 
-_NAN = object()  # JSON NaN / Infinity constants: rejected by the validator
+class _NaN:
+    """JSON's NaN / Infinity constants, which the validator rejects (one instance, `_NAN`).
+
+    Raw records of a multi-period run are pickled to disk and read back (dsl/settle.py): the
+    instance pickles by reference to `_NAN`, so it is the same object after the round trip.
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self):
+        return "_NAN"
+
+    def __repr__(self) -> str:
+        return "NaN"
+
+
+_NAN = _NaN()
 
 
 def _json_constant(text: str):
@@ -410,6 +426,12 @@ class Validator:
             try:
                 out[name] = convert(value)
             except _Bad as bad:
+                if value.__class__ is str and f.kind != "text" and not value.strip():
+                    # a blank value is a missing one (a value of spaces, an id above all)
+                    if f.has_default:
+                        out[name] = f.default
+                        continue
+                    return Reject(row, rid, name, f"missing field `{name}`")
                 return Reject(row, rid, name, str(bad))
         if rid in self.duplicates:
             return Reject(row, rid, self.id_field, f"duplicate id {rid!r}: every record with this id is rejected")
@@ -434,7 +456,48 @@ def _show(value) -> str:
     if isinstance(value, Decimal):
         text = str(value)
         return text if len(text) <= 40 else text[:37] + "..."
-    return json.dumps(value) if isinstance(value, (bool, list, dict)) else str(value)
+    if isinstance(value, dict):
+        return "the object " + _brief(value)
+    if isinstance(value, list):
+        return "the array " + _brief(value)
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def _brief(value, width: int = 40) -> str:
+    """A JSON value written in at most `width` characters (`...` where it is cut)."""
+    parts: list[str] = []
+    size = 0
+
+    def put(text: str) -> bool:
+        nonlocal size
+        parts.append(text)
+        size += len(text)
+        return size <= width  # each level writes a character first, so the depth stays small
+
+    def walk(v) -> bool:
+        if isinstance(v, dict):
+            if not put("{"):
+                return False
+            for i, (k, x) in enumerate(v.items()):
+                if (i and not put(", ")) or not put(json.dumps(k[:width]) + ": ") or not walk(x):
+                    return False
+            return put("}")
+        if isinstance(v, list):
+            if not put("["):
+                return False
+            for i, x in enumerate(v):
+                if (i and not put(", ")) or not walk(x):
+                    return False
+            return put("]")
+        if v is None or isinstance(v, bool):
+            return put(json.dumps(v))
+        if isinstance(v, str):
+            return put(json.dumps(v[:width]))
+        return put("NaN" if v is _NAN else str(v))
+
+    walk(value)
+    text = "".join(parts)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def parse_decimal(value) -> Decimal:
@@ -535,7 +598,12 @@ def _converter(f: Field):
                 raise _Bad(f"{_show(v)} is not text")
             if _has_surrogates(v):
                 raise _Bad("the value holds bytes that are not UTF-8 text (is the file UTF-8?)")
-            return v.strip() if kind != "text" else v
+            if kind == "text":
+                return v
+            v = v.strip()
+            if not v:
+                raise _Bad("blank")  # the validator reports a missing field
+            return v
         return text
     raise AssertionError(f"unhandled input kind {kind}")
 
