@@ -30,8 +30,8 @@ from dsl.compile import (
 from dsl.diagnostics import Diagnostics
 from dsl.ir import CheckedPolicy
 from dsl.records import (
-    Field, Reject, Validator, _Bad, _converter, _id_text, closest, csv_lists, detect_format, duplicate_ids,
-    exact_duplicates, fast_validator, raw_records, repeated_hashes,
+    Field, Reject, Validator, _Bad, _converter, _id_text, closest, column_of, csv_lists, detect_format,
+    duplicate_ids, exact_duplicates, fast_validator, raw_records, repeated_hashes,
 )
 from dsl.runtime import EvalError, Unsupported
 from dsl.types import Kind
@@ -196,7 +196,7 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
     levels: dict[str, dict[str, list]] = {name: {} for _, name in level_bens}
     track = duplicates is None and optimistic
     if duplicates is None and not optimistic:
-        duplicates = duplicate_ids(records_path, compiled.id_field)
+        duplicates = duplicate_ids(records_path, column_of(compiled.fields, compiled.id_field))
     validator = Validator(compiled.fields, compiled.id_field, duplicates or frozenset())
     header, rows = (None, None)
     if detect_format(records_path) == "csv":
@@ -268,7 +268,7 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
     repeated = repeated_hashes(buckets)
     del buckets, pushes
     if repeated:
-        exact = exact_duplicates(records_path, id_field, repeated)
+        exact = exact_duplicates(records_path, column_of(compiled.fields, id_field), repeated)
         if exact:
             raise DuplicatesFound(exact)
     summary.read, summary.paid, summary.rejected = read, paid, rejected
@@ -309,16 +309,19 @@ def find_record(compiled: CompiledPolicy, records_path: str, wanted: str) -> Eva
         return evaluate_record(compiled, row, wanted, rec, traced=True)
 
 
-def ids_like(records_path: str, id_field: str, wanted: str, limit: int = 200_000) -> str | None:
-    """A close id for a "did you mean" when `--id` is not in the file."""
+def ids_like(records_path: str, id_column: str, wanted: str, limit: int = 200_000) -> str | None:
+    """A close id for a "did you mean" when `--id` is not in the file; `id_column` is the id
+    input's column as written in the file (`records.column_of`)."""
     import difflib
 
     seen = []
     for i, (_row, raw, _p) in enumerate(raw_records(records_path)):
         if i >= limit:
             break
-        if raw is not None and raw.get(id_field):
-            seen.append(str(raw.get(id_field)).strip())
+        if raw is not None:
+            value = _id_text(raw.get(id_column))
+            if value:
+                seen.append(value)
     found = difflib.get_close_matches(wanted, seen, n=1, cutoff=0.7)
     return found[0] if found else None
 
@@ -516,7 +519,7 @@ def _run_once(compiled: CompiledPolicy, records: str, out, rejects, trace, progr
     trace_w = atomic_open(trace) if trace else None
     if out is None and duplicates is None:
         # payouts stream to stdout: find duplicate ids first, there is no second chance
-        duplicates = duplicate_ids(records, compiled.id_field)
+        duplicates = duplicate_ids(records, column_of(compiled.fields, compiled.id_field))
     shown: list[Reject] = []
     with contextlib_nullable(payouts) as pw, contextlib_nullable(reject_w) as rw, \
             contextlib_nullable(trace_w) as tw:

@@ -53,7 +53,7 @@ class Reject:
 class Field:
     """One `input` as the reader needs it."""
 
-    name: str
+    name: str  # the policy's name: the key of the validated record, and of every output
     kind: str  # money | percent | number | count | bool | text | id | enum | level | period
     members: tuple[str, ...] = ()  # enum members or level labels
     lo: Decimal | None = None
@@ -61,6 +61,21 @@ class Field:
     default: object = None  # the validated default value, or None when the input is required
     has_default: bool = False
     unit: str = ""  # how a bound is shown: "USD", "%", ""
+    # §2a: the CSV column or JSON key the value is read from, exactly as written in the file
+    # (`input x : money column "X"`); rejects name it. "" means the same as `name`.
+    column: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.column:
+            object.__setattr__(self, "column", self.name)
+
+
+def column_of(fields: tuple[Field, ...], name: str) -> str:
+    """The column (§2a) that the input `name` is read from; `name` itself if it is no input."""
+    for f in fields:
+        if f.name == name:
+            return f.column
+    return name
 
 
 class _Bad(Exception):
@@ -319,8 +334,10 @@ def _json_kind(value) -> str:
     return "a number"
 
 
-def duplicate_ids(path: str, id_field: str) -> frozenset[str]:
+def duplicate_ids(path: str, id_column: str) -> frozenset[str]:
     """The ids that occur more than once in the file (§13: all their records are rejected).
+
+    `id_column` is the id input's column as written in the file (`column_of`).
 
     A first pass keeps only a 64-bit hash per record (8 bytes each, so a million records
     cost 8 MB); ids are kept as text only for hashes that repeat.
@@ -330,8 +347,8 @@ def duplicate_ids(path: str, id_field: str) -> frozenset[str]:
     pushes = [b.append for b in buckets]
     if detect_format(path) == "csv":
         header, rows = csv_lists(path)
-        if header is not None and id_field in header:
-            at = header.index(id_field)
+        if header is not None and id_column in header:
+            at = header.index(id_column)
             for _row, cells, _problem in rows:
                 if cells is not None and len(cells) > at:
                     value = cells[at].strip()
@@ -341,20 +358,20 @@ def duplicate_ids(path: str, id_field: str) -> frozenset[str]:
         elif header is None:
             for _row, raw, _problem in rows:
                 if raw is not None:
-                    value = _id_text(raw.get(id_field))
+                    value = _id_text(raw.get(id_column))
                     if value:
                         h = hash(value)
                         pushes[h & 63](h)
     else:
         for _row, raw, _problem in raw_records(path):
             if raw is not None:
-                value = _id_text(raw.get(id_field))
+                value = _id_text(raw.get(id_column))
                 if value:
                     h = hash(value)
                     pushes[h & 63](h)
     repeated = repeated_hashes(buckets)
     del buckets, pushes
-    return exact_duplicates(path, id_field, repeated) if repeated else frozenset()
+    return exact_duplicates(path, id_column, repeated) if repeated else frozenset()
 
 
 def repeated_hashes(buckets) -> set[int]:
@@ -370,12 +387,12 @@ def repeated_hashes(buckets) -> set[int]:
     return repeated
 
 
-def exact_duplicates(path: str, id_field: str, hashes: set[int]) -> frozenset[str]:
+def exact_duplicates(path: str, id_column: str, hashes: set[int]) -> frozenset[str]:
     """The ids whose hash is in `hashes` that really occur more than once (hashes may collide)."""
     counts: dict[str, int] = {}
     for _row, raw, _problem in raw_records(path):
         if raw is not None:
-            value = _id_text(raw.get(id_field))
+            value = _id_text(raw.get(id_column))
             if value and hash(value) in hashes:
                 counts[value] = counts.get(value, 0) + 1
     return frozenset(k for k, n in counts.items() if n > 1)
@@ -394,18 +411,26 @@ def _id_text(raw) -> str | None:
 
 
 class Validator:
-    """Validates raw records against the policy's inputs (§13)."""
+    """Validates raw records against the policy's inputs (§13).
 
-    def __init__(self, fields: tuple[Field, ...], id_field: str, duplicates: frozenset[str] = frozenset()):
+    A raw record is keyed by column, as read from the file (§2a); the validated record by the
+    inputs' names. A reject's `field` is the column. With `fixtures`, raw records are a test
+    file's values instead: keyed by name, and already typed (a percent is its fraction).
+    """
+
+    def __init__(self, fields: tuple[Field, ...], id_field: str, duplicates: frozenset[str] = frozenset(),
+                 *, fixtures: bool = False):
         self.fields = fields
         self.id_field = id_field
+        self.id_column = id_field if fixtures else column_of(fields, id_field)
         self.duplicates = duplicates
-        self._converters = tuple((f.name, f, _converter(f)) for f in fields)
+        self.fixtures = fixtures
+        self._converters = tuple((f.name if fixtures else f.column, f.name, f, _converter(f)) for f in fields)
 
     def record_id(self, raw: dict | None) -> str | None:
         if raw is None:
             return None
-        value = _id_text(raw.get(self.id_field))
+        value = _id_text(raw.get(self.id_column))
         if value is not None and _has_surrogates(value):
             return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         return value
@@ -416,13 +441,13 @@ class Validator:
         if problem is not None or raw is None:
             return Reject(row, rid, None, problem or "unreadable record")
         out = {}
-        for name, f, convert in self._converters:
-            value = raw.get(name)
+        for column, name, f, convert in self._converters:
+            value = raw.get(column)
             if value is None or value == "":
                 if f.has_default:
                     out[name] = f.default
                     continue
-                return Reject(row, rid, name, f"missing field `{name}`")
+                return Reject(row, rid, column, f"missing field `{column}`")
             try:
                 out[name] = convert(value)
             except _Bad as bad:
@@ -431,10 +456,10 @@ class Validator:
                     if f.has_default:
                         out[name] = f.default
                         continue
-                    return Reject(row, rid, name, f"missing field `{name}`")
-                return Reject(row, rid, name, str(bad))
+                    return Reject(row, rid, column, f"missing field `{column}`")
+                return Reject(row, rid, column, str(bad))
         if rid in self.duplicates:
-            return Reject(row, rid, self.id_field, f"duplicate id {rid!r}: every record with this id is rejected")
+            return Reject(row, rid, self.id_column, f"duplicate id {rid!r}: every record with this id is rejected")
         return out
 
 
@@ -652,7 +677,8 @@ def fast_validator(validator: Validator, header: list[str] | None = None):
     """A generated `validate(row, raw, problem)` equal to `validator.validate`, faster.
 
     With `header` (a CSV file's columns), `raw` is the row's list of cells, read by
-    position; the slow path gets the same dict the generic reader would have built.
+    position; the slow path gets the same dict the generic reader would have built. Fields
+    are read by column (§2a) and come out by name.
 
     Each field has an inline fast path for the common, obviously valid spelling (a plain
     decimal, an exact enum member, `true`/`false`); anything else — and every reject — goes
@@ -680,14 +706,15 @@ def fast_validator(validator: Validator, header: list[str] | None = None):
         lines = ["def validate(row, raw, problem):",
                  f"    if problem is not None or raw is None or len(raw) != {len(header)}:",
                  "        return _slow(row, raw, problem)"]
-    where = {name: i for i, name in reversed(list(enumerate(header or ())))}
+    where = {column: i for i, column in reversed(list(enumerate(header or ())))}
     out = []
     for i, f in enumerate(validator.fields):
         x, v = f"x{i}", f"v{i}"
+        col = f.name if validator.fixtures else f.column
         if header is None:
-            lines.append(f"    {x} = g({f.name!r})")
+            lines.append(f"    {x} = g({col!r})")
         else:
-            lines.append(f"    {x} = raw[{where[f.name]}]" if f.name in where else f"    {x} = None")
+            lines.append(f"    {x} = raw[{where[col]}]" if col in where else f"    {x} = None")
         if f.kind in ("money", "number", "percent"):
             test, conv = f"{x}.__class__ is str and _PLAIN({x})", f"_D({x})"
         elif f.kind == "count":

@@ -46,7 +46,7 @@ from typing import NamedTuple, NoReturn
 from dsl import ledger as L
 from dsl import programwide, runtime
 from dsl.periods import Period, PeriodError, parse_period
-from dsl.records import Reject, Validator, csv_lists, detect_format, fast_validator, raw_records
+from dsl.records import Reject, Validator, column_of, csv_lists, detect_format, fast_validator, raw_records
 
 ZERO = runtime.ZERO
 
@@ -248,14 +248,15 @@ def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None]
     if header is None or rows is None:
         header, rows = None, raw_records(records_path, tick=progress)
     pfield = compiled.multi.period_field
+    pcolumn = column_of(compiled.fields, pfield) if pfield is not None else None  # as in the file (§2a)
     if header is not None:
-        at = header.index(pfield) if pfield in header else None
+        at = header.index(pcolumn) if pcolumn in header else None
 
         def period_of(raw):
             return raw[at] if at is not None and len(raw) > at else None
     else:
         def period_of(raw):
-            return raw.get(pfield)
+            return raw.get(pcolumn)
     summary = run_rows(compiled, rows, fast_validator(validator, header), on_row, on_reject, on_event, traced,
                        upto, period_of, cells=header is not None)
     if summary.read == 0:
@@ -264,24 +265,25 @@ def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None]
 
 
 def run_history(compiled, records: list[dict]) -> list[PeriodRow | Reject]:
-    """Evaluate raw records given in memory (a test's `given periods`), traced; every outcome
-    in period order."""
-    validator = Validator(compiled.fields, compiled.id_field)
+    """Evaluate raw records given in memory (a test's `given periods`: keyed by input name,
+    values typed), traced; every outcome in period order."""
+    validator = Validator(compiled.fields, compiled.id_field, fixtures=True)
     out: list = []
     pfield = compiled.multi.period_field
     run_rows(compiled, ((i + 1, r, None) for i, r in enumerate(records)), validator.validate,
-             out.append, out.append, traced=True, period_of=lambda raw: raw.get(pfield))
+             out.append, out.append, traced=True, period_of=lambda raw: raw.get(pfield), by_name=True)
     return out
 
 
 def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
              on_reject: Callable[[Reject], None], on_event: Callable[[str, L.Event], None] | None = None,
              traced: bool | str = False, upto: Period | None = None, period_of=None,
-             cells: bool = False) -> MultiSummary:
+             cells: bool = False, by_name: bool = False) -> MultiSummary:
     """The run over (row, raw record, problem) triples, validated by `validate` when their
     period comes (`period_of(raw)` reads the period's text to bucket the raw record).
     `cells`: every raw record without a problem is a list of strings (a CSV row), which
-    spills as text (`_packed`).
+    spills as text (`_packed`). `by_name`: raw records are keyed by input name (a test's
+    records), not by column (§2a), which rejects otherwise name.
 
     The cyclic garbage collector is paused for the run (and restored after): a run makes
     no reference cycles per record (what it frees, reference counting frees), while the
@@ -290,14 +292,15 @@ def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upto, period_of, cells)
+        return _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upto, period_of, cells,
+                         by_name)
     finally:
         if was_enabled:
             gc.enable()
 
 
 def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upto, period_of,
-              cells) -> MultiSummary:
+              cells, by_name) -> MultiSummary:
     from dsl.compile import R_TOTAL
 
     runtime.activate()
@@ -309,6 +312,9 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
     id_field = compiled.id_field
     gran = info.granularity
     pfield = info.period_field
+    # rejects name the columns as written in the file (§2a); a test's records are keyed by name
+    id_column = id_field if by_name else column_of(compiled.fields, id_field)
+    pcolumn = pfield if by_name or pfield is None else column_of(compiled.fields, pfield)
     hold_index = {name: i for i, (name, _) in enumerate(info.hold_components)}
     windows: dict[str, int] = {}
     for name, within in info.clawbacks:
@@ -362,7 +368,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                         p = parse_period(rec[pfield], gran)
                         if p.__class__ is PeriodError:
                             summary.rejected += 1
-                            on_reject(Reject(row, rec[id_field], pfield, p.reason))
+                            on_reject(Reject(row, rec[id_field], pcolumn, p.reason))
                             continue
                     elif len(period_keys) < 10_000:
                         period_keys[text] = p.index
@@ -426,7 +432,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                     if seen[rid] > 1:
                         summary.rejected += 1
                         what = f"duplicate key ({rid!r}, {period})" if period is not None else f"duplicate id {rid!r}"
-                        on_reject(Reject(row, rid, id_field, f"{what}: every record with this key is rejected"))
+                        on_reject(Reject(row, rid, id_column, f"{what}: every record with this key is rejected"))
                     else:
                         kept.append((row, rid, rec))
                 live = kept

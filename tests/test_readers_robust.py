@@ -190,3 +190,128 @@ def raw_records_of(text: str, suffix: str, tmp=None):
     path = folder / f"r{suffix}"
     path.write_text(text)
     return list(raw_records(str(path)))
+
+
+# ------------------------------------------------------------------ 11. column names (§2a, §23.1)
+
+
+COLUMNS = (
+    Field(name="partner_id", kind="id", column="Partner ID"),
+    Field(name="segment", kind="enum", members=("enterprise", "digital"), column="Sales Segment"),
+    Field(name="revenue", kind="money", lo=Decimal(0), unit="USD", column="Joint Revenue (USD)"),
+    Field(name="certified", kind="bool", default=False, has_default=True, column="Certified?"),
+)
+COLUMNS_CSV = ("Partner ID, Sales Segment ,Joint Revenue (USD),Certified?,partner_id,revenue\n"
+               "P-1,digital,100,yes,X-1,1\n"
+               "P-2,Digital,100,no,X-2,2\n"
+               "P-3,digital,-5,no,X-3,3\n"
+               ",digital,5,no,X-4,4\n"
+               "P-1,digital,7,no,X-5,5\n")
+
+
+def test_a_field_without_a_column_reads_its_name():
+    f = Field(name="rev", kind="money")
+    assert f.column == "rev" and f == Field(name="rev", kind="money", column="rev")
+
+
+def test_columns_are_read_and_rejects_name_them(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text(COLUMNS_CSV)
+    dups = duplicate_ids(str(path), "Partner ID")
+    assert dups == frozenset({"P-1"})
+    v = Validator(COLUMNS, "partner_id", dups)
+    slow = [v.validate(row, raw, problem) for row, raw, problem in raw_records(str(path))]
+    from dsl.records import csv_lists
+
+    header, rows = csv_lists(str(path))
+    fast = [fast_validator(v, header)(row, cells, problem) for row, cells, problem in rows]
+    assert slow == fast == [
+        Reject(1, "P-1", "Partner ID", "duplicate id 'P-1': every record with this id is rejected"),
+        Reject(2, "P-2", "Sales Segment", "'Digital' is not a member of segment (did you mean 'digital'?)"),
+        Reject(3, "P-3", "Joint Revenue (USD)", "-5 USD is below the minimum 0 USD"),
+        Reject(4, None, "Partner ID", "missing field `Partner ID`"),
+        Reject(5, "P-1", "Partner ID", "duplicate id 'P-1': every record with this id is rejected"),
+    ]
+    good = Validator(COLUMNS, "partner_id")
+    # the validated record is keyed by the policy's names
+    assert good.validate(1, {"Partner ID": "P-1", "Sales Segment": "digital", "Joint Revenue (USD)": "100",
+                             "partner_id": "X", "revenue": "1"}) == {
+        "partner_id": "P-1", "segment": "digital", "revenue": Decimal(100), "certified": False}
+    assert fast_validator(good, None)(1, {"Partner ID": "P-1", "Sales Segment": "digital",
+                                          "Joint Revenue (USD)": "100", "Certified?": "true"}, None) == {
+        "partner_id": "P-1", "segment": "digital", "revenue": Decimal(100), "certified": True}
+
+
+def test_columns_are_case_and_space_exact(tmp_path):
+    v = Validator(COLUMNS, "partner_id")
+    assert v.validate(1, {"partner id": "P-1", "Sales Segment": "digital", "Joint Revenue (USD)": "1"}) == Reject(
+        1, None, "Partner ID", "missing field `Partner ID`")
+
+
+def columned(compiled):
+    """The growth program as if every input had `column "Upper Case Name"` (the grammar's
+    `column` clause is built elsewhere; the readers only see `Field.column`)."""
+    import dataclasses
+
+    fields = tuple(dataclasses.replace(f, column=f.name.replace("_", " ").title()) for f in compiled.fields)
+    return dataclasses.replace(compiled, fields=fields)
+
+
+def test_a_run_explain_and_ids_like_read_columns(tmp_path):
+    from dsl.engine import compile_file, find_record, ids_like, run
+
+    compiled = columned(compile_file(GROWTH))
+    path = tmp_path / "r.csv"
+    header = HEADER.replace("_", " ").title()
+    path.write_text(f"{header}\n{good_line('P-1')}\n{good_line('P-2')}\n{good_line('P-2')}\n"
+                    "P-4,enterprise,x,800000,40,37,88,4.6,true\n")
+    paid, rejects = [], []
+    summary = run(compiled, str(path), paid.append, rejects.append)
+    assert (summary.read, summary.paid, summary.rejected) == (4, 1, 3)
+    assert paid[0].id == "P-1" and paid[0].record["joint_revenue"] == Decimal(1000000)
+    assert [(r.row, r.id, r.field) for r in rejects] == [
+        (2, "P-2", "Partner Id"), (3, "P-2", "Partner Id"), (4, "P-4", "Joint Revenue")]
+    assert rejects[2].reason == "'x' is not a number"
+    found = find_record(compiled, str(path), "P-1")
+    assert found.id == "P-1" and found.record["segment"] == "enterprise"
+    assert find_record(compiled, str(path), "P-9") is None
+    assert ids_like(str(path), "Partner Id", "P-01") == "P-1"
+    assert ids_like(str(path), "partner_id", "P-01") is None  # the column, not the name
+
+
+def test_a_multi_period_run_reads_the_period_and_id_columns(tmp_path):
+    import dataclasses
+
+    from dsl.engine import compile_file
+    from dsl.settle import run_periods
+
+    (tmp_path / "p.ipl").write_text(PERIODS)
+    compiled = compile_file(str(tmp_path / "p.ipl"))
+    names = {"pid": "Partner", "q": "Fiscal Quarter", "revenue": "Revenue USD"}
+    compiled = dataclasses.replace(compiled, fields=tuple(dataclasses.replace(f, column=names[f.name])
+                                                          for f in compiled.fields))
+    for name, text in [("r.csv", "Partner,Fiscal Quarter,Revenue USD\nA,2026-Q2,10\nA,2026-Q1,20\n"
+                                 "B,2026-Q5,1\nC,2026-Q1,1\nC,2026-Q1,2\n"),
+                       ("r.jsonl", '{"Partner": "A", "Fiscal Quarter": "2026-Q2", "Revenue USD": 10}\n'
+                                   '{"Partner": "A", "Fiscal Quarter": "2026-Q1", "Revenue USD": 20}\n'
+                                   '{"Partner": "B", "Fiscal Quarter": "2026-Q5", "Revenue USD": 1}\n'
+                                   '{"Partner": "C", "Fiscal Quarter": "2026-Q1", "Revenue USD": 1}\n'
+                                   '{"Partner": "C", "Fiscal Quarter": "2026-Q1", "Revenue USD": 2}\n')]:
+        (tmp_path / name).write_text(text)
+        rows, rejects = [], []
+        summary = run_periods(compiled, str(tmp_path / name), rows.append, rejects.append)
+        assert summary.read == 5 and summary.paid == 2, name
+        assert [(r.id, str(r.period), r.result[4]) for r in rows] == [("A", "2026-Q1", Decimal("2.00")),
+                                                                       ("A", "2026-Q2", Decimal("1.00"))]
+        assert [(r.row, r.id, r.field, r.reason) for r in rejects] == [
+            (3, "B", "Fiscal Quarter", "'2026-Q5' is not a quarter: write it like \"2026-Q1\""),
+            (4, "C", "Partner", "duplicate key ('C', 2026-Q1): every record with this key is rejected"),
+            (5, "C", "Partner", "duplicate key ('C', 2026-Q1): every record with this key is rejected")], name
+
+
+def test_a_test_files_records_are_keyed_by_name():
+    v = Validator(COLUMNS, "partner_id", fixtures=True)
+    assert v.validate(1, {"partner_id": "P-1", "segment": "digital", "revenue": Decimal(5)}) == {
+        "partner_id": "P-1", "segment": "digital", "revenue": Decimal(5), "certified": False}
+    assert v.validate(2, {"partner_id": "P-2", "segment": "digital"}) == Reject(2, "P-2", "revenue",
+                                                                                 "missing field `revenue`")
