@@ -200,9 +200,9 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
     validator = Validator(compiled.fields, compiled.id_field, duplicates or frozenset())
     header, rows = (None, None)
     if detect_format(records_path) == "csv":
-        header, rows = csv_lists(records_path, tick=progress)
+        header, rows = csv_lists(records_path, tick=progress, notes=summary.notes)
     if header is None or rows is None:
-        header, rows = None, raw_records(records_path, tick=progress)
+        header, rows = None, raw_records(records_path, tick=progress, notes=summary.notes)
     validate = fast_validator(validator, header)
     evaluate = compiled.evaluate
     id_field = compiled.id_field

@@ -19,7 +19,10 @@ import codecs
 import csv
 import difflib
 import io
+import itertools
 import json
+import re
+import sys
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -123,20 +126,25 @@ def detect_format(path: str) -> str:
     raise RecordsUnreadable(f"cannot tell the format of {path}: use .csv, .json or .jsonl")
 
 
-def raw_records(path: str, tick=None) -> Iterator[tuple[int, dict | None, str | None]]:
+def raw_records(path: str, tick=None, notes: list[str] | None = None) -> Iterator[tuple[int, dict | None, str | None]]:
     """Stream `(row, raw fields, problem)`: a problem (text) when the record cannot even be read.
 
-    `tick(bytes_read)` is called every 4,096 records (a progress bar), if given.
+    `tick(bytes_read)` is called every 4,096 records (a progress bar), if given. A problem of
+    the file as a whole (an unclosed CSV quote, a JSON array that cannot be read to its end)
+    is also said once in `notes`, if given, for the run's summary.
     """
     fmt = detect_format(path)
-    try:
-        handle = open(path, "rb")
-    except OSError as err:
-        raise RecordsUnreadable(f"cannot read {path}: {err.strerror or err}") from None
-    # Undecodable bytes survive as lone surrogates; the validator rejects the record that holds them.
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    if fmt == "csv":
+        header, rows = csv_lists(path, tick, notes)
+        if header is None:  # the header itself cannot be read: `rows` says so
+            yield from rows
+            return
+        for row, cells, problem in rows:
+            yield row, (dict(zip(header, cells)) if cells is not None else None), problem
+        return
+    handle, text = _open(path)
     with text:
-        rows = _csv_rows(text) if fmt == "csv" else _jsonl_rows(text) if fmt == "jsonl" else _json_rows(text)
+        rows = _jsonl_rows(text) if fmt == "jsonl" else _json_rows(text, notes)
         if tick is None:
             yield from rows
             return
@@ -146,80 +154,177 @@ def raw_records(path: str, tick=None) -> Iterator[tuple[int, dict | None, str | 
             yield item
 
 
-def _csv_rows(text: io.TextIOBase):
+def _open(path: str):
+    """The file as bytes and as text (UTF-8, a BOM dropped, line endings kept for the csv module)."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed with the text wrapper
+    except OSError as err:
+        raise RecordsUnreadable(f"cannot read {path}: {err.strerror or err}") from None
+    # Undecodable bytes survive as lone surrogates; the validator rejects the record that holds them.
+    return handle, io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
+def _raise_field_limit() -> None:
+    """Cells of any length (the csv module refuses cells over 128 KiB by default): a long cell in
+    an ignored column must not reject its record, as it would not in JSON Lines."""
+    limit = sys.maxsize
+    while True:
+        try:
+            csv.field_size_limit(limit)
+            return
+        except OverflowError:  # a C long is 32 bits on some platforms
+            limit //= 2
+
+
+_raise_field_limit()
+
+
+def csv_lists(path: str, tick=None, notes: list[str] | None = None):
+    """A CSV file as (header, iterator of (row, cells, problem)): the fast path of `ipl run`.
+
+    The same rows and problems as `raw_records`, but cells stay a list (no dict per row). When
+    the header cannot be read, the header is None and the iterator yields that one problem.
+    """
+    handle, text = _open(path)
     reader = csv.reader(text)
     try:
         header = next(reader, None)
     except csv.Error as err:
-        yield 1, None, f"unreadable CSV header: {err}"
-        return
-    if header is None:
-        return
-    header = [h.strip() for h in header]
-    width = len(header)
-    row = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as err:
-            row += 1
-            yield row, None, f"unreadable CSV row: {err}"
-            continue
-        if not cells:
-            continue  # a blank line is not a record
-        row += 1
-        if len(cells) > width:
-            yield row, dict(zip(header, cells)), f"the row has {len(cells)} cells but the header has {width}"
-            continue
-        yield row, dict(zip(header, cells)), None
-
-
-def csv_lists(path: str, tick=None):
-    """A CSV file as (header, iterator of (row, cells, problem)): the fast path of `ipl run`.
-
-    The same rows and problems as `raw_records`, but cells stay a list (no dict per row).
-    """
-    try:
-        handle = open(path, "rb")
-    except OSError as err:
-        raise RecordsUnreadable(f"cannot read {path}: {err.strerror or err}") from None
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.reader(text)
-    try:
-        header = next(reader, None)
-    except csv.Error:
         text.close()
-        return None, raw_records(path, tick)
+        return None, iter([(1, None, f"unreadable CSV header: {err}")])
     if header is None:
         text.close()
         return [], iter(())
     header = [h.strip() for h in header]
-    width = len(header)
+    return header, _csv_cells(path, handle, text, reader, len(header), tick, notes)
 
-    def rows():
-        row = 0
-        with text:
+
+def _csv_cells(path: str, handle, text, reader, width: int, tick, notes):
+    """The rows of a CSV file after its header, as (row, cells, problem).
+
+    The csv module reads a quote that is never closed as one cell holding the rest of the
+    file. So a record spanning lines is held back until the next record shows that it ended
+    before the end of the file; the last one, if it spans lines, is checked (`_open_quote`):
+    when its quote is still open at the end of the file, it is rejected ("unclosed quote
+    starting at row N") and reading goes on at the line after the quote, so that the records
+    it swallowed are read one by one.
+    """
+    row = 0
+    skipped = 0  # lines of the file before the current reader's first line
+    try:
+        while True:
+            last = reader.line_num  # the reader's lines read so far
+            held = None  # a record spanning lines, and its first line in the file
             while True:
                 try:
                     cells = next(reader)
                 except StopIteration:
-                    return
+                    break
                 except csv.Error as err:
+                    if held is not None:
+                        yield held[0]
+                        held = None
                     row += 1
+                    last = reader.line_num
                     yield row, None, f"unreadable CSV row: {err}"
                     continue
-                if not cells:
+                if held is not None:
+                    yield held[0]
+                    held = None
+                line = reader.line_num
+                if not cells:  # a blank line is not a record
+                    last = line
                     continue
                 row += 1
                 if tick is not None and row & 4095 == 0:
                     tick(handle.tell())
                 if len(cells) > width:
-                    yield row, cells[:width], f"the row has {len(cells)} cells but the header has {width}"
+                    item = (row, cells[:width], f"the row has {len(cells)} cells but the header has {width}")
+                else:
+                    item = (row, cells, None)
+                if line - last != 1:
+                    held = (item, skipped + last + 1, cells)
+                    last = line
                     continue
-                yield row, cells, None
-    return header, rows()
+                last = line
+                yield item
+            if skipped == 0 and row == 0 and reader.line_num > 1:
+                # the header spans lines and no record follows it: is its quote open?
+                opened = _open_quote(path, 1)
+                if opened is not None:
+                    reason = f"unclosed quote in the header (line {opened}): no record of the file can be read"
+                    if notes is not None:
+                        notes.append(reason)
+                    yield 1, None, reason
+                return
+            if held is None:
+                return
+            item, first, cells = held
+            opened = _open_quote(path, first)
+            if opened is None:
+                yield item
+                return
+            reason = f"unclosed quote starting at row {item[0]} (line {opened}); reading goes on at line {opened + 1}"
+            if notes is not None:
+                notes.append(f"row {item[0]}: a quote opened at line {opened} is never closed; the record is "
+                             f"rejected and the lines after it are read as records")
+            # the cells before the one the quote swallowed (the id, if it comes first)
+            yield item[0], cells[: min(len(cells) - 1, width)], reason
+            text.close()
+            handle, text = _open(path)
+            for _ in itertools.islice(text, opened):
+                pass
+            reader = csv.reader(text)
+            skipped = opened
+    finally:
+        text.close()
+
+
+_COMMA_OR_BREAK = re.compile(r"[,\r\n]")
+
+
+def _open_quote(path: str, first: int) -> int | None:
+    """The line of the quote still open at the end of the file, for a record starting at line
+    `first` (1-based); None if every quote from there on is closed.
+
+    The csv module's states (default dialect, not strict), over the lines of the file: only the
+    quotes and the cell and record ends are looked at.
+    """
+    START, FIELD, QUOTED, QUOTE_IN_QUOTED = range(4)
+    handle, text = _open(path)
+    with text:
+        state, opened = START, None
+        for number, line in enumerate(text, 1):
+            if number < first:
+                continue
+            i, n = 0, len(line)
+            while i < n:
+                if state == QUOTED:
+                    j = line.find('"', i)
+                    if j < 0:
+                        break
+                    state, i = QUOTE_IN_QUOTED, j + 1
+                    continue
+                c = line[i]
+                if state == QUOTE_IN_QUOTED:
+                    if c == '"':
+                        state = QUOTED
+                    elif c == ",":
+                        state = START
+                    elif c in "\r\n":
+                        state = START
+                    else:
+                        state = FIELD  # not strict: the quote closed, the cell goes on
+                    i += 1
+                elif state == START and c == '"':
+                    state, opened, i = QUOTED, number, i + 1
+                else:  # the start of a cell, or inside one: to its end
+                    m = _COMMA_OR_BREAK.search(line, i)
+                    if m is None:
+                        state, i = FIELD, n
+                    else:
+                        state, i = START, m.end()
+        return opened if state == QUOTED else None
 
 
 def _jsonl_rows(text: io.TextIOBase):
@@ -239,7 +344,7 @@ def _jsonl_rows(text: io.TextIOBase):
         yield row, value, None
 
 
-def _json_rows(text: io.TextIOBase):
+def _json_rows(text: io.TextIOBase, notes=None):
     """A JSON array of objects, decoded one element at a time (no whole-file load)."""
     decoder = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal, parse_constant=_json_constant)
     buf = ""

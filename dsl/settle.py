@@ -243,10 +243,11 @@ def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None]
     (trace only that partner's records: `ipl explain`); `upto` stops after that period."""
     validator = Validator(compiled.fields, compiled.id_field)
     header, rows = (None, None)
+    notes: list[str] = []  # the reader's, about the file as a whole
     if detect_format(records_path) == "csv":
-        header, rows = csv_lists(records_path, tick=progress)
+        header, rows = csv_lists(records_path, tick=progress, notes=notes)
     if header is None or rows is None:
-        header, rows = None, raw_records(records_path, tick=progress)
+        header, rows = None, raw_records(records_path, tick=progress, notes=notes)
     pfield = compiled.multi.period_field
     pcolumn = column_of(compiled.fields, pfield) if pfield is not None else None  # as in the file (§2a)
     if header is not None:
@@ -259,6 +260,7 @@ def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None]
             return raw.get(pcolumn)
     summary = run_rows(compiled, rows, fast_validator(validator, header), on_row, on_reject, on_event, traced,
                        upto, period_of, cells=header is not None)
+    summary.notes.extend(notes)
     if summary.read == 0:
         summary.notes.append(f"{records_path} holds no records")
     return summary

@@ -315,3 +315,79 @@ def test_a_test_files_records_are_keyed_by_name():
         "partner_id": "P-1", "segment": "digital", "revenue": Decimal(5), "certified": False}
     assert v.validate(2, {"partner_id": "P-2", "segment": "digital"}) == Reject(2, "P-2", "revenue",
                                                                                  "missing field `revenue`")
+
+
+# ------------------------------------------------------------------ 4. cells of any length
+
+
+def test_a_long_cell_in_an_ignored_column_is_read_as_in_json_lines(tmp_path):
+    long = "x" * 131_073
+    result, paid, rejects = run_growth(tmp_path, "r.csv", f"{HEADER},notes\n{good_line('P-1')},{long}\n"
+                                                          f"{good_line('P-2')},short\n")
+    assert result.exit_code == 0, result.output[-500:]
+    assert [r["partner_id"] for r in paid] == ["P-1", "P-2"] and rejects == []
+    result, paid, rejects = run_growth(tmp_path, "r.jsonl", json.dumps({"partner_id": "P-1", **GOOD, "notes": long}))
+    assert result.exit_code == 0 and [r["partner_id"] for r in paid] == ["P-1"]
+
+
+def test_a_long_cell_in_a_used_column_is_validated(tmp_path):
+    digits = "1" * 200_000
+    result, paid, rejects = run_growth(
+        tmp_path, "r.csv", f"{HEADER}\nP-1,enterprise,{digits},800000,40,37,88,4.6,true\n{good_line('P-2')}\n")
+    assert result.exit_code == 1
+    assert [r["partner_id"] for r in paid] == ["P-2"]
+    assert [(r["row"], r["id"], r["field"]) for r in rejects] == [("1", "P-1", "joint_revenue")]
+    assert rejects[0]["reason"] == "'1111111111111111111111111111111111111...' is too large (at most 34 digits)"
+
+
+# ------------------------------------------------------------------ 7. an unclosed CSV quote
+
+
+def test_an_unclosed_quote_rejects_its_row_and_the_rows_after_it_are_read(tmp_path):
+    text = (f"{HEADER}\n{good_line('P-1')}\n"
+            'P-2,"enterprise,1000000,800000,40,37,88,4.6,true\n'
+            f"{good_line('P-3')}\n{good_line('P-4')}\n")
+    result, paid, rejects = run_growth(tmp_path, "r.csv", text)
+    assert result.exit_code == 1, result.output
+    assert [r["partner_id"] for r in paid] == ["P-1", "P-3", "P-4"]
+    assert rejects == [{"row": "2", "id": "P-2", "field": "",
+                        "reason": "unclosed quote starting at row 2 (line 3); reading goes on at line 4"}]
+    assert summary_line(result.output, "reconciled") == "reconciled    read 4 = paid 3 + rejected 1"
+    assert ("note: row 2: a quote opened at line 3 is never closed; the record is rejected and the lines after "
+            "it are read as records") in result.output
+
+
+def test_closed_quotes_over_several_lines_are_one_cell(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text('id,v\nP1,"multi\nline"\nP2,y\nP3,"last\n""quoted"" line"\n')
+    assert list(raw_records(str(path))) == [(1, {"id": "P1", "v": "multi\nline"}, None),
+                                            (2, {"id": "P2", "v": "y"}, None),
+                                            (3, {"id": "P3", "v": 'last\n"quoted" line'}, None)]
+
+
+def test_an_unclosed_quote_in_the_last_row_and_in_the_header(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text('id,v\nP1,"a"\nP2,"b\nc\n\nP3,d')
+    notes: list[str] = []
+    assert list(raw_records(str(path), notes=notes)) == [
+        (1, {"id": "P1", "v": "a"}, None),
+        (2, {"id": "P2"}, "unclosed quote starting at row 2 (line 3); reading goes on at line 4"),
+        (3, {"id": "c"}, None),
+        (4, {"id": "P3", "v": "d"}, None)]
+    assert notes == ["row 2: a quote opened at line 3 is never closed; the record is rejected and the lines "
+                     "after it are read as records"]
+    path.write_text('id,"v\nP1,a\n')
+    notes.clear()
+    assert list(raw_records(str(path), notes=notes)) == [
+        (1, None, "unclosed quote in the header (line 1): no record of the file can be read")]
+    assert notes == ["unclosed quote in the header (line 1): no record of the file can be read"]
+
+
+def test_an_unclosed_quote_in_a_multi_period_file(tmp_path):
+    result, paid, rejects = run_periods(tmp_path, "r.csv", 'pid,q,revenue\nA,2026-Q1,10\nB,"2026-Q1,10\n'
+                                                           'C,2026-Q2,30\n')
+    assert result.exit_code == 1, result.output
+    assert [(r["pid"], r["q"]) for r in paid] == [("A", "2026-Q1"), ("C", "2026-Q2")]
+    assert rejects == [{"row": "2", "id": "B", "field": "",
+                        "reason": "unclosed quote starting at row 2 (line 3); reading goes on at line 4"}]
+    assert "read 3 = paid 2 + rejected 1" in result.output and "note: row 2: a quote opened" in result.output
