@@ -391,3 +391,83 @@ def test_an_unclosed_quote_in_a_multi_period_file(tmp_path):
     assert rejects == [{"row": "2", "id": "B", "field": "",
                         "reason": "unclosed quote starting at row 2 (line 3); reading goes on at line 4"}]
     assert "read 3 = paid 2 + rejected 1" in result.output and "note: row 2: a quote opened" in result.output
+
+
+# ------------------------------------------------------------------ 5. one large JSON record is linear
+
+
+def test_a_large_json_array_element_is_decoded_a_few_times_not_once_per_chunk(tmp_path, monkeypatch):
+    calls = []
+    real = json.JSONDecoder.raw_decode
+
+    def counting(self, s, idx=0):
+        calls.append(len(s) - idx)
+        return real(self, s, idx)
+
+    monkeypatch.setattr(json.JSONDecoder, "raw_decode", counting)
+    path = tmp_path / "r.json"
+    big = {"partner_id": "P-1", "items": [{"a": i, "b": "yy"} for i in range(200_000)], "notes": "x" * 1_000_000}
+    path.write_text("[" + json.dumps(big) + ', {"partner_id": "P-2"}]')
+    rows = list(raw_records(str(path)))
+    assert [(row, raw["partner_id"], problem) for row, raw, problem in rows] == [(1, "P-1", None), (2, "P-2", None)]
+    assert rows[0][1]["items"][-1] == {"a": Decimal(199_999), "b": "yy"}
+    # 4.5 MB: the buffer doubles (64 KiB, 128 KiB, ... 8 MiB), so about 8 decodings, and about
+    # twice the record decoded in all — not 70 decodings of 2.3 MB on average (the 64 KiB steps)
+    size = path.stat().st_size
+    assert len(calls) <= 10 and sum(calls) <= 4 * size, (len(calls), sum(calls), size)
+
+
+# ------------------------------------------------------------------ 8. garbage in a JSON array
+
+
+def garbage_file(tmp_path, at: int, garbage: str = "oops") -> str:
+    records = [json.dumps({"partner_id": f"P-{i}", **GOOD}) for i in range(1, 31)]
+    records[at] = garbage + records[at]
+    text = "[\n" + ",\n".join(records) + "\n]\n"
+    (tmp_path / "r.json").write_text(text)
+    return text
+
+
+def test_garbage_in_a_json_array_says_where_and_how_much_was_not_read(tmp_path):
+    text = garbage_file(tmp_path, 17)
+    left = len(text.encode()) - text.index("oops")
+    result, paid, rejects = run_growth(tmp_path, "r.json", (tmp_path / "r.json").read_text())
+    assert result.exit_code == 1
+    assert len(paid) == 17 and paid[-1]["partner_id"] == "P-17"
+    assert rejects == [{"row": "18", "id": "", "field": "", "reason": (
+        f"invalid JSON at line 19, column 1: Expecting value; the rest of the file ({left:,} bytes on 14 lines) "
+        "is not read")}]
+    assert f"note: row 18: invalid JSON at line 19, column 1; the rest of the file ({left:,} bytes on 14 lines) " \
+           "was not read" in result.output
+    assert summary_line(result.output, "reconciled") == "reconciled    read 18 = paid 17 + rejected 1"
+
+
+@pytest.mark.parametrize("text, good, reason", [
+    ('[{"a": 1}\n {"a": 2}]', 1, "invalid JSON at line 2, column 2: expected `,` or `]` between records; "
+                                 "the rest of the file (9 bytes on 1 line) is not read"),
+    ('[{"a": 1},\n {"a": 2}] [{"a": 3}]', 2, "invalid JSON at line 2, column 12: more text after the end of "
+                                              "the array; the rest of the file (10 bytes on 1 line) is not read"),
+    ('[{"a": 1},\n {"a": ', 1, "invalid JSON at line 2, column 8: Expecting value"),
+    ('[{"a": 1},\n {"a": 2}', 2, "invalid JSON at line 2, column 10: the file ends before the array is closed"),
+    ('[{"a": 1},\n {"a": "\u00e9t\u00e9', 1, "invalid JSON at line 2, column 8: Unterminated string starting "
+                                            "at; the rest of the file (6 bytes on 1 line) is not read"),
+    ('[{"a": 1},\n {"a": "x\ny"}]', 1, "invalid JSON at line 2, column 10: Invalid control character at; "
+                                         "the rest of the file (5 bytes on 2 lines) is not read"),
+])
+def test_a_broken_json_array_rejects_once_with_the_place(tmp_path, text, good, reason):
+    path = tmp_path / "r.json"
+    path.write_text(text)
+    notes: list[str] = []
+    rows = list(raw_records(str(path), notes=notes))
+    assert rows == [(i, {"a": Decimal(i)}, None) for i in range(1, good + 1)] + [(good + 1, None, reason)]
+    assert len(notes) == 1 and notes[0].startswith(f"row {good + 1}: invalid JSON at line 2, column ")
+
+
+def test_the_place_of_an_error_after_a_large_record_counts_every_line(tmp_path):
+    path = tmp_path / "r.json"
+    big = json.dumps({"a": 1, "notes": "x\\n" * 100_000})  # 300 KB over several chunks, on one line
+    path.write_text('[\n{"a": 0},\n' + big + ',\n{"a": 2},\n  {"a": 3 x}]')
+    rows = list(raw_records(str(path)))
+    assert [r[0] for r in rows] == [1, 2, 3, 4]
+    assert rows[3][2] == ("invalid JSON at line 5, column 11: Expecting ',' delimiter; "
+                          "the rest of the file (3 bytes on 1 line) is not read")
