@@ -9,6 +9,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from click.testing import CliRunner
 
 from dsl.cli import cli
@@ -471,3 +472,53 @@ def test_the_place_of_an_error_after_a_large_record_counts_every_line(tmp_path):
     assert [r[0] for r in rows] == [1, 2, 3, 4]
     assert rows[3][2] == ("invalid JSON at line 5, column 11: Expecting ',' delimiter; "
                           "the rest of the file (3 bytes on 1 line) is not read")
+
+
+# ------------------------------------------------------------------ 6. "did you mean" in a large enum
+
+
+BIG_ENUM = tuple(f"member_{i:06d}" for i in range(100_000))
+
+
+def test_suggestions_in_a_large_enum_look_at_a_few_members(monkeypatch):
+    import difflib
+
+    v = Validator((Field(name="pid", kind="id"), Field(name="seg", kind="enum", members=BIG_ENUM)), "pid")
+    v.validate(0, {"pid": "P0", "seg": "warm up"})  # builds the sorted indexes once
+    looked = []
+    real = difflib.SequenceMatcher.set_seq1
+    monkeypatch.setattr(difflib.SequenceMatcher, "set_seq1", lambda self, a: (looked.append(a), real(self, a))[1])
+    cases = [("membr_017611", "member_017611"),  # a typo early: the end is kept
+             ("member_017611x", "member_017611"),  # late: the start is kept
+             ("MEMBER_042000", "member_042000"),  # only the case: found without difflib
+             ("zzzz", None)]
+    for i, (bad, hint) in enumerate(cases):
+        reject = v.validate(i + 1, {"pid": f"P{i}", "seg": bad})
+        if hint:
+            assert reject.reason == f"{bad!r} is not a member of seg (did you mean {hint!r}?)"
+        else:
+            assert reject.reason == ("'zzzz' is not a member of seg (expected one of member_000000, member_000001, "
+                                     "member_000002, member_000003, member_000004, member_000005, member_000006, "
+                                     "member_000007, member_000008, member_000009, ... 100,000 members in all)")
+    assert len(looked) <= 3 * 4 * 8 + 3  # at most 32 candidates for each of the three misspellings
+
+
+def test_two_thousand_bad_values_against_a_large_enum_take_little_time():
+    import time
+
+    v = Validator((Field(name="pid", kind="id"), Field(name="seg", kind="enum", members=BIG_ENUM)), "pid")
+    started = time.perf_counter()
+    for i in range(2000):
+        assert isinstance(v.validate(i, {"pid": f"P{i}", "seg": f"membr_{i * 37 % 100_000:06d}"}), Reject)
+    assert time.perf_counter() - started < 10  # 0.5 s on a laptop; 300 s before
+
+
+@given(st.text(alphabet="abcde_", max_size=8), st.lists(st.text(alphabet="abcdeABC_", max_size=8), max_size=30))
+@settings(max_examples=300, deadline=None)
+def test_best_spelling_is_difflibs_answer(word, candidates):
+    import difflib
+
+    from dsl.records import _best_spelling
+
+    expected = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    assert _best_spelling(word, candidates) == (expected[0] if expected else None)
