@@ -14,6 +14,7 @@ comes back as the checker's diagnostics (`PolicyErrors`).
 from __future__ import annotations
 
 import decimal
+import re
 from array import array
 from operator import add
 from collections.abc import Callable, Iterator
@@ -69,8 +70,14 @@ def load_policy(path: str, diags: Diagnostics | None = None) -> CheckedPolicy:
     return checked
 
 
+# A number as the policy writes one: digits grouped by `_` (`1_000`), as in `param x = 1_000 USD`.
+_GROUPED = re.compile(r"-?[0-9](?:_?[0-9])*(?:\.[0-9](?:_?[0-9])*)?\s*%?")
+
+
 def parse_overrides(policy: CheckedPolicy, pairs: list[str]) -> dict[str, object]:
-    """`--set NAME=VALUE`: VALUE parsed by the param's type, like a record field."""
+    """`--set NAME=VALUE`: VALUE parsed by the param's type, like a record field (the plain
+    decimal syntax, §2a's rule for percents without `%`), except that money may end with the
+    policy's currency code and digits may be grouped with `_` as in the policy's own numbers."""
     params = {n: d for n, d in policy.definitions.items() if d.kind == "param" and d.module is None}
     out: dict[str, object] = {}
     for pair in pairs:
@@ -88,7 +95,9 @@ def parse_overrides(policy: CheckedPolicy, pairs: list[str]) -> dict[str, object
         try:
             value = text.strip()
             if t.kind is Kind.MONEY and value.upper().endswith(policy.currency):
-                value = value[: -len(policy.currency)].strip().replace("_", "")
+                value = value[: -len(policy.currency)].strip()
+            if t.kind in (Kind.MONEY, Kind.NUMBER, Kind.PERCENT, Kind.COUNT) and _GROUPED.fullmatch(value):
+                value = value.replace("_", "")
             out[name] = _converter(f)(value)
         except _Bad as bad:
             raise UsageProblem(f"--set {pair}: {bad}") from None

@@ -581,7 +581,8 @@ class Validator:
         self.id_column = id_field if fixtures else column_of(fields, id_field)
         self.duplicates = duplicates
         self.fixtures = fixtures
-        self._converters = tuple((f.name if fixtures else f.column, f.name, f, _converter(f)) for f in fields)
+        self._converters = tuple((f.name if fixtures else f.column, f.name, f, _converter(f, typed=fixtures))
+                                 for f in fields)
 
     def record_id(self, raw: dict | None) -> str | None:
         if raw is None:
@@ -681,22 +682,47 @@ def _brief(value, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
+# §14 of docs/language.md: the one way a number is written in a record (a CSV cell, a JSON
+# string, a `--set` value): an optional `-`, ASCII digits, and a `.` with ASCII digits after it.
+_DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?\Z")
+
+
 def parse_decimal(value) -> Decimal:
-    """Text or a JSON number → a finite Decimal of at most 34 significant digits (§9, §16)."""
+    """Text or a JSON number → a finite Decimal of at most 34 significant digits (§9, §16).
+
+    Text must be a plain decimal (`_DECIMAL_TEXT`, surrounding spaces trimmed); a JSON number
+    is read as JSON writes it, an exponent included.
+    """
     if isinstance(value, Decimal):
-        d = value
-    elif isinstance(value, str):
+        return _exact(value, value)
+    if isinstance(value, str):
         text = value.strip()
-        if not text or _has_surrogates(text):
-            raise _Bad(f"{_show(value)} is not a number")
-        try:
-            d = Decimal(text)
-        except (InvalidOperation, ValueError):
-            raise _Bad(f"{_show(value)} is not a number") from None
-    elif value is _NAN:
+        if _DECIMAL_TEXT.match(text) is None:
+            raise _Bad(_not_decimal(value, text))
+        return _exact(Decimal(text), value)
+    if value is _NAN:
         raise _Bad("NaN is not a number")
-    else:
-        raise _Bad(f"{_show(value)} is not a number")
+    raise _Bad(f"{_show(value)} is not a number")
+
+
+def _not_decimal(value: str, text: str) -> str:
+    """Why `text` is not a plain decimal: not a number at all, not finite, too large, or a
+    number written another way (`1e5`, `+5`, `.5`, `1_000`, other scripts' digits)."""
+    if not text or _has_surrogates(text):
+        return f"{_show(value)} is not a number"
+    try:
+        d = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return f"{_show(value)} is not a number"
+    try:
+        d = _exact(d, value)
+    except _Bad as bad:
+        return str(bad)
+    return f"{_show(value)} is not a decimal number: write {format(d, 'f')} (digits with an optional - and .)"
+
+
+def _exact(d: Decimal, value) -> Decimal:
+    """`d` if it is finite and holds in 34 digits (§9), else the reason (`value` is shown)."""
     if not d.is_finite():
         raise _Bad(f"{_show(value)} is not a finite number")
     if d.is_zero():
@@ -714,7 +740,8 @@ def parse_decimal(value) -> Decimal:
     return d
 
 
-def _converter(f: Field):
+def _converter(f: Field, typed: bool = False):
+    """The function raw value → validated value of one input; `typed`: values of a test file."""
     kind = f.kind
 
     def ranged(d: Decimal) -> Decimal:
@@ -730,11 +757,16 @@ def _converter(f: Field):
         return lambda v: ranged(parse_decimal(v))
     if kind == "percent":
         def percent(v):
-            if isinstance(v, str) and v.strip().endswith("%"):
-                d = parse_decimal(v.strip()[:-1]).scaleb(-2)
-            else:
-                d = parse_decimal(v)
-            return ranged(d)
+            if v.__class__ is str:
+                text = v.strip()
+                if text.endswith("%"):
+                    return ranged(parse_decimal(text[:-1]).scaleb(-2))
+            d = parse_decimal(v)
+            # §2a, §23.4: without `%`, a whole value other than 0, 1, -1 is a guess, unless the
+            # declared range reaches it read as a fraction
+            if d != d.to_integral_value() or -1 <= d <= 1 or typed or _reaches(f, d):
+                return ranged(d)
+            raise _Bad(_whole_percent(v, d))
         return percent
     if kind == "count":
         def count(v):
@@ -791,6 +823,22 @@ def _converter(f: Field):
             return v
         return text
     raise AssertionError(f"unhandled input kind {kind}")
+
+
+def _reaches(f: Field, d: Decimal) -> bool:
+    """Whether the input's declared range contains `d` with a bound on its side: a range open
+    above (`in 0%..`) does not declare percents of 1200 %."""
+    if d > 0:
+        return f.hi is not None and d <= f.hi and (f.lo is None or f.lo <= d)
+    return f.lo is not None and f.lo <= d and (f.hi is None or d <= f.hi)
+
+
+def _whole_percent(v, d: Decimal) -> str:
+    from dsl.runtime import fmt_decimal
+
+    shown = v.strip() if isinstance(v, str) else format(d, "f")
+    return (f"`{shown}` for a percent would be {fmt_decimal(d.scaleb(2))} %: "
+            f"write `{fmt_decimal(d)}%` or `{fmt_decimal(d.scaleb(-2))}`")
 
 
 def closest(text: str, members: tuple[str, ...]) -> str | None:
@@ -903,6 +951,10 @@ def decode_check(path: str) -> str | None:
 # Plain decimals of at most 34 digits (17 + 17) need none of parse_decimal's checks.
 _PLAIN_DECIMAL = r"-?[0-9]{1,17}(?:\.[0-9]{1,17})?"
 _PLAIN_COUNT = r"[0-9]{1,17}"
+# A percent's fraction that is plainly not a whole number other than 0, 1, -1 (§2a): 0 or 1
+# with any decimals, or decimals ending in a digit other than 0. `12`, `12.0`, `-3` go to the
+# slow path, which rejects them (or lets the declared range have them).
+_PLAIN_PERCENT = r"-?(?:[01](?:\.[0-9]{1,17})?|[0-9]{1,17}\.[0-9]{0,16}[1-9])"
 
 
 def fast_validator(validator: Validator, header: list[str] | None = None):
@@ -917,10 +969,9 @@ def fast_validator(validator: Validator, header: list[str] | None = None):
     to `validator.validate`, which gives the same value or the reason. Generated code
     embeds field names only as `repr()` literals.
     """
-    import re
-
     ns: dict = {"_slow": validator.validate, "_D": Decimal, "_DUPS": validator.duplicates,
                 "_PLAIN": re.compile(_PLAIN_DECIMAL + r"\Z").match, "_COUNT": re.compile(_PLAIN_COUNT + r"\Z").match,
+                "_PERCENT": re.compile(_PLAIN_PERCENT + r"\Z").match,
                 "_BOOLS": {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False,
                            "True": True, "False": False, "TRUE": True, "FALSE": False}}
     if header is None:
@@ -947,8 +998,10 @@ def fast_validator(validator: Validator, header: list[str] | None = None):
             lines.append(f"    {x} = g({col!r})")
         else:
             lines.append(f"    {x} = raw[{where[col]}]" if col in where else f"    {x} = None")
-        if f.kind in ("money", "number", "percent"):
+        if f.kind in ("money", "number"):
             test, conv = f"{x}.__class__ is str and _PLAIN({x})", f"_D({x})"
+        elif f.kind == "percent":
+            test, conv = f"{x}.__class__ is str and _PERCENT({x})", f"_D({x})"
         elif f.kind == "count":
             test, conv = f"{x}.__class__ is str and _COUNT({x})", f"_D({x})"
         elif f.kind in ("enum", "level"):

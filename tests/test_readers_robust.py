@@ -522,3 +522,173 @@ def test_best_spelling_is_difflibs_answer(word, candidates):
 
     expected = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     assert _best_spelling(word, candidates) == (expected[0] if expected else None)
+
+
+# ------------------------------------------------------------------ 9. the one syntax of a number
+
+
+NUMBER_FIELDS = (Field(name="pid", kind="id"), Field(name="rev", kind="money", unit="USD"),
+                 Field(name="n", kind="count", default=Decimal(0), has_default=True))
+
+
+def hint(cell: str, plain: str) -> str:
+    return f"{cell!r} is not a decimal number: write {plain} (digits with an optional - and .)"
+
+
+@pytest.mark.parametrize("cell, outcome", [
+    ("1250.50", Decimal("1250.50")),
+    ("-3", Decimal(-3)),
+    (" 12 ", Decimal(12)),  # surrounding spaces are trimmed
+    ("0012", Decimal(12)),
+    ("\u0661\u0662", hint("\u0661\u0662", "12")),  # Arabic-Indic digits
+    ("\uff11\uff12", hint("\uff11\uff12", "12")),  # full-width digits
+    ("1e5", hint("1e5", "100000")),
+    ("1E-2", hint("1E-2", "0.01")),
+    ("+5", hint("+5", "5")),
+    (".5", hint(".5", "0.5")),
+    ("5.", hint("5.", "5")),
+    ("1_000", hint("1_000", "1000")),
+    ("1,000", "'1,000' is not a number"),
+    ("12o", "'12o' is not a number"),
+    ("NaN", "'NaN' is not a finite number"),
+    ("1e999999", "'1e999999' is too large (at most 34 digits)"),
+])
+def test_a_number_is_written_one_way_in_csv_and_json_strings(tmp_path, cell, outcome):
+    v = Validator(NUMBER_FIELDS, "pid")
+    path = tmp_path / "r.csv"
+    with path.open("w", newline="", encoding="utf-8") as out:
+        csv.writer(out).writerows([["pid", "rev"], ["P1", cell]])
+    from dsl.records import csv_lists
+
+    header, rows = csv_lists(str(path))
+    (row,) = list(rows)
+    fast = fast_validator(v, header)(*row)
+    slow = v.validate(1, {"pid": "P1", "rev": cell})
+    from_json = fast_validator(v)(1, {"pid": "P1", "rev": cell}, None)
+    expected = ({"pid": "P1", "rev": outcome, "n": Decimal(0)} if isinstance(outcome, Decimal)
+                else Reject(1, "P1", "rev", outcome))
+    assert fast == slow == from_json == expected
+
+
+def test_a_count_is_written_one_way_too():
+    v = Validator(NUMBER_FIELDS, "pid")
+    assert v.validate(1, {"pid": "P1", "rev": "1", "n": "\uff13"}) == Reject(1, "P1", "n", hint("\uff13", "3"))
+    assert v.validate(2, {"pid": "P2", "rev": "1", "n": "3.0"})["n"] == Decimal(3)
+
+
+def test_a_json_number_is_read_as_json_writes_it(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text('[{"pid": "P1", "rev": 1e5}, {"pid": "P2", "rev": 1.5E-2}, {"pid": "P3", "rev": "1e5"},'
+                    ' {"pid": "P4", "rev": -0.0}]')
+    v = Validator(NUMBER_FIELDS, "pid")
+    out = [v.validate(*r) for r in raw_records(str(path))]
+    assert out == [{"pid": "P1", "rev": Decimal(100000), "n": Decimal(0)},
+                   {"pid": "P2", "rev": Decimal("0.015"), "n": Decimal(0)},
+                   Reject(3, "P3", "rev", hint("1e5", "100000")),
+                   {"pid": "P4", "rev": Decimal(0), "n": Decimal(0)}]
+
+
+def test_set_reads_a_number_one_way(tmp_path):
+    rec = tmp_path / "r.csv"
+    rec.write_text(f"{HEADER}\n{good_line('P-1')}\n")
+    bad = ipl("run", GROWTH, "--records", str(rec), "--set", "base_rate=+0.1")
+    assert bad.exit_code == 2
+    assert bad.output == f"ipl: --set base_rate=+0.1: {hint('+0.1', '0.1')}\n"
+    for value in ("0.1_2", "12 %", "0.12"):  # digits grouped as in a policy; a percent with its sign
+        good = ipl("run", GROWTH, "--records", str(rec), "--set", f"base_rate={value}")
+        assert good.exit_code == 0 and "P-1,120000.00," in good.output, (value, good.output)
+
+
+# ------------------------------------------------------------------ 10. percent cells are never a guess
+
+
+PERCENTS = (Field(name="pid", kind="id"), Field(name="rate", kind="percent"),
+            Field(name="big", kind="percent", lo=Decimal(0), hi=Decimal(20), unit="%", default=Decimal(0),
+                  has_default=True),  # in 0%..2000%
+            Field(name="open", kind="percent", lo=Decimal(0), unit="%", default=Decimal(0), has_default=True),
+            Field(name="low", kind="percent", lo=Decimal(-50), hi=Decimal(0), unit="%", default=Decimal(0),
+                  has_default=True))  # in -5000%..0%
+
+
+def whole(shown: str, percent: str, written: str, fraction: str) -> str:
+    return f"`{shown}` for a percent would be {percent} %: write `{written}%` or `{fraction}`"
+
+
+@pytest.mark.parametrize("column, cell, outcome", [
+    ("rate", "12%", Decimal("0.12")),
+    ("rate", "12.5 %", Decimal("0.125")),
+    ("rate", "0.125", Decimal("0.125")),
+    ("rate", "1.5", Decimal("1.5")),
+    ("rate", "12.50", Decimal("12.50")),  # not whole: 1250 %
+    ("rate", "0", Decimal(0)),
+    ("rate", "1", Decimal(1)),
+    ("rate", "-1", Decimal(-1)),
+    ("rate", "1.0", Decimal("1.0")),
+    ("rate", "-0.25", Decimal("-0.25")),
+    ("rate", "12", whole("12", "1200", "12", "0.12")),
+    ("rate", "12.0", whole("12.0", "1200", "12", "0.12")),
+    ("rate", " -3 ", whole("-3", "-300", "-3", "-0.03")),
+    ("rate", "100", whole("100", "10000", "100", "1")),
+    ("rate", "2", whole("2", "200", "2", "0.02")),
+    ("big", "12", Decimal(12)),  # the declared range 0%..2000% holds 1200 %
+    ("big", "30", whole("30", "3000", "30", "0.3")),  # ... not 3000 %
+    ("open", "12", whole("12", "1200", "12", "0.12")),  # a range open above declares no large percent
+    ("open", "12%", Decimal("0.12")),
+    ("low", "-30", Decimal(-30)),
+    ("low", "30", whole("30", "3000", "30", "0.3")),
+])
+def test_a_whole_percent_without_a_sign_is_rejected(tmp_path, column, cell, outcome):
+    v = Validator(PERCENTS, "pid")
+    raw = {"pid": "P1", "rate": "0.1", column: cell}
+    path = tmp_path / "r.csv"
+    with path.open("w", newline="") as out:
+        csv.writer(out).writerows([list(raw), list(raw.values())])
+    from dsl.records import csv_lists
+
+    header, rows = csv_lists(str(path))
+    fast = fast_validator(v, header)(*next(rows))
+    slow = v.validate(1, raw)
+    if isinstance(outcome, Decimal):
+        assert fast == slow and slow[column] == outcome and str(slow[column]) == str(outcome)
+    else:
+        assert fast == slow == Reject(1, "P1", column, outcome)
+
+
+def test_a_whole_json_percent_is_rejected_as_number_and_as_string(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"pid": "P1", "rate": 12}\n{"pid": "P2", "rate": "12"}\n{"pid": "P3", "rate": 12.0}\n'
+                    '{"pid": "P4", "rate": 0.12}\n{"pid": "P5", "rate": 1}\n{"pid": "P6", "rate": "12%"}\n'
+                    '{"pid": "P7", "rate": 1.2e1}\n')
+    v = Validator(PERCENTS, "pid")
+    out = [v.validate(*r) for r in raw_records(str(path))]
+    assert [o.reason if isinstance(o, Reject) else o["rate"] for o in out] == [
+        whole("12", "1200", "12", "0.12"), whole("12", "1200", "12", "0.12"), whole("12.0", "1200", "12", "0.12"),
+        Decimal("0.12"), Decimal(1), Decimal("0.12"), whole("12", "1200", "12", "0.12")]
+
+
+def test_a_test_files_percent_is_taken_as_typed():
+    v = Validator(PERCENTS, "pid", fixtures=True)
+    assert v.validate(1, {"pid": "P1", "rate": Decimal(2)})["rate"] == Decimal(2)  # `rate = 200%`
+
+
+def test_set_of_a_whole_percent_is_a_usage_error(tmp_path):
+    rec = tmp_path / "r.csv"
+    rec.write_text(f"{HEADER}\n{good_line('P-1')}\n")
+    bad = ipl("run", GROWTH, "--records", str(rec), "--set", "base_rate=12")
+    assert bad.exit_code == 2
+    assert bad.output == "ipl: --set base_rate=12: `12` for a percent would be 1200 %: write `12%` or `0.12`\n"
+    explained = ipl("explain", GROWTH, "--records", str(rec), "--id", "P-1", "--set", "base_rate=12")
+    assert explained.exit_code == 2 and "would be 1200 %" in explained.output
+
+
+def test_a_whole_discount_is_a_reject_not_a_negative_commission(tmp_path):
+    (tmp_path / "p.ipl").write_text('policy "Discounts"\n  currency USD\n\ninput pid : id\n'
+                                    'input revenue : money in 0 USD..\ninput discount : percent in 0%..\n\n'
+                                    'component commission = revenue * (100% - discount) * 10%\n')
+    (tmp_path / "r.csv").write_text("pid,revenue,discount\nP1,1000,10\nP2,1000,10%\nP3,1000,0.1\n")
+    out = tmp_path / "out.csv"
+    result = ipl("run", str(tmp_path / "p.ipl"), "--records", str(tmp_path / "r.csv"), "-o", str(out))
+    assert result.exit_code == 1
+    assert "rejected row 1 (P1) field discount: `10` for a percent would be 1000 %: write `10%` or `0.1`" \
+        in result.output
+    assert [(r["pid"], r["commission"]) for r in csv.DictReader(out.open())] == [("P2", "90.00"), ("P3", "90.00")]
