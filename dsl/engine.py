@@ -212,7 +212,7 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
         header, rows = csv_lists(records_path, tick=progress, notes=summary.notes)
     if header is None or rows is None:
         header, rows = None, raw_records(records_path, tick=progress, notes=summary.notes)
-    validate = fast_validator(validator, header)
+    validate = fast_validator(validator, header, notes=summary.notes)
     evaluate = compiled.evaluate
     id_field = compiled.id_field
     total = Decimal(0)
@@ -299,17 +299,24 @@ def find_record(compiled: CompiledPolicy, records_path: str, wanted: str) -> Eva
     """The record with id `wanted`, evaluated with tracing (`ipl explain`); None when absent.
 
     Only the matching rows are validated and evaluated; duplicates of the id reject it (§13).
+    A CSV file's rows are validated for its header (a required column it lacks rejects them).
     """
     runtime.activate()
     validator = Validator(compiled.fields, compiled.id_field)
+    header, cells = csv_lists(records_path) if detect_format(records_path) == "csv" else (None, None)
+    if header is not None:
+        validator = validator.for_header(header)
+        rows = ((row, dict(zip(header, c)) if c is not None else None, p) for row, c, p in cells)
+    else:
+        rows = cells if cells is not None else raw_records(records_path)
     found: list[tuple[int, dict | None, str | None]] = []
-    for row, raw, problem in raw_records(records_path):
+    for row, raw, problem in rows:
         if raw is not None and validator.record_id(raw) == wanted:
             found.append((row, raw, problem))
     if not found:
         return None
     if len(found) > 1:
-        validator = Validator(compiled.fields, compiled.id_field, frozenset({wanted}))
+        validator.duplicates = frozenset({wanted})
     row, raw, problem = found[0]
     rec = validator.validate(row, raw, problem)
     if isinstance(rec, Reject):

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import collections
+import copy
 import csv
 import difflib
 import io
@@ -396,7 +398,8 @@ def _json_rows(text: io.TextIOBase, notes: list[str] | None = None):
         where = f"line {line}, column {col}"
         left, lines_left = _unread(buf[at:], text)
         if not left:
-            reason, note = f"invalid JSON at {where}: {what}", f"row {row}: invalid JSON at {where}, the end of the file"
+            reason = f"invalid JSON at {where}: {what}"
+            note = f"row {row}: invalid JSON at {where}, the end of the file"
         else:
             rest = f"{left:,} byte{'s' * (left != 1)} on {lines_left:,} line{'s' * (lines_left != 1)}"
             reason = f"invalid JSON at {where}: {what}; the rest of the file ({rest}) is not read"
@@ -583,6 +586,26 @@ class Validator:
         self.fixtures = fixtures
         self._converters = tuple((f.name if fixtures else f.column, f.name, f, _converter(f, typed=fixtures))
                                  for f in fields)
+        self.header_faults: dict[str, str] = {}  # column -> the reason that rejects every row
+        self.header_notes: list[str] = []  # the same, said once for the summary
+
+    def for_header(self, header: list[str]) -> Validator:
+        """This validator for a CSV file with these columns. A column that a required input
+        needs and the header lacks, or that the header holds twice (which one to read?), rejects
+        every row with a short reason ("no column `segment`"); `header_notes` says it once."""
+        v = copy.copy(self)
+        v.header_faults, v.header_notes = {}, []
+        counts = collections.Counter(header)
+        for column, name, f, _ in self._converters:
+            n = counts[column]
+            if n == 0 and not f.has_default:
+                v.header_faults[column] = f"no column `{column}`"
+                v.header_notes.append(f"the file has no column `{column}` (required by input `{name}`)")
+            elif n > 1:
+                v.header_faults[column] = f"{n} columns `{column}`"
+                v.header_notes.append(f"the file has {n} columns `{column}` (read by input `{name}`): which one "
+                                      "holds the value is not clear, so every record is rejected")
+        return v
 
     def record_id(self, raw: dict | None) -> str | None:
         if raw is None:
@@ -597,6 +620,9 @@ class Validator:
         rid = self.record_id(raw)
         if problem is not None or raw is None:
             return Reject(row, rid, None, problem or "unreadable record")
+        if self.header_faults:
+            column, reason = next(iter(self.header_faults.items()))
+            return Reject(row, rid, column, reason)
         out = {}
         for column, name, f, convert in self._converters:
             value = raw.get(column)
@@ -957,12 +983,14 @@ _PLAIN_COUNT = r"[0-9]{1,17}"
 _PLAIN_PERCENT = r"-?(?:[01](?:\.[0-9]{1,17})?|[0-9]{1,17}\.[0-9]{0,16}[1-9])"
 
 
-def fast_validator(validator: Validator, header: list[str] | None = None):
+def fast_validator(validator: Validator, header: list[str] | None = None, notes: list[str] | None = None):
     """A generated `validate(row, raw, problem)` equal to `validator.validate`, faster.
 
     With `header` (a CSV file's columns), `raw` is the row's list of cells, read by
-    position; the slow path gets the same dict the generic reader would have built. Fields
-    are read by column (§2a) and come out by name.
+    position; the slow path gets the same dict the generic reader would have built, and
+    validates it for that header (`Validator.for_header`: a required column the header lacks
+    rejects every row; `notes`, if given, gets the header's problems once). Fields are read
+    by column (§2a) and come out by name.
 
     Each field has an inline fast path for the common, obviously valid spelling (a plain
     decimal, an exact enum member, `true`/`false`); anything else — and every reject — goes
@@ -980,11 +1008,14 @@ def fast_validator(validator: Validator, header: list[str] | None = None):
                  "        return _slow(row, raw, problem)",
                  "    g = raw.get"]
     else:
-        ns["_H"] = tuple(header)
-        ns["_slow_dict"] = validator.validate
+        validator = validator.for_header(header)
+        if notes is not None:
+            notes.extend(validator.header_notes)
 
         def slow_list(row, raw, problem):
             return validator.validate(row, dict(zip(header, raw)) if raw is not None else None, problem)
+        if validator.header_faults:
+            return slow_list  # every row is rejected
         ns["_slow"] = slow_list
         lines = ["def validate(row, raw, problem):",
                  f"    if problem is not None or raw is None or len(raw) != {len(header)}:",

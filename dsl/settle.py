@@ -258,7 +258,7 @@ def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None]
     else:
         def period_of(raw):
             return raw.get(pcolumn)
-    summary = run_rows(compiled, rows, fast_validator(validator, header), on_row, on_reject, on_event, traced,
+    summary = run_rows(compiled, rows, fast_validator(validator, header, notes), on_row, on_reject, on_event, traced,
                        upto, period_of, cells=header is not None)
     summary.notes.extend(notes)
     if summary.read == 0:

@@ -131,7 +131,8 @@ def test_an_object_or_array_value_is_a_reject_in_run(tmp_path, change, field, re
 
 def test_an_object_as_id_or_text_is_not_text():
     v = Validator((Field(name="pid", kind="id"), Field(name="note", kind="text")), "pid")
-    assert v.validate(1, {"pid": {"a": "b"}, "note": "x"}) == Reject(1, None, "pid", 'the object {"a": "b"} is not text')
+    assert v.validate(1, {"pid": {"a": "b"}, "note": "x"}) == Reject(1, None, "pid",
+                                                                       'the object {"a": "b"} is not text')
     assert v.validate(2, {"pid": "P2", "note": ["x"]}) == Reject(2, "P2", "note", 'the array ["x"] is not text')
 
 
@@ -692,3 +693,53 @@ def test_a_whole_discount_is_a_reject_not_a_negative_commission(tmp_path):
     assert "rejected row 1 (P1) field discount: `10` for a percent would be 1000 %: write `10%` or `0.1`" \
         in result.output
     assert [(r["pid"], r["commission"]) for r in csv.DictReader(out.open())] == [("P2", "90.00"), ("P3", "90.00")]
+
+
+# ------------------------------------------------------------------ 12. a missing column, said once
+
+
+def test_a_missing_required_column_is_said_once_and_every_row_is_rejected(tmp_path):
+    header = HEADER.replace("segment,", "")
+    lines = [good_line(f"P-{i}").replace("enterprise,", "") for i in range(1, 4)]
+    result, paid, rejects = run_growth(tmp_path, "r.csv", header + "\n" + "\n".join(lines) + "\n")
+    assert result.exit_code == 1 and paid == []
+    assert rejects == [{"row": str(i), "id": f"P-{i}", "field": "segment", "reason": "no column `segment`"}
+                       for i in range(1, 4)]
+    assert result.output.count("the file has no column `segment` (required by input `segment`)") == 1
+    assert "note: the file has no column `segment` (required by input `segment`)" in result.output
+    assert summary_line(result.output, "reconciled") == "reconciled    read 3 = paid 0 + rejected 3"
+
+
+def test_a_missing_column_with_a_default_is_no_problem(tmp_path):
+    result, paid, rejects = run_growth(tmp_path, "r.csv", HEADER.replace(",certified", "") + "\n"
+                                       + good_line("P-1").replace(",true", "") + "\n")
+    assert result.exit_code == 0 and [r["partner_id"] for r in paid] == ["P-1"] and "note:" not in result.output
+
+
+def test_a_column_held_twice_rejects_every_row(tmp_path):
+    result, paid, rejects = run_growth(tmp_path, "r.csv", HEADER + ",csat\n" + good_line("P-1") + ",1.0\n")
+    assert result.exit_code == 1 and paid == []
+    assert rejects == [{"row": "1", "id": "P-1", "field": "csat", "reason": "2 columns `csat`"}]
+    assert ("note: the file has 2 columns `csat` (read by input `csat`): which one holds the value is not clear, "
+            "so every record is rejected") in result.output
+
+
+def test_a_missing_column_in_explain_and_in_a_multi_period_run(tmp_path):
+    rec = tmp_path / "r.csv"
+    rec.write_text(HEADER.replace(",csat", "") + "\n" + good_line("P-1").replace(",4.6", "") + "\n")
+    explained = ipl("explain", GROWTH, "--records", str(rec), "--id", "P-1")
+    assert explained.exit_code == 1
+    assert explained.output == "record 1 (P-1) is rejected: field csat: no column `csat`\n"
+    result, paid, rejects = run_periods(tmp_path, "r.csv", "pid,revenue\nA,10\nB,20\n")
+    assert result.exit_code == 1 and paid == []
+    assert [(r["row"], r["id"], r["field"], r["reason"]) for r in rejects] == [
+        ("1", "A", "q", "no column `q`"), ("2", "B", "q", "no column `q`")]
+    assert result.output.count("the file has no column `q` (required by input `q`)") == 1
+
+
+def test_a_json_object_without_a_key_is_still_a_missing_field(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"pid": "P1", "rev": 1}\n{"pid": "P2"}\n')
+    v = Validator(NUMBER_FIELDS, "pid")
+    assert [v.validate(*r) for r in raw_records(str(path))][1] == Reject(2, "P2", "rev", "missing field `rev`")
+    assert fast_validator(v)(2, {"pid": "P2"}, None) == Reject(2, "P2", "rev", "missing field `rev`")
