@@ -7,8 +7,10 @@ rejects (`read = paid + rejected`, checked at the end); records are streamed
 whose evaluation fails (an uncaught division by zero, a value too large to
 round) is rejected with the definition, its location and the operand values —
 found by re-running that one record with the traced variant, so that the fast
-path carries no bookkeeping. Emits no diagnostics itself: a policy with errors
-comes back as the checker's diagnostics (`PolicyErrors`).
+path carries no bookkeeping; what the readers say about the records file as a
+whole (dsl/records.py: a missing column, an unclosed quote) is in the summary's
+notes. Emits no diagnostics itself: a policy with errors comes back as the
+checker's diagnostics (`PolicyErrors`).
 """
 
 from __future__ import annotations

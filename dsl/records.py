@@ -1,18 +1,30 @@
-"""Reading and validating partner records (spec §13, §16).
+"""Reading and validating partner records (spec §13, §16; v0.2 §2a, §23.1, §23.4).
 
 Receives a records file (CSV, JSON array of objects, or JSON Lines, chosen by
 extension: `.csv`, `.json`, `.jsonl`/`.ndjson`) and the policy's input fields
-(`Field`, built by dsl/compile.py from the `input` declarations). Guarantees:
-records are streamed (one at a time; memory does not grow with the file),
-numbers go from text straight to `Decimal` (JSON numbers too, never through
-float), and every record comes out exactly once, either as a validated dict
-(input name → Decimal | str | bool) or as a `Reject` with its row number, id
-(when there is one), field and reason. Nothing here raises on bad data; a file
-that cannot be opened at all raises `RecordsUnreadable` (the CLI exits 2).
+(`Field`, built by dsl/compile.py from the `input` declarations; each is read
+from its `column`, the header or key as written in the file). Guarantees:
 
-Emits no diagnostics: rejects are data (`Reject`).
+- records are streamed (one at a time; memory does not grow with the file,
+  only with the largest record; a JSON array element costs about twice its
+  size to decode, however large);
+- numbers go from text straight to `Decimal` (JSON numbers too, never through
+  float); text must be a plain decimal (`-`, ASCII digits, `.`), and a percent
+  without `%` that is a whole number other than 0, 1, -1 is rejected unless the
+  declared range reaches it;
+- every record comes out exactly once, either as a validated dict (input name
+  → Decimal | str | bool) or as a `Reject` with its row number, id (when there
+  is one), field (the column as written in the file) and reason; a problem of
+  the file as a whole (an unclosed CSV quote, a JSON array unreadable past some
+  point, a required column missing from the header) is also said once in the
+  `notes` list a caller passes, for the run's summary;
+- a rejected value is shown briefly (at most 40 characters) and an enum's
+  "did you mean" costs the same however many members it has.
+
+Nothing here raises on bad data; a file that cannot be opened at all raises
+`RecordsUnreadable` (the CLI exits 2). Emits no diagnostics: rejects are data
+(`Reject`).
 """
-
 from __future__ import annotations
 
 import bisect
@@ -1008,9 +1020,10 @@ def fast_validator(validator: Validator, header: list[str] | None = None, notes:
                  "        return _slow(row, raw, problem)",
                  "    g = raw.get"]
     else:
-        validator = validator.for_header(header)
-        if notes is not None:
-            notes.extend(validator.header_notes)
+        if header:  # (an empty file has no header to find faults in)
+            validator = validator.for_header(header)
+            if notes is not None:
+                notes.extend(validator.header_notes)
 
         def slow_list(row, raw, problem):
             return validator.validate(row, dict(zip(header, raw)) if raw is not None else None, problem)

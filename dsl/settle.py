@@ -20,8 +20,9 @@ file. Guarantees:
   catches;
 - memory: the records are read once and spilled, as read (raw CSV cells or JSON
   objects), to one temporary file per period (in batches: CSV cells as one text,
-  JSON objects pickled), and validated
-  when their period comes, so that memory holds one period's records plus,
+  JSON objects pickled — JSON's NaN marker by reference, so it is the same object
+  read back), and validated when their period comes (rejects name the columns as
+  written in the file), so that memory holds one period's records plus,
   per partner, its history window (the largest `k` of `prior` and `n - 1` of
   `trailing_*`), its streak counters and its ledger (open holds, paid amounts
   inside the longest clawback window, the recovery balance);

@@ -743,3 +743,10 @@ def test_a_json_object_without_a_key_is_still_a_missing_field(tmp_path):
     v = Validator(NUMBER_FIELDS, "pid")
     assert [v.validate(*r) for r in raw_records(str(path))][1] == Reject(2, "P2", "rev", "missing field `rev`")
     assert fast_validator(v)(2, {"pid": "P2"}, None) == Reject(2, "P2", "rev", "missing field `rev`")
+
+
+def test_an_empty_csv_file_has_no_header_to_complain_about(tmp_path):
+    result, paid, rejects = run_growth(tmp_path, "r.csv", "")
+    assert result.exit_code == 0 and paid == [] and rejects == []
+    assert [line for line in result.output.splitlines() if line.startswith("note:")] == [
+        f"note: {tmp_path / 'r.csv'} holds no records"]
