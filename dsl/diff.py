@@ -50,7 +50,9 @@ from dsl.compile import (
     R_BENEFITS, R_CAP_ADJ, R_COMPONENTS, R_ELIGIBLE, R_FLOOR_ADJ, R_REASONS, R_TOTAL, CompiledPolicy,
 )
 from dsl.diagnostics import Diagnostics
-from dsl.records import Reject, Validator, csv_lists, detect_format, duplicate_ids, fast_validator, raw_records
+from dsl.records import (
+    Reject, Validator, column_of, csv_lists, detect_format, duplicate_ids, fast_validator, raw_records,
+)
 from dsl.runtime import fmt_decimal
 from dsl.types import Kind
 
@@ -112,19 +114,21 @@ def outcomes(compiled: CompiledPolicy, records: str) -> Iterator[Side]:
         yield from _multi_outcomes(compiled, records)
         return
     period_input = compiled.policy.period_input
-    validator = Validator(compiled.fields, compiled.id_field, duplicate_ids(records, compiled.id_field))
+    validator = Validator(compiled.fields, compiled.id_field,
+                          duplicate_ids(records, column_of(compiled.fields, compiled.id_field)))
     header, rows = None, None
     if detect_format(records) == "csv":  # the fast path of `ipl run`: cells as lists
         header, rows = csv_lists(records)
     if header is None or rows is None:
         header, rows = None, raw_records(records)
     validate = fast_validator(validator, header)
-    at = header.index(period_input) if header and period_input in header else None
+    period_column = column_of(compiled.fields, period_input) if period_input is not None else None
+    at = header.index(period_column) if header and period_column in header else None
     for row, raw, problem in rows:
         rec = validate(row, raw, problem)
         period = None
         if period_input is not None:
-            value = raw.get(period_input) if isinstance(raw, dict) else (
+            value = raw.get(period_column) if isinstance(raw, dict) else (
                 raw[at] if isinstance(raw, list) and at is not None and at < len(raw) else None)
             period = str(value).strip() or None if value is not None else None
         if type(rec) is Reject:

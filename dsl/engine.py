@@ -7,13 +7,16 @@ rejects (`read = paid + rejected`, checked at the end); records are streamed
 whose evaluation fails (an uncaught division by zero, a value too large to
 round) is rejected with the definition, its location and the operand values —
 found by re-running that one record with the traced variant, so that the fast
-path carries no bookkeeping. Emits no diagnostics itself: a policy with errors
-comes back as the checker's diagnostics (`PolicyErrors`).
+path carries no bookkeeping; what the readers say about the records file as a
+whole (dsl/records.py: a missing column, an unclosed quote) is in the summary's
+notes. Emits no diagnostics itself: a policy with errors comes back as the
+checker's diagnostics (`PolicyErrors`).
 """
 
 from __future__ import annotations
 
 import decimal
+import re
 from array import array
 from operator import add
 from collections.abc import Callable, Iterator
@@ -30,8 +33,8 @@ from dsl.compile import (
 from dsl.diagnostics import Diagnostics
 from dsl.ir import CheckedPolicy
 from dsl.records import (
-    Field, Reject, Validator, _Bad, _converter, _id_text, closest, csv_lists, detect_format, duplicate_ids,
-    exact_duplicates, fast_validator, raw_records, repeated_hashes,
+    Field, Reject, Validator, _Bad, _converter, _id_text, closest, column_of, csv_lists, detect_format,
+    duplicate_ids, exact_duplicates, fast_validator, raw_records, repeated_hashes,
 )
 from dsl.runtime import EvalError, Unsupported
 from dsl.types import Kind
@@ -69,8 +72,14 @@ def load_policy(path: str, diags: Diagnostics | None = None) -> CheckedPolicy:
     return checked
 
 
+# A number as the policy writes one: digits grouped by `_` (`1_000`), as in `param x = 1_000 USD`.
+_GROUPED = re.compile(r"-?[0-9](?:_?[0-9])*(?:\.[0-9](?:_?[0-9])*)?\s*%?")
+
+
 def parse_overrides(policy: CheckedPolicy, pairs: list[str]) -> dict[str, object]:
-    """`--set NAME=VALUE`: VALUE parsed by the param's type, like a record field."""
+    """`--set NAME=VALUE`: VALUE parsed by the param's type, like a record field (the plain
+    decimal syntax, §2a's rule for percents without `%`), except that money may end with the
+    policy's currency code and digits may be grouped with `_` as in the policy's own numbers."""
     params = {n: d for n, d in policy.definitions.items() if d.kind == "param" and d.module is None}
     out: dict[str, object] = {}
     for pair in pairs:
@@ -88,7 +97,9 @@ def parse_overrides(policy: CheckedPolicy, pairs: list[str]) -> dict[str, object
         try:
             value = text.strip()
             if t.kind is Kind.MONEY and value.upper().endswith(policy.currency):
-                value = value[: -len(policy.currency)].strip().replace("_", "")
+                value = value[: -len(policy.currency)].strip()
+            if t.kind in (Kind.MONEY, Kind.NUMBER, Kind.PERCENT, Kind.COUNT) and _GROUPED.fullmatch(value):
+                value = value.replace("_", "")
             out[name] = _converter(f)(value)
         except _Bad as bad:
             raise UsageProblem(f"--set {pair}: {bad}") from None
@@ -196,14 +207,14 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
     levels: dict[str, dict[str, list]] = {name: {} for _, name in level_bens}
     track = duplicates is None and optimistic
     if duplicates is None and not optimistic:
-        duplicates = duplicate_ids(records_path, compiled.id_field)
+        duplicates = duplicate_ids(records_path, column_of(compiled.fields, compiled.id_field))
     validator = Validator(compiled.fields, compiled.id_field, duplicates or frozenset())
     header, rows = (None, None)
     if detect_format(records_path) == "csv":
-        header, rows = csv_lists(records_path, tick=progress)
+        header, rows = csv_lists(records_path, tick=progress, notes=summary.notes)
     if header is None or rows is None:
-        header, rows = None, raw_records(records_path, tick=progress)
-    validate = fast_validator(validator, header)
+        header, rows = None, raw_records(records_path, tick=progress, notes=summary.notes)
+    validate = fast_validator(validator, header, notes=summary.notes)
     evaluate = compiled.evaluate
     id_field = compiled.id_field
     total = Decimal(0)
@@ -268,7 +279,7 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
     repeated = repeated_hashes(buckets)
     del buckets, pushes
     if repeated:
-        exact = exact_duplicates(records_path, id_field, repeated)
+        exact = exact_duplicates(records_path, column_of(compiled.fields, id_field), repeated)
         if exact:
             raise DuplicatesFound(exact)
     summary.read, summary.paid, summary.rejected = read, paid, rejected
@@ -290,17 +301,24 @@ def find_record(compiled: CompiledPolicy, records_path: str, wanted: str) -> Eva
     """The record with id `wanted`, evaluated with tracing (`ipl explain`); None when absent.
 
     Only the matching rows are validated and evaluated; duplicates of the id reject it (§13).
+    A CSV file's rows are validated for its header (a required column it lacks rejects them).
     """
     runtime.activate()
     validator = Validator(compiled.fields, compiled.id_field)
+    header, cells = csv_lists(records_path) if detect_format(records_path) == "csv" else (None, None)
+    if header is not None:
+        validator = validator.for_header(header)
+        rows = ((row, dict(zip(header, c)) if c is not None else None, p) for row, c, p in cells)
+    else:
+        rows = cells if cells is not None else raw_records(records_path)
     found: list[tuple[int, dict | None, str | None]] = []
-    for row, raw, problem in raw_records(records_path):
+    for row, raw, problem in rows:
         if raw is not None and validator.record_id(raw) == wanted:
             found.append((row, raw, problem))
     if not found:
         return None
     if len(found) > 1:
-        validator = Validator(compiled.fields, compiled.id_field, frozenset({wanted}))
+        validator.duplicates = frozenset({wanted})
     row, raw, problem = found[0]
     rec = validator.validate(row, raw, problem)
     if isinstance(rec, Reject):
@@ -309,16 +327,19 @@ def find_record(compiled: CompiledPolicy, records_path: str, wanted: str) -> Eva
         return evaluate_record(compiled, row, wanted, rec, traced=True)
 
 
-def ids_like(records_path: str, id_field: str, wanted: str, limit: int = 200_000) -> str | None:
-    """A close id for a "did you mean" when `--id` is not in the file."""
+def ids_like(records_path: str, id_column: str, wanted: str, limit: int = 200_000) -> str | None:
+    """A close id for a "did you mean" when `--id` is not in the file; `id_column` is the id
+    input's column as written in the file (`records.column_of`)."""
     import difflib
 
     seen = []
     for i, (_row, raw, _p) in enumerate(raw_records(records_path)):
         if i >= limit:
             break
-        if raw is not None and raw.get(id_field):
-            seen.append(str(raw.get(id_field)).strip())
+        if raw is not None:
+            value = _id_text(raw.get(id_column))
+            if value:
+                seen.append(value)
     found = difflib.get_close_matches(wanted, seen, n=1, cutoff=0.7)
     return found[0] if found else None
 
@@ -516,7 +537,7 @@ def _run_once(compiled: CompiledPolicy, records: str, out, rejects, trace, progr
     trace_w = atomic_open(trace) if trace else None
     if out is None and duplicates is None:
         # payouts stream to stdout: find duplicate ids first, there is no second chance
-        duplicates = duplicate_ids(records, compiled.id_field)
+        duplicates = duplicate_ids(records, column_of(compiled.fields, compiled.id_field))
     shown: list[Reject] = []
     with outputs_together(), contextlib_nullable(payouts) as pw, contextlib_nullable(reject_w) as rw, \
             contextlib_nullable(trace_w) as tw:

@@ -443,7 +443,7 @@ def explain_command(policy_path: str, records: str, wanted: str, fmt: str, sets:
     from pathlib import Path
 
     from dsl.engine import UsageProblem, compile_file, find_record, ids_like
-    from dsl.records import RecordsUnreadable, Reject, detect_format
+    from dsl.records import RecordsUnreadable, Reject, column_of, detect_format
     from dsl.trace import record_tree
 
     compiled = compile_file(policy_path, sets)
@@ -465,7 +465,7 @@ def explain_command(policy_path: str, records: str, wanted: str, fmt: str, sets:
     except RecordsUnreadable as err:
         raise UsageProblem(str(err)) from None
     if found is None:
-        hint = ids_like(records, compiled.id_field, wanted)
+        hint = ids_like(records, column_of(compiled.fields, compiled.id_field), wanted)
         raise UsageProblem(f"no record with {compiled.id_field} {wanted!r} in {records}"
                            + (f" (did you mean {hint!r}?)" if hint else ""))
     if isinstance(found, Reject):
@@ -511,6 +511,7 @@ def explain_periods(compiled: CompiledPolicy, records: str, wanted: str, fmt: st
     partner's whole history, each period with its settlement lines."""
     from dsl.engine import UsageProblem, ids_like
     from dsl.periods import PeriodError, parse_period
+    from dsl.records import column_of
     from dsl.settle import partner_rows, period_tree
 
     info = compiled.multi
@@ -529,7 +530,7 @@ def explain_periods(compiled: CompiledPolicy, records: str, wanted: str, fmt: st
     if not rows and not rejects:
         if period is not None:
             raise UsageProblem(f"no record with {compiled.id_field} {wanted!r} in period {period} in {records}")
-        hint = ids_like(records, compiled.id_field, wanted)
+        hint = ids_like(records, column_of(compiled.fields, compiled.id_field), wanted)
         raise UsageProblem(f"no record with {compiled.id_field} {wanted!r} in {records}"
                            + (f" (did you mean {hint!r}?)" if hint else ""))
     statements = []

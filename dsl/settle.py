@@ -20,8 +20,9 @@ file. Guarantees:
   catches;
 - memory: the records are read once and spilled, as read (raw CSV cells or JSON
   objects), to one temporary file per period (in batches: CSV cells as one text,
-  JSON objects pickled), and validated
-  when their period comes, so that memory holds one period's records plus,
+  JSON objects pickled — JSON's NaN marker by reference, so it is the same object
+  read back), and validated when their period comes (rejects name the columns as
+  written in the file), so that memory holds one period's records plus,
   per partner, its history window (the largest `k` of `prior` and `n - 1` of
   `trailing_*`), its streak counters and its ledger (open holds, paid amounts
   inside the longest clawback window, the recovery balance);
@@ -45,7 +46,7 @@ from typing import NamedTuple, NoReturn
 from dsl import ledger as L
 from dsl import programwide, runtime
 from dsl.periods import Period, PeriodError, parse_period
-from dsl.records import Reject, Validator, csv_lists, detect_format, fast_validator, raw_records
+from dsl.records import Reject, Validator, column_of, csv_lists, detect_format, fast_validator, raw_records
 
 ZERO = runtime.ZERO
 
@@ -242,45 +243,49 @@ def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None]
     (trace only that partner's records: `ipl explain`); `upto` stops after that period."""
     validator = Validator(compiled.fields, compiled.id_field)
     header, rows = (None, None)
+    notes: list[str] = []  # the reader's, about the file as a whole
     if detect_format(records_path) == "csv":
-        header, rows = csv_lists(records_path, tick=progress)
+        header, rows = csv_lists(records_path, tick=progress, notes=notes)
     if header is None or rows is None:
-        header, rows = None, raw_records(records_path, tick=progress)
+        header, rows = None, raw_records(records_path, tick=progress, notes=notes)
     pfield = compiled.multi.period_field
+    pcolumn = column_of(compiled.fields, pfield) if pfield is not None else None  # as in the file (§2a)
     if header is not None:
-        at = header.index(pfield) if pfield in header else None
+        at = header.index(pcolumn) if pcolumn in header else None
 
         def period_of(raw):
             return raw[at] if at is not None and len(raw) > at else None
     else:
         def period_of(raw):
-            return raw.get(pfield)
-    summary = run_rows(compiled, rows, fast_validator(validator, header), on_row, on_reject, on_event, traced,
+            return raw.get(pcolumn)
+    summary = run_rows(compiled, rows, fast_validator(validator, header, notes), on_row, on_reject, on_event, traced,
                        upto, period_of, cells=header is not None)
+    summary.notes.extend(notes)
     if summary.read == 0:
         summary.notes.append(f"{records_path} holds no records")
     return summary
 
 
 def run_history(compiled, records: list[dict]) -> list[PeriodRow | Reject]:
-    """Evaluate raw records given in memory (a test's `given periods`), traced; every outcome
-    in period order."""
-    validator = Validator(compiled.fields, compiled.id_field)
+    """Evaluate raw records given in memory (a test's `given periods`: keyed by input name,
+    values typed), traced; every outcome in period order."""
+    validator = Validator(compiled.fields, compiled.id_field, fixtures=True)
     out: list = []
     pfield = compiled.multi.period_field
     run_rows(compiled, ((i + 1, r, None) for i, r in enumerate(records)), validator.validate,
-             out.append, out.append, traced=True, period_of=lambda raw: raw.get(pfield))
+             out.append, out.append, traced=True, period_of=lambda raw: raw.get(pfield), by_name=True)
     return out
 
 
 def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
              on_reject: Callable[[Reject], None], on_event: Callable[[str, L.Event], None] | None = None,
              traced: bool | str = False, upto: Period | None = None, period_of=None,
-             cells: bool = False) -> MultiSummary:
+             cells: bool = False, by_name: bool = False) -> MultiSummary:
     """The run over (row, raw record, problem) triples, validated by `validate` when their
     period comes (`period_of(raw)` reads the period's text to bucket the raw record).
     `cells`: every raw record without a problem is a list of strings (a CSV row), which
-    spills as text (`_packed`).
+    spills as text (`_packed`). `by_name`: raw records are keyed by input name (a test's
+    records), not by column (§2a), which rejects otherwise name.
 
     The cyclic garbage collector is paused for the run (and restored after): a run makes
     no reference cycles per record (what it frees, reference counting frees), while the
@@ -289,14 +294,15 @@ def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upto, period_of, cells)
+        return _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upto, period_of, cells,
+                         by_name)
     finally:
         if was_enabled:
             gc.enable()
 
 
 def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upto, period_of,
-              cells) -> MultiSummary:
+              cells, by_name) -> MultiSummary:
     from dsl.compile import R_TOTAL
 
     runtime.activate()
@@ -308,6 +314,9 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
     id_field = compiled.id_field
     gran = info.granularity
     pfield = info.period_field
+    # rejects name the columns as written in the file (§2a); a test's records are keyed by name
+    id_column = id_field if by_name else column_of(compiled.fields, id_field)
+    pcolumn = pfield if by_name or pfield is None else column_of(compiled.fields, pfield)
     hold_index = {name: i for i, (name, _) in enumerate(info.hold_components)}
     windows: dict[str, int] = {}
     for name, within in info.clawbacks:
@@ -361,7 +370,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                         p = parse_period(rec[pfield], gran)
                         if p.__class__ is PeriodError:
                             summary.rejected += 1
-                            on_reject(Reject(row, rec[id_field], pfield, p.reason))
+                            on_reject(Reject(row, rec[id_field], pcolumn, p.reason))
                             continue
                     elif len(period_keys) < 10_000:
                         period_keys[text] = p.index
@@ -425,7 +434,7 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                     if seen[rid] > 1:
                         summary.rejected += 1
                         what = f"duplicate key ({rid!r}, {period})" if period is not None else f"duplicate id {rid!r}"
-                        on_reject(Reject(row, rid, id_field, f"{what}: every record with this key is rejected"))
+                        on_reject(Reject(row, rid, id_column, f"{what}: every record with this key is rejected"))
                     else:
                         kept.append((row, rid, rec))
                 live = kept

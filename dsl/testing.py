@@ -280,7 +280,7 @@ class Runner:
         from dsl.engine import Evaluated, evaluate_record
         from dsl.records import Reject, Validator
 
-        validator = Validator(compiled.fields, compiled.id_field)
+        validator = Validator(compiled.fields, compiled.id_field, fixtures=True)
         runtime.activate()
         with decimal.localcontext(runtime.CONTEXT):
             rec = validator.validate(1, fields)
