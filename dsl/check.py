@@ -1276,6 +1276,9 @@ class _Tests:
         self.diags = diags
         self.multi = policy.period_input is not None
         self.inputs = {i.name: policy.definitions[i.name].type for i in policy.inputs}
+        self.ranges = {i.name: (policy.constants.get(id(i.range.lo)) if i.range.lo is not None else None,
+                                policy.constants.get(id(i.range.hi)) if i.range.hi is not None else None)
+                       for i in policy.inputs if i.range is not None}
         self.params = {n: d.type for n, d in policy.definitions.items() if d.kind == "param"}
         self.fixtures: dict[str, ast.Fixture] = {}
 
@@ -1354,7 +1357,7 @@ class _Tests:
                     hint = f"to override a param write `param {a.name} = ...`"
                 self.err(f"the policy has no input `{a.name}`", a.span, help=hint)
                 continue
-            self.value(a.value, t, f"input `{a.name}`")
+            self.value(a.value, t, f"input `{a.name}`", self.ranges.get(a.name))
             if t.kind is Kind.PERIOD and isinstance(a.value, ast.String):
                 self.period_value(a.value.value, a.value.span)
 
@@ -1403,9 +1406,22 @@ class _Tests:
             return
         self.value(ex.value, t, f"`{name}`")
 
-    def value(self, e: ast.Expr, t: Type, what: str) -> None:
+    def value(self, e: ast.Expr, t: Type, what: str, rng: tuple | None = None) -> None:
+        """A test value of type `t`; `rng`, an input's declared (lo, hi) bounds (§23.4)."""
         actual, constant = self.literal(e, t)
         if actual is None:
+            return
+        if t.is_numeric and constant == 0:
+            return  # §2a: zero has no unit
+        if t.kind is Kind.PERCENT and actual.kind in (Kind.NUMBER, Kind.COUNT) and constant is not None:
+            # §2a, §23.4: a bare number is a fraction, but a whole one other than 0, 1, -1 is a
+            # guess unless the input's declared range contains it
+            lo, hi = rng if rng is not None else (None, None)
+            declared = (lo is not None or hi is not None) and (lo is None or lo <= constant) \
+                and (hi is None or constant <= hi)
+            if constant == constant.to_integral_value() and abs(constant) > 1 and not declared:
+                self.err(f"`{e.span.text}` for a percent would be {_fmt(constant * 100)} %: write "
+                         f"`{_fmt(constant)}%` or `{_fmt(constant / 100)}`", e.span)
             return
         if t.kind is Kind.LIST:
             ok = actual.kind is Kind.LIST

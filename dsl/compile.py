@@ -263,7 +263,8 @@ def input_fields(policy: CheckedPolicy) -> tuple[Field, ...]:
             lo, hi = literal_value(inp.range.lo), literal_value(inp.range.hi)
         out.append(Field(name=inp.name, kind=kind, members=tuple(t.members), lo=lo, hi=hi,
                          default=literal_value(inp.default) if inp.default is not None else None,
-                         has_default=inp.default is not None, unit=unit))
+                         has_default=inp.default is not None, unit=unit,
+                         column=inp.column if inp.column is not None else inp.name))
     return tuple(out)
 
 

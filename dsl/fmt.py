@@ -395,9 +395,10 @@ class _Printer:
     def _measure(self, m: ast.Measure) -> Frag:
         # a measure of a value named `cap` would read as the cap of the measure before it
         metric = _cat("(", self._bare(m.metric), ")") if _leading_name(m.metric) == "cap" else self.expr(m.metric)
-        cells = [metric, _cat("weight ", self.expr(m.weight)), _cat("target ", self.expr(m.target))]
+        cells = [metric, _cat("weight ", self.expr(m.weight)),
+                 _cat("target ", self.expr(m.target, among_follows=m.cap is None))]
         if m.cap is not None:
-            cells.append(_cat("cap ", self.expr(m.cap)))
+            cells.append(_cat("cap ", self.expr(m.cap, among_follows=True)))
         frag = cells[0]
         for cell in cells[1:]:
             frag[-1].parts.append(ALIGN)
@@ -421,7 +422,8 @@ class _Printer:
 
     # -- tests
     def _assign(self, a: ast.Assign) -> Frag:
-        frag = _cat(f"{'param ' if a.is_param else ''}{a.name} = ", self.expr(a.value))
+        # the next field may be named `among`, which would join a trailing `pool` (§2a)
+        frag = _cat(f"{'param ' if a.is_param else ''}{a.name} = ", self.expr(a.value, among_follows=True))
         return self._start_at(frag, _start(a.span))
 
     def _overrides(self, head: str, overrides: tuple[ast.Assign, ...], span: Span | None, start: int | None) -> Frag:
@@ -551,7 +553,7 @@ class _Printer:
         out = list(head)
         for arm in arms:
             pats = " | ".join(_pattern(p) for p in arm.patterns)
-            frag = _cat([_Line(0, [pats + " ", ALIGN], _start(arm.span), tag="arm")], "-> ", self.expr(arm.value))
+            frag = _cat([_Line(0, [pats + " ", ALIGN], _start(arm.span), tag="arm")], "-> ", self.expr(arm.value, among_follows=True))
             out += [_Line(line.indent + 1, line.parts, line.start, line.tag, line.sep) for line in frag]
         out.append(_Line(0, ["}"], self._close(e.span)))
         return out

@@ -864,11 +864,12 @@ def _converter(f: Field, typed: bool = False):
 
 
 def _reaches(f: Field, d: Decimal) -> bool:
-    """Whether the input's declared range contains `d` with a bound on its side: a range open
-    above (`in 0%..`) does not declare percents of 1200 %."""
-    if d > 0:
-        return f.hi is not None and d <= f.hi and (f.lo is None or f.lo <= d)
-    return f.lo is not None and f.lo <= d and (f.hi is None or d <= f.hi)
+    """Whether the input declares a range (§23.4: an input without one has no such range) and
+    it contains `d` read as a fraction: `in 0%..2000%` and `in 0%..` contain 12 (1200 %),
+    `in 0%..100%` does not."""
+    if f.lo is None and f.hi is None:
+        return False
+    return (f.lo is None or f.lo <= d) and (f.hi is None or d <= f.hi)
 
 
 def _whole_percent(v, d: Decimal) -> str:

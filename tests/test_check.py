@@ -426,7 +426,7 @@ test "t" {
         "E700: unknown fixture `g`",
         'E700: period "2026-Q4" is not given in this test',
         "E700: the policy has no component `r`",
-        "E700: `rate` is percent, but this value is number",
+        "E700: `5` for a percent would be 500 %: write `5%` or `0.05`",
         "E700: `reasons` is a list of strings",
     ]
 

@@ -633,10 +633,12 @@ def whole(shown: str, percent: str, written: str, fraction: str) -> str:
     ("rate", "2", whole("2", "200", "2", "0.02")),
     ("big", "12", Decimal(12)),  # the declared range 0%..2000% holds 1200 %
     ("big", "30", whole("30", "3000", "30", "0.3")),  # ... not 3000 %
-    ("open", "12", whole("12", "1200", "12", "0.12")),  # a range open above declares no large percent
+    ("open", "12", Decimal(12)),  # §23.4: the declared range 0%.. contains 1200 %
+    ("rate", "12", whole("12", "1200", "12", "0.12")),  # no range: no such range
     ("open", "12%", Decimal("0.12")),
     ("low", "-30", Decimal(-30)),
     ("low", "30", whole("30", "3000", "30", "0.3")),
+    ("low", "-3000", whole("-3000", "-300000", "-3000", "-30")),
 ])
 def test_a_whole_percent_without_a_sign_is_rejected(tmp_path, column, cell, outcome):
     v = Validator(PERCENTS, "pid")
@@ -684,7 +686,7 @@ def test_set_of_a_whole_percent_is_a_usage_error(tmp_path):
 
 def test_a_whole_discount_is_a_reject_not_a_negative_commission(tmp_path):
     (tmp_path / "p.ipl").write_text('policy "Discounts"\n  currency USD\n\ninput pid : id\n'
-                                    'input revenue : money in 0 USD..\ninput discount : percent in 0%..\n\n'
+                                    'input revenue : money in 0 USD..\ninput discount : percent in 0%..100%\n\n'
                                     'component commission = revenue * (100% - discount) * 10%\n')
     (tmp_path / "r.csv").write_text("pid,revenue,discount\nP1,1000,10\nP2,1000,10%\nP3,1000,0.1\n")
     out = tmp_path / "out.csv"
