@@ -54,6 +54,7 @@ from dsl.coverage import branch_key
 from dsl.ir import CheckedPolicy, Definition
 from dsl.records import Field
 from dsl.runtime import Unsupported
+from dsl.ledger import clawback_due, hold_open
 from dsl.settle import Missing, MultiInfo, NotRanked, PwSite, missing_period
 from dsl.types import Kind, Type
 
@@ -952,6 +953,7 @@ def _build(policy: CheckedPolicy, trace: bool):
         "_not_div": _not_div, "_fmt": runtime.fmt_value, "_div": _div, "_ops": _ops,
         "_arith": _arith, "_tables": lambda values: _table_info(policy, values),
         "_HistoryMissing": Missing, "_pwv": _pwv, "_missing_period": missing_period, "_Dec": Decimal,
+        "_hold_open": hold_open, "_clawback_due": clawback_due,
     }
     ns.update(g.consts)
     try:
@@ -1173,15 +1175,28 @@ def _settle_parts(g: _Gen, b: _Block, eligible: bool) -> str:
             holds.append(t)
         else:
             holds.append("None")
+        # §5a: `until` only while a hold of the component is open
         t = g.temp()
-        b.emit(f"{t} = {g.expr(hold.until, b)}")
+        b.emit(f"{t} = False")
+        b.emit(f"if _hold_open(H, {comp!r}):")
+        sub = b.child()
+        sub.emit(f"{t} = {g.expr(hold.until, sub)}")
         until.append(t)
     claws = []
     for cb in p.clawbacks:
+        # §5a, §23.8: `when` only where an origin in the window has money left to recover or
+        # still held; `recover` only where `when` holds
         w = g.temp()
-        b.emit(f"{w} = {g.expr(cb.when, b) if cb.when is not None else 'True'}")
+        b.emit(f"{w} = False")
+        b.emit(f"if _clawback_due(H, {cb.component!r}, {_int_const(p, cb.within)}):")
+        sub = b.child()
+        sub.emit(f"{w} = {g.expr(cb.when, sub) if cb.when is not None else 'True'}")
         rv = g.temp()
-        b.emit(f"{rv} = {g.expr(cb.recover, b) if cb.recover is not None else '_ONE'}")
+        b.emit(f"{rv} = _ONE")
+        if cb.recover is not None:
+            b.emit(f"if {w}:")
+            sub = b.child()
+            sub.emit(f"{rv} = {g.expr(cb.recover, sub)}")
         claws.append(f"({w}, {rv})")
     g.current = saved
 

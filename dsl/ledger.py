@@ -176,6 +176,30 @@ class Settlement(NamedTuple):
         return sum((ln.amount for ln in self.lines if ln.kind == "clawback" and ln.component == component), ZERO)
 
 
+def hold_open(history, component: str) -> bool:
+    """§5a: whether the partner has a hold of `component` still open in the current period
+    (`history.t`): only then is its `until` condition evaluated. `history` is the partner's
+    run history (`ledger`, `t`), or None outside a run (nothing is open)."""
+    if history is None:
+        return False
+    t = history.t
+    return any(h.component == component and h.deadline.index >= t for h in history.ledger.holds)
+
+
+def clawback_due(history, component: str, within: int) -> bool:
+    """§5a, §23.8: whether an origin of `component` inside the window `within` of the current
+    period has money left to recover or still held: only then is the clawback's `when`
+    evaluated (and `recover` only where `when` holds)."""
+    if history is None:
+        return False
+    t = history.t
+    ledger = history.ledger
+    return any(p.component == component and p.origin.index < t <= p.origin.index + within
+               and p.paid > p.recovered for p in ledger.paid) or \
+        any(h.component == component and h.origin.index < t <= h.origin.index + within
+            and h.deadline.index >= t for h in ledger.holds)
+
+
 def expire(ledger: PartnerLedger, upto: Period) -> tuple[PartnerLedger, tuple[Event, ...]]:
     """Forfeit the holds whose deadline is before `upto` (the partner has no record
     between): each becomes a forfeit event in the period after its deadline. Used for

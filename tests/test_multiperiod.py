@@ -386,3 +386,52 @@ def test_two_streaks_a_pooled_benefit_and_gaps(tmp_path):
         ("A", "2027-Q2"): ("30", "1500.00", "100.00")}
     assert "pool mdf (2027-Q1): 100.00 USD; shares 100.00 USD; paid after caps 100.00 USD; " \
            "unallocated 0.00 USD" in result.output
+
+
+# ------------------------------------------------------------------ §5a: on demand means on demand
+
+LAZY = '''policy "Lazy"
+  currency USD
+  period quarter
+
+input pid : id
+input q : period
+input revenue : money in 0 USD..
+input churned : money in 0 USD.. = 0
+input base_revenue : money in 0 USD.. = 0
+input rate : percent = 100%
+
+component bonus = revenue * 10%
+  hold 50% until revenue / base_revenue >= 100% within 1 period
+
+clawback bonus within 1 period
+  when churned / base_revenue > 0%
+  recover churned / base_revenue
+'''
+
+
+def test_until_when_and_recover_are_evaluated_only_when_needed(tmp_path):
+    """§5a: `until` only while a hold is open, a clawback's `when` only where an origin in its
+    window has money left (§23.8), `recover` only where `when` holds. Each divides by
+    `base_revenue`, 0 in the periods where the part is not needed: nothing is rejected."""
+    (tmp_path / "p.ipl").write_text(LAZY)
+    (tmp_path / "r.csv").write_text(
+        "pid,q,revenue,churned,base_revenue\n"
+        "A,2026-Q1,1000,0,0\n"        # no earlier hold, no origin: until, when, recover not evaluated
+        "A,2026-Q2,2000,0,1000\n"     # Q1's hold is open: until = 200% holds: released; when = 0 % false
+        "A,2026-Q4,3000,0,0\n"        # Q3 has no record: nothing open, no origin in the window
+        "B,2026-Q1,1000,0,0\n"
+        "B,2026-Q2,0,500,1000\n"      # until 0 % false (kept), when holds, recover 50 % of 50.00 paid
+        "C,2026-Q1,1000,0,0\n"
+        "C,2026-Q2,1000,0,0\n")       # C's hold is open: until divides by zero: rejected
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "p.ipl"), "--records", str(tmp_path / "r.csv"),
+                                      "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "rejected row 7 (C)" in result.output and "division by zero" in result.output
+    rows = {(r["pid"], r["q"]): r for r in csv.DictReader(out.open())}
+    assert sorted(rows) == [("A", "2026-Q1"), ("A", "2026-Q2"), ("A", "2026-Q4"), ("B", "2026-Q1"),
+                            ("B", "2026-Q2"), ("C", "2026-Q1")]
+    assert rows["A", "2026-Q2"]["released"] == "50.00" and rows["A", "2026-Q2"]["payable"] == "150.00"
+    assert rows["A", "2026-Q4"]["payable"] == "150.00"
+    assert rows["B", "2026-Q2"]["clawback"] == "-25.00" and rows["B", "2026-Q2"]["forfeited"] == "50.00"
