@@ -28,13 +28,14 @@ from decimal import Decimal, DivisionByZero, InvalidOperation
 from pathlib import Path
 
 from dsl import ast
+from dsl.currency import minor_units
 from dsl.diagnostics import Diagnostics
 from dsl.ir import CheckedModule, CheckedPolicy, Definition, Ref
 from dsl.names import ELIGIBILITY, HISTORY_FUNCTIONS, TOTAL, Resolution, decl_exprs, resolve, suggest
 from dsl.source import SourceFile
 from dsl.types import (
     BOOL, BUILTIN_TYPES, COUNT, ERROR, LIST, MEMBERSHIP, MONEY, NEGATION, NUMBER, PERCENT, TEXT,
-    Kind, Type, arithmetic, assignable, comparable, is_unit_confusion, minor_units, unify, unit_hint,
+    Kind, Type, arithmetic, assignable, comparable, is_unit_confusion, unify, unit_hint,
 )
 
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")

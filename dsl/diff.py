@@ -49,6 +49,7 @@ from dsl import runtime
 from dsl.compile import (
     R_BENEFITS, R_CAP_ADJ, R_COMPONENTS, R_ELIGIBLE, R_FLOOR_ADJ, R_REASONS, R_TOTAL, CompiledPolicy,
 )
+from dsl.currency import minor_units
 from dsl.diagnostics import Diagnostics
 from dsl.records import (
     Reject, Validator, column_of, csv_lists, detect_format, duplicate_ids, fast_validator, raw_records,
@@ -833,7 +834,7 @@ def guards(rep: Report, cost_up: Decimal | None, any_decrease: bool) -> list[Gua
 
 
 def _money(rep: Report) -> runtime.Money:
-    return runtime.Money(rep.currency, runtime.minor_units(rep.currency), _MODE)
+    return runtime.Money(rep.currency, minor_units(rep.currency), _MODE)
 
 
 _MODE = decimal.ROUND_HALF_EVEN  # display only: every amount shown is already at the minor unit

@@ -21,7 +21,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, InvalidOperati
 from dsl import ast
 from dsl.diagnostics import Diagnostics
 from dsl.names import Resolution, decl_exprs
-from dsl.types import Kind, Type, minor_units
+from dsl.currency import minor_units
+from dsl.types import Kind, Type
 
 INF = Decimal("Infinity")
 NEG_INF = Decimal("-Infinity")

@@ -34,17 +34,6 @@ ROUNDING_MODES: dict[str, str] = {
 ZERO = Decimal(0)
 ONE = Decimal(1)
 
-# Minor-unit digits of ISO 4217 currencies that do not use 2 (spec §4: JPY 0).
-MINOR_UNITS: dict[str, int] = {
-    "JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "XOF": 0, "XAF": 0, "UGX": 0, "PYG": 0,
-    "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3, "LYD": 3, "IQD": 3,
-}
-
-
-def minor_units(currency: str) -> int:
-    return MINOR_UNITS.get(currency, 2)
-
-
 def quantum(digits: int) -> Decimal:
     """The smallest unit with `digits` places: 2 → Decimal('0.01'), 0 → Decimal('1')."""
     return Decimal(1).scaleb(-digits)

@@ -35,6 +35,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from dsl import ast, coverage, runtime
+from dsl.currency import minor_units
 from dsl.diagnostics import Diagnostic, Diagnostics
 from dsl.ir import CheckedPolicy
 from dsl.runtime import Unsupported
@@ -615,7 +616,7 @@ def show(value, t: Type, currency: str) -> str:
         return "true" if value else "false"
     if isinstance(value, Decimal):
         if t.kind is Kind.MONEY:
-            digits = runtime.minor_units(currency)
+            digits = minor_units(currency)
             if value == value.to_integral_value():
                 return f"{_grouped(value)} {currency}"
             if -value.as_tuple().exponent < digits:

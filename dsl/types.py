@@ -203,20 +203,3 @@ def assignable(actual: Type, expected: Type, constant=None) -> bool:
     if expected.kind is Kind.COUNT and actual.kind is Kind.NUMBER and constant is not None:
         return constant >= 0 and constant == constant.to_integral_value()
     return False
-
-
-# ISO 4217 minor units (digits after the point). Every code not listed has 2.
-MINOR_UNITS: dict[str, int] = {
-    # no minor unit
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
-    "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-    # thousandths
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-    # ten-thousandths
-    "CLF": 4, "UYW": 4,
-}
-
-
-def minor_units(currency: str | None) -> int:
-    """Digits after the point for a currency (USD, EUR, GBP, CHF, CAD, AUD: 2; JPY: 0; KWD: 3)."""
-    return MINOR_UNITS.get(currency or "", 2)

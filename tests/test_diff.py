@@ -502,3 +502,16 @@ def test_report_reconciles_on_generated_records(tmp_path_factory):
         assert sum((x.new or 0 for x in lines), Decimal(0)) == rep.total_new
         assert [abs(m.delta) for m in rep.movers] == sorted((abs(m.delta) for m in rep.movers), reverse=True)
     check()
+
+
+def test_diff_shows_money_in_its_currencys_minor_units(tmp_path):
+    """One minor-unit table (dsl/currency.py): BIF has none, CLF four (an issue-12 defect)."""
+    for code, old, new in (("BIF", "300 BIF", "361 BIF"), ("CLF", "300.5000 CLF", "360.6000 CLF")):
+        (tmp_path / "a.ipl").write_text(f'policy "B" currency {code}\ninput pid : id\n'
+                                        f'input revenue : money in 0 {code}..\ncomponent c = revenue * 10%\n')
+        (tmp_path / "b.ipl").write_text((tmp_path / "a.ipl").read_text().replace("10%", "12%"))
+        (tmp_path / "r.csv").write_text("pid,revenue\nA,1005\nB,2000\n")
+        result = CliRunner().invoke(cli, ["diff", str(tmp_path / "a.ipl"), str(tmp_path / "b.ipl"),
+                                          "--records", str(tmp_path / "r.csv")])
+        assert result.exit_code == 0, result.output
+        assert f"  old    {old}" in result.output and f"  new    {new}" in result.output, result.output

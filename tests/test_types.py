@@ -16,7 +16,8 @@ from dsl.check import check_policy
 from dsl.diagnostics import Diagnostics
 from dsl.source import SourceFile
 from dsl.syntax import parse_source
-from dsl.types import ARITHMETIC, MINOR_UNITS, Kind, Type, assignable, minor_units, unify, unit_hint
+from dsl.currency import MINOR_UNITS, minor_units
+from dsl.types import ARITHMETIC, Kind, Type, assignable, unify, unit_hint
 
 M, P, N, C = Kind.MONEY, Kind.PERCENT, Kind.NUMBER, Kind.COUNT
 NAMES = {M: "m", P: "p", N: "n", C: "c"}
@@ -129,4 +130,17 @@ def test_unify_and_assignable():
                                           ("OMR", 3), (None, 2)])
 def test_minor_units(code, digits):
     assert minor_units(code) == digits
-    assert all(v in (0, 3, 4) for v in MINOR_UNITS.values())
+    assert all(v in (0, 2, 3, 4) for v in MINOR_UNITS.values())
+
+
+def test_one_table_of_minor_units_serves_every_module():
+    """An issue-12 defect: two tables disagreed (`ipl diff` showed BIF with 2 decimals and
+    rounded CLF to 2 of its 4). dsl/currency.py is the one table."""
+    from dsl import currency
+
+    assert [currency.minor_units(c) for c in ("USD", "EUR", "JPY", "BIF", "KWD", "CLF", "UYW")] == [2, 2, 0, 0, 3, 4, 4]
+    assert currency.minor_units("XYZ") == 2 and not currency.is_known("XYZ") and currency.is_known("GBP")
+    for path in (Path(__file__).resolve().parent.parent / "dsl").rglob("*.py"):
+        if path.name != "currency.py":
+            assert "MINOR_UNITS" not in path.read_text(encoding="utf-8") and \
+                "def minor_units" not in path.read_text(encoding="utf-8"), path
