@@ -413,6 +413,21 @@ class _Gen:
         b.emit(f"_ev({{'def': {self.current!r}, 'kind': {d.kind!r}, 'site': {site}, 'value': {target}, "
                f"'operands': _ops({{{ops}}}){extra}}})")
 
+    def values_read(self, expr: ast.Expr) -> str:
+        """Code for `{name: value}` of the policy's definitions a condition reads by name (the
+        failing value shown beside a gate's reason); those not computed (`_UNSET`) left out."""
+        names = []
+        if isinstance(expr, ast.Name):
+            return "{}"  # `require certified`: the condition's value is the value
+        for e in ast.walk(expr):
+            ref = self.p.refs.get(id(e)) if isinstance(e, ast.Name) else None
+            if ref is None or ref.kind != "definition" or ref.module or ref.name in names:
+                continue
+            if self.p.definitions[ref.name].kind != "def":
+                names.append(ref.name)
+        items = ", ".join(f"{n!r}: {self.cvar(n) if self._dep_const(n) else self.var(n)}" for n in names)
+        return f"_ops({{{items}}})"
+
     def _deps(self, d: Definition):
         out = []
         for dep in d.deps:
@@ -510,7 +525,7 @@ class _Gen:
                 ok = self.temp()
                 b.emit(f"{ok} = {cond}")
                 b.emit(f"if not {ok}: {q}.append({self.const(r.reason, 'S')})")
-                gates.append(f"({r.cond.span.text!r}, {ok}, {self.const(r.reason, 'S')})")
+                gates.append(f"({r.cond.span.text!r}, {ok}, {self.const(r.reason, 'S')}, {self.values_read(r.cond)})")
             b.emit(f"if {q}:")
             zero = {Kind.BOOL: "False", Kind.MONEY: "_MZERO"}.get(kind, "_ZERO")
             if kind is Kind.LEVEL:
@@ -547,7 +562,8 @@ class _Gen:
         else:
             body.emit(f"{target} = {value}")
         if self.trace:
-            gates = ", ".join(f"({r.cond.span.text!r}, True, {self.const(r.reason, 'S')})" for r in requires)
+            gates = ", ".join(f"({r.cond.span.text!r}, True, {self.const(r.reason, 'S')}, {self.values_read(r.cond)})"
+                              for r in requires)
             self.trace_def(body, key, d, target,
                            f", 'raw': {raw}, 'floors': ({', '.join(floors_t)}{',' if floors_t else ''}), "
                            f"'caps': ({', '.join(caps_t)}{',' if caps_t else ''}), "
@@ -1240,7 +1256,7 @@ def _record_body(g: _Gen, policy: CheckedPolicy, trace: bool, comps, bens, multi
             body.emit(f"{ok} = {cond}")
             reason = g.const(req.reason, "S")
             body.emit(f"if not {ok}: reasons.append({reason})")
-            gates.append(f"({req.cond.span.text!r}, {ok}, {reason}, {g.site(req)})")
+            gates.append(f"({req.cond.span.text!r}, {ok}, {reason}, {g.site(req)}, {g.values_read(req.cond)})")
         g.in_eligibility = False
         body.emit("eligible = not reasons")
         body.emit("reasons = tuple(reasons)")

@@ -222,6 +222,11 @@ class Amounts:
     name: str
     old: Decimal | None
     new: Decimal | None
+    label: str = ""  # §2a: what people read (the new policy's `##` label, else the old one's)
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name
 
     @property
     def delta(self) -> Decimal:
@@ -265,6 +270,11 @@ class ComponentChange:
     old: Decimal | None
     new: Decimal | None
     why: list[str]
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name
 
 
 @dataclass(slots=True)
@@ -465,15 +475,15 @@ def diff(old: CompiledPolicy, new: CompiledPolicy, records: str, old_path: str =
                     pending_new[b.row] = b
         if pending_old or pending_new:  # pragma: no cover - both read the same file
             raise AssertionError("the two evaluations did not see the same records")
-        rep.components = [Amounts(n, _at(sums_old["components"], old_comps, n), _at(sums_new["components"], new_comps, n))
-                          for n in _union(old_comps, new_comps)]
+        rep.components = [Amounts(n, _at(sums_old["components"], old_comps, n), _at(sums_new["components"], new_comps, n),
+                                  _label(old, new, n)) for n in _union(old_comps, new_comps)]
         rep.adjustments = [Amounts(n, o, w) for n, o, w in (
             ("total floors", sums_old["floor"], sums_new["floor"]), ("total caps", sums_old["cap"], sums_new["cap"]))
             if o or w]
         rep.adjustments += [Amounts(n.replace("_", " "), sums_old["settlement"].get(n), sums_new["settlement"].get(n))
                             for n in _union(list(sums_old["settlement"]), list(sums_new["settlement"]))
                             if sums_old["settlement"].get(n) or sums_new["settlement"].get(n)]
-        rep.benefits = [Amounts(n, sums_old["benefits"].get(n), sums_new["benefits"].get(n))
+        rep.benefits = [Amounts(n, sums_old["benefits"].get(n), sums_new["benefits"].get(n), _label(old, new, n))
                         for n in _union([n for _, n in old_bens], [n for _, n in new_bens])]
         rep.levels = [lv for lv in levels.values() if lv.up or lv.down]
         rep.counts = counts
@@ -481,6 +491,15 @@ def diff(old: CompiledPolicy, new: CompiledPolicy, records: str, old_path: str =
         for m in rep.movers:
             explain_change(old, new, m)
     return rep
+
+
+def _label(old: CompiledPolicy, new: CompiledPolicy, name: str) -> str:
+    """§2a: a line's label in the new policy, else in the old one ("" when neither has one)."""
+    for compiled in (new, old):
+        d = compiled.policy.definitions.get(name)
+        if d is not None and d.label:
+            return d.label
+    return ""
 
 
 def _bare(side: Side) -> Side:
@@ -635,8 +654,8 @@ def explain_change(old: CompiledPolicy, new: CompiledPolicy, m: Mover) -> None:
         m.status.append("eligibility flipped: " + ("not eligible → eligible" if b.eligible else "eligible → not eligible"))
     elif not a.eligible:
         m.status.append("not eligible under both policies")
-    failed_a = {c for c, ok, _r, _s in (ea or {}).get("eligibility", ()) if not ok}
-    failed_b = {c: r for c, ok, r, _s in (eb or {}).get("eligibility", ()) if not ok}
+    failed_a = {c for c, ok, _r, _s, _v in (ea or {}).get("eligibility", ()) if not ok}
+    failed_b = {c: r for c, ok, r, _s, _v in (eb or {}).get("eligibility", ()) if not ok}
     m.status += [f"`require {c}` now fails: {r}" for c, r in failed_b.items() if c not in failed_a]
     m.status += [f"`require {c}` no longer fails" for c in sorted(failed_a) if c not in failed_b]
     old_comps = [c.name for c in old.components]
@@ -653,7 +672,7 @@ def explain_change(old: CompiledPolicy, new: CompiledPolicy, m: Mover) -> None:
             why.append("removed in the new policy")
         else:
             why = _component_why(so, sn, da, db, name)
-        m.components.append(ComponentChange(name, va, vb, why))
+        m.components.append(ComponentChange(name, va, vb, why, _label(old, new, name)))
     money = new.money
     if a.settlement is not None and b.settlement is not None:
         sa = dict(a.settlement)
@@ -692,10 +711,10 @@ def _component_why(so: _Show, sn: _Show, da: dict, db: dict, name: str) -> list[
         return ["not computed where the partner is not eligible"]
     if ea["site"][0] != eb["site"][0]:
         why.append(f"definition changed: `{ea['site'][0]}` → `{eb['site'][0]}`")
-    failed_a = {c for c, ok, _r in ea.get("gates", ()) if not ok}
-    failed_b = {c for c, ok, _r in eb.get("gates", ()) if not ok}
-    why += [f"`require {c}` now fails: {r}" for c, ok, r in eb.get("gates", ()) if not ok and c not in failed_a]
-    why += [f"`require {c}` no longer fails" for c, ok, _r in ea.get("gates", ()) if not ok and c not in failed_b]
+    failed_a = {c for c, ok, _r, _v in ea.get("gates", ()) if not ok}
+    failed_b = {c for c, ok, _r, _v in eb.get("gates", ()) if not ok}
+    why += [f"`require {c}` now fails: {r}" for c, ok, r, _v in eb.get("gates", ()) if not ok and c not in failed_a]
+    why += [f"`require {c}` no longer fails" for c, ok, _r, _v in ea.get("gates", ()) if not ok and c not in failed_b]
     if "raw" in ea and "raw" in eb:
         fa, ca = _bound(ea)
         fb, cb = _bound(eb)
@@ -924,8 +943,8 @@ _STATUS = (("newly_rejected", "newly rejected"), ("newly_accepted", "newly accep
 def _text_table(title: str, lines: list[Amounts], money: runtime.Money) -> list[str]:
     if not lines:
         return []
-    w = max(len(x.name) for x in lines)
-    cells = [(x.name, _opt(money, x.old), _opt(money, x.new), _signed(money, x.delta), x.status) for x in lines]
+    w = max(len(x.title) for x in lines)
+    cells = [(x.title, _opt(money, x.old), _opt(money, x.new), _signed(money, x.delta), x.status) for x in lines]
     wo = max(len(c[1]) for c in cells + [("", "old", "", "", "")])
     wn = max(len(c[2]) for c in cells + [("", "", "new", "", "")])
     wd = max(len(c[3]) for c in cells + [("", "", "", "delta", "")])
@@ -939,7 +958,7 @@ def _text_table(title: str, lines: list[Amounts], money: runtime.Money) -> list[
 def _mover_lines(m: Mover, money: runtime.Money) -> list[str]:
     out = list(m.status)
     for c in m.components:
-        out.append(f"{c.name}: {_opt(money, c.old)} → {_opt(money, c.new)} "
+        out.append(f"{c.title}: {_opt(money, c.old)} → {_opt(money, c.new)} "
                    f"({_signed(money, (c.new or ZERO) - (c.old or ZERO))})")
         out += [f"  {w}" for w in c.why]
     out += m.adjustments
@@ -947,7 +966,7 @@ def _mover_lines(m: Mover, money: runtime.Money) -> list[str]:
 
 
 def _amounts_json(x: Amounts) -> dict:
-    return {"name": x.name, "status": x.status, "old": x.old, "new": x.new, "delta": x.delta}
+    return {"name": x.name, "label": x.title, "status": x.status, "old": x.old, "new": x.new, "delta": x.delta}
 
 
 def _entry_json(e: Entry, with_values: bool) -> dict:
@@ -983,7 +1002,7 @@ def report_json(rep: Report, checks: list[Guard]) -> dict:
             "old": _side_json(m.old), "new": _side_json(m.new), "delta": m.delta,
             "old_status": _status(m.old), "new_status": _status(m.new),
             "why": m.status,
-            "components": [{"name": c.name, "old": c.old, "new": c.new,
+            "components": [{"name": c.name, "label": c.title, "old": c.old, "new": c.new,
                             "delta": (c.new or ZERO) - (c.old or ZERO), "why": c.why} for c in m.components],
             "adjustments": m.adjustments,
         } for i, m in enumerate(rep.movers, 1)],
@@ -1042,10 +1061,10 @@ def render_markdown(rep: Report, checks: list[Guard]) -> str:
         out += ["#### Per component", "", "| component | old | new | delta | |", "| --- | ---: | ---: | ---: | --- |"]
         for x in rep.components + rep.adjustments:
             note = x.status if x.status in ("added", "removed") else ""
-            out.append(f"| {_md(x.name)} | {_opt(money, x.old)} | {_opt(money, x.new)} | {_signed(money, x.delta)} | {note} |")
+            out.append(f"| {_md(x.title)} | {_opt(money, x.old)} | {_opt(money, x.new)} | {_signed(money, x.delta)} | {note} |")
         for x in rep.benefits:
             note = "benefit" + (f", {x.status}" if x.status in ("added", "removed") else "")
-            out.append(f"| {_md(x.name)} | {_opt(money, x.old)} | {_opt(money, x.new)} | {_signed(money, x.delta)} | {note} |")
+            out.append(f"| {_md(x.title)} | {_opt(money, x.old)} | {_opt(money, x.new)} | {_signed(money, x.delta)} | {note} |")
         out.append("")
     if rep.movers:
         out += [f"#### Biggest movers (top {len(rep.movers)} of {rep.changed:,})", "",

@@ -30,6 +30,12 @@ class Line:
     why: list[str] = field(default_factory=list)
     source: str = ""
     location: str = ""
+    label: str = ""  # §2a: what people read (the `##` label, else the name)
+    description: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name
 
 
 @dataclass
@@ -46,6 +52,8 @@ class Statement:
     benefits: list[Line]
     next_bands: list[str]
     tree: dict
+    # each failed eligibility gate: its reason and the values its condition read (name -> text)
+    failed: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
     def adds_up(self) -> bool:
         return sum((line.amount for line in self.lines), Decimal(0)) == self.total
@@ -79,6 +87,19 @@ class _Fmt:
 
     def named(self, name: str, v) -> str:
         return self.value(v, self.type_of(name))
+
+    def title(self, name: str) -> str:
+        """§2a: a definition's label, or its name."""
+        d = self.c.policy.definitions.get(name)
+        return d.title if d is not None else name
+
+    def description(self, name: str) -> str:
+        d = self.c.policy.definitions.get(name)
+        return d.description if d is not None else ""
+
+    def values(self, values: dict) -> dict[str, str]:
+        """The values a condition read, for people: `{"csat": "3"}`."""
+        return {k: self.named(k, v) for k, v in values.items()}
 
     def distance(self, d: Decimal, t: Type | None) -> str:
         kind = t.kind if t is not None else Kind.NUMBER
@@ -131,7 +152,8 @@ def build(compiled: CompiledPolicy, tree: dict, record: dict | None = None) -> S
     if not tree["components"] and not tree["eligible"]:
         for c in compiled.components:
             lines.append(Line(c.name, "component", Decimal(0).quantize(compiled.money.q),
-                              ["not computed: the partner is not eligible"]))
+                              ["not computed: the partner is not eligible"], label=f.title(c.name),
+                              description=f.description(c.name)))
     t = tree["total"]
     if t["floor_adjustment"] != 0:
         bound = next((x for x in t["floors"] if x["value"] == t["sum"] + t["floor_adjustment"]), None)
@@ -151,14 +173,17 @@ def build(compiled: CompiledPolicy, tree: dict, record: dict | None = None) -> S
             benefits.append(computed[b.name])
         elif not tree["eligible"]:  # §8: money 0, bool false (levels are computed and kept)
             value = {Kind.BOOL: False, Kind.MONEY: Decimal(0).quantize(compiled.money.q)}.get(b.type.kind, Decimal(0))
-            benefits.append(Line(b.name, "benefit", value, ["not computed: the partner is not eligible"]))
+            benefits.append(Line(b.name, "benefit", value, ["not computed: the partner is not eligible"],
+                                 label=f.title(b.name), description=f.description(b.name)))
     for node in tree["benefits"]:
         collect_bands(node)
     for node in tree.get("other", ()):
         collect_bands(node)
     st = Statement(policy=header.name, version=header.version, currency=compiled.policy.currency, id=tree["id"],
                    row=tree["row"], eligible=tree["eligible"], reasons=list(tree["reasons"]), lines=lines,
-                   total=t["total"], benefits=benefits, next_bands=next_bands, tree=tree)
+                   total=t["total"], benefits=benefits, next_bands=next_bands, tree=tree,
+                   failed=[(g["reason"], f.values(g.get("values", {}))) for g in tree.get("eligibility", ())
+                           if not g["passed"]])
     if not st.adds_up():
         raise AssertionError(f"statement of {st.id} does not add up")
     return st
@@ -173,8 +198,8 @@ def _line(f: _Fmt, node: dict, kind: str) -> Line:
     expr = node.get("expression") or node["source"]
     failed = steps.get("failed")
     if failed:
-        why.append("0 because " + "; ".join(f"`{g['condition']}` is false: {g['reason']}"
-                                             for g in steps["gates"] if not g["passed"]))
+        why.append("0 because " + "; ".join(f"`{g['condition']}` is false{_with_values(f.values(g.get('values', {})))}: "
+                                             f"{g['reason']}" for g in steps["gates"] if not g["passed"]))
     else:
         if ops:
             why.append(f"{expr}, with " + ", ".join(f"{k} = {f.named(k, v)}" for k, v in ops.items()))
@@ -193,7 +218,13 @@ def _line(f: _Fmt, node: dict, kind: str) -> Line:
                     why.append(f"`cap {c['cap']}` ({f.value(c['value'], t)}) does not bind")
             if t is not None and t.kind is Kind.MONEY and before != node["value"]:
                 why.append(f"{fmt_decimal(before)} rounded to {f.value(node['value'], t)}")
-    return Line(name, kind, node["value"], why, node["source"], node["location"])
+    return Line(name, kind, node["value"], why, node["source"], node["location"], label=f.title(name),
+                description=f.description(name))
+
+
+def _with_values(values: dict[str, str]) -> str:
+    """` (csat = 3, min_csat = 3.5)`: the values a failed condition read."""
+    return f" ({', '.join(f'{k} = {v}' for k, v in values.items())})" if values else ""
 
 
 def _why_use(f: _Fmt, node: dict, depth: int = 0) -> list[str]:
@@ -205,20 +236,21 @@ def _why_use(f: _Fmt, node: dict, depth: int = 0) -> list[str]:
     if "lookup" in node:
         lk = node["lookup"]
         if lk:
-            out.append(f"{name}: {_key_name(node)} {f.value(lk['key'], _key_type(f, node))} is in "
+            out.append(f"{f.title(name)}: {_key_name(node)} {f.value(lk['key'], _key_type(f, node))} is in "
                        f"{_bounds(f, node, lk['lo'], lk['hi'])} → {f.named(name, node['value'])}")
     elif "marginal" in node:
         parts = [p for p in node["marginal"]["parts"] if p["width"] != 0]
         kt = _key_type(f, node)
         text = " + ".join(f"{_short(p['width'])} × {f.value(p['rate'], _rate_type(f, node))}" for p in parts) or "0"
-        out.append(f"{name}: {_key_name(node)} {f.value(node['marginal']['key'], kt)} → {text} = "
+        out.append(f"{f.title(name)}: {_key_name(node)} {f.value(node['marginal']['key'], kt)} → {text} = "
                    f"{f.named(name, node['value'])}")
     elif "scorecard" in node:
-        parts = ", ".join(f"{p['measure']} {_short(p['attainment_used'] * 100)}% × {_short(p['weight'] * 100)}%"
-                          for p in node["scorecard"])
-        out.append(f"{name}: {parts} = {f.named(name, node['value'])}")
+        # a measure's attainment is named as such: `renewal_rate 110 %` would read as its value
+        parts = ", ".join(f"{p['measure']} attainment {_short(p['attainment_used'] * 100)}% × weight "
+                          f"{_short(p['weight'] * 100)}%" for p in node["scorecard"])
+        out.append(f"{f.title(name)}: {parts} = {f.named(name, node['value'])}")
     elif node.get("kind") in ("metric",):
-        out.append(f"{name} = {f.named(name, node['value'])}")
+        out.append(f"{f.title(name)} = {f.named(name, node['value'])}")
     for use in node.get("uses", ()):
         out.extend(_why_use(f, use, depth + 1))
     return out
@@ -251,7 +283,7 @@ def _lookup_text(f: _Fmt, compiled: CompiledPolicy, node: dict) -> str | None:
         return None
     name = node["name"]
     kt = _key_type(f, node)
-    here = (f"{name}: {_key_name(node)} {f.value(lk['key'], kt)} is in {_bounds(f, node, lk['lo'], lk['hi'])}"
+    here = (f"{f.title(name)}: {_key_name(node)} {f.value(lk['key'], kt)} is in {_bounds(f, node, lk['lo'], lk['hi'])}"
             f" → {f.named(name, node['value'])}")
     nxt = lk.get("next")
     if not nxt:
@@ -272,7 +304,7 @@ def _what_if_text(f: _Fmt, compiled: CompiledPolicy, tree: dict, record: dict, t
     moved = []
     for c, value in zip(compiled.components, res[R_COMPONENTS]):
         if c.name in now and value != now[c.name]:
-            moved.append(f"{c.name} {f.money.display(value)} ({_signed(f, value - now[c.name])})")
+            moved.append(f"{f.title(c.name)} {f.money.display(value)} ({_signed(f, value - now[c.name])})")
     total = tree["total"]["total"]
     if not moved and res[R_TOTAL] == total:
         return "; in that band, all else equal, the payout would not change"
@@ -290,7 +322,7 @@ def _marginal_next(f: _Fmt, compiled: CompiledPolicy, node: dict) -> str | None:
     kt = _key_type(f, node)
     if not nxt:
         return None
-    return (f"{node['name']}: {_key_name(node)} {f.value(m['key'], kt)} is {f.distance(nxt['distance'], kt)} "
+    return (f"{f.title(node['name'])}: {_key_name(node)} {f.value(m['key'], kt)} is {f.distance(nxt['distance'], kt)} "
             f"below the next band from {f.value(nxt['lo'], kt)}, where each unit earns "
             f"{f.value(nxt['value'], _rate_type(f, node))}")
 
@@ -300,24 +332,24 @@ def _marginal_next(f: _Fmt, compiled: CompiledPolicy, node: dict) -> str | None:
 
 def render_text(st: Statement, compiled: CompiledPolicy) -> str:
     m = compiled.money
-    width = max([len(line.name) for line in st.lines + st.benefits] + [len("total")])
+    width = max([len(line.title) for line in st.lines + st.benefits] + [len("total")])
     amt = max([len(m.display(x.amount)) for x in st.lines] + [len(m.display(st.total))]
               + [len(_benefit_value(compiled, x)) for x in st.benefits])  # a level or a flag is no amount
     title = f"Statement: {st.policy}" + (f" ({st.version})" if st.version else "")
     out = [title, f"Partner {st.id} (record {st.row}): {'eligible' if st.eligible else 'NOT eligible'}"]
     if not st.eligible:
         out.append("Not paid because:")
-        out += [f"  - {r}" for r in st.reasons]
+        out += [f"  - {r}{_with_values(values)}" for r, values in st.failed] or [f"  - {r}" for r in st.reasons]
     out.append("")
     for line in st.lines:
-        out.append(f"  {line.name.ljust(width)}  {m.display(line.amount).rjust(amt)}")
+        out.append(f"  {line.title.ljust(width)}  {m.display(line.amount).rjust(amt)}")
         out += [f"  {'':{width}}    {w}" for w in line.why]
     out.append(f"  {'-' * (width + amt + 2)}")
     out.append(f"  {'total'.ljust(width)}  {m.display(st.total).rjust(amt)}")
     if st.benefits:
         out += ["", "Benefits (not part of the total):"]
         for line in st.benefits:
-            out.append(f"  {line.name.ljust(width)}  {_benefit_value(compiled, line).rjust(amt)}")
+            out.append(f"  {line.title.ljust(width)}  {_benefit_value(compiled, line).rjust(amt)}")
             out += [f"  {'':{width}}    {w}" for w in line.why]
     if st.next_bands:
         out += ["", "What would move the partner into the next band:"]
@@ -334,12 +366,13 @@ def render_json(st: Statement, compiled: CompiledPolicy) -> str:
     from dsl.output import dumps
 
     def line_json(line: Line) -> dict:
-        return {"name": line.name, "kind": line.kind, "amount": line.amount, "why": line.why,
-                "source": line.source, "location": line.location}
+        return {"name": line.name, "label": line.title, "description": line.description, "kind": line.kind,
+                "amount": line.amount, "why": line.why, "source": line.source, "location": line.location}
 
     return dumps({
         "policy": st.policy, "version": st.version, "currency": st.currency, "id": st.id, "row": st.row,
         "eligible": st.eligible, "reasons": st.reasons,
+        "failed_gates": [{"reason": r, "values": v} for r, v in st.failed],
         "lines": [line_json(x) for x in st.lines], "total": st.total,
         "benefits": [line_json(x) for x in st.benefits],
         "next_bands": st.next_bands,
@@ -363,6 +396,7 @@ td{padding:10px 8px;border-bottom:1px solid #e8ecf1;vertical-align:top}
 td.amt,th.amt{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 td.name{width:100%}
 .lname{font-weight:600;white-space:nowrap}
+.desc{color:#45556a;font-size:13px;margin:2px 0}
 td.amt{font-weight:600}
 .why{color:#45556a;font-size:13px;font-weight:400;margin:2px 0 0;padding-left:18px;overflow-wrap:anywhere}
 div.why{padding-left:0}
@@ -388,7 +422,9 @@ def render_html(st: Statement, compiled: CompiledPolicy) -> str:
             why = "".join(f"<li>{_code(e(w))}</li>" for w in line.why)
             cls = ' class="adj"' if line.kind in ("floor", "cap") else ""
             src = f'<div class="why"><code>{e(line.source)}</code></div>' if line.source else ""
-            out.append(f'<tr{cls}><td class="name"><div class="lname">{e(line.name)}</div>{src}<ul class="why">{why}</ul></td>'
+            desc = f'<div class="desc">{e(line.description)}</div>' if line.description else ""
+            out.append(f'<tr{cls}><td class="name"><div class="lname" title="{e(line.name)}">{e(line.title)}</div>{desc}'
+                       f'{src}<ul class="why">{why}</ul></td>'
                        f'<td class="amt">{e(amount)}</td></tr>')
         return "\n".join(out)
 
@@ -396,7 +432,8 @@ def render_html(st: Statement, compiled: CompiledPolicy) -> str:
               else '<span class="badge no">not eligible</span>')
     reasons = ""
     if not st.eligible:
-        reasons = "<h2>Not paid because</h2><ul>" + "".join(f"<li>{e(r)}</li>" for r in st.reasons) + "</ul>"
+        shown = [f"{r}{_with_values(values)}" for r, values in st.failed] or st.reasons
+        reasons = "<h2>Not paid because</h2><ul>" + "".join(f"<li>{e(r)}</li>" for r in shown) + "</ul>"
     benefits = ""
     if st.benefits:
         benefits = ('<h2>Benefits (not part of the total)</h2><table><tr><th>Benefit</th><th class="amt">Value</th>'
@@ -572,12 +609,13 @@ def explain_periods(compiled: CompiledPolicy, records: str, wanted: str, fmt: st
 def json_dict(st: Statement) -> dict:
     """A statement as JSON values (Decimals stay Decimals: `dumps` writes their digits)."""
     def line_json(line: Line) -> dict:
-        return {"name": line.name, "kind": line.kind, "amount": line.amount, "why": line.why,
-                "source": line.source, "location": line.location}
+        return {"name": line.name, "label": line.title, "description": line.description, "kind": line.kind,
+                "amount": line.amount, "why": line.why, "source": line.source, "location": line.location}
 
     return {
         "policy": st.policy, "version": st.version, "currency": st.currency, "id": st.id, "row": st.row,
-        "eligible": st.eligible, "reasons": st.reasons, "lines": [line_json(x) for x in st.lines],
+        "eligible": st.eligible, "reasons": st.reasons,
+        "failed_gates": [{"reason": r, "values": v} for r, v in st.failed], "lines": [line_json(x) for x in st.lines],
         "total": st.total, "benefits": [line_json(x) for x in st.benefits], "next_bands": st.next_bands,
     }
 
@@ -590,7 +628,7 @@ def settlement_text(ps: PeriodStatement, compiled: CompiledPolicy) -> list[str]:
         rows.append(("budget scaling", m.display(s.budget_scaling), "the period's earned totals exceed the budget"))
     for ln in s.lines:
         note = "no cash effect" if ln.kind == "forfeit" else ""
-        rows.append((ln.label(), m.display(ln.amount), note))
+        rows.append((ln.label(_Fmt(compiled).title), m.display(ln.amount), note))
     width = max(len(r[0]) for r in rows + [("payable", "", "")])
     amt = max(len(r[1]) for r in rows + [("", m.display(s.payable), "")])
     out = [f"Settlement of {ps.period}:" if ps.period else "Settlement:"]
@@ -643,7 +681,8 @@ def _settlement_html(ps: PeriodStatement, compiled: CompiledPolicy) -> str:
     rows = [("earned total", st.earned, "")]
     if st.budget_scaling:
         rows.append(("budget scaling", st.budget_scaling, ""))
-    rows += [(ln.label(), ln.amount, "no cash effect" if ln.kind == "forfeit" else "") for ln in st.lines]
+    title = _Fmt(compiled).title
+    rows += [(ln.label(title), ln.amount, "no cash effect" if ln.kind == "forfeit" else "") for ln in st.lines]
     body = "".join(f'<tr><td class="name">{e(name)}' + (f" <small>({e(note)})</small>" if note else "")
                    + f'</td><td class="amt">{e(m.display(v))}</td></tr>' for name, v, note in rows)
     body += (f'<tr class="total"><td class="name"><div class="lname">Payable</div></td>'

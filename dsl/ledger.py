@@ -116,16 +116,19 @@ class Line(NamedTuple):
     def cash(self) -> Decimal:
         return ZERO if self.kind == "forfeit" else self.amount
 
-    def label(self) -> str:
+    def label(self, title=None) -> str:
+        """The line as a statement names it; `title(component)` gives what people read (§2a:
+        the component's label), the component's name by default."""
+        c = title(self.component) if title is not None and self.component is not None else self.component
         match self.kind:
             case "held":
-                return f"held {self.component}"
+                return f"held {c}"
             case "release":
-                return f"release {self.component} (from {self.origin})"
+                return f"release {c} (from {self.origin})"
             case "forfeit":
-                return f"forfeit {self.component} (from {self.origin})"
+                return f"forfeit {c} (from {self.origin})"
             case "clawback":
-                return f"clawback {self.component} (from {self.origin})"
+                return f"clawback {c} (from {self.origin})"
             case "carried_recovery":
                 return "carried recovery"
             case "carry_forward":

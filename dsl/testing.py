@@ -28,6 +28,7 @@ Emits no diagnostics of its own: static problems are the checker's (E700...).
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 import re
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ class Mismatch:
     target: str  # what was expected: `total`, `renewal_tier`, `error`
     expected: str  # in IPL syntax
     actual: str
+    label: str = ""  # §2a: the target's `##` label, if it has one
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +235,15 @@ class Runner:
         return is_multi(self.policy)
 
     def run(self, test: ast.Test) -> tuple[Outcome, set[tuple]]:
+        outcome, hits = self._run(test)
+        if outcome.mismatches:  # §2a: the labels people read beside the names
+            defs = self.policy.definitions
+            labelled = tuple(dataclasses.replace(m, label=defs[m.target].label or "") if m.target in defs else m
+                             for m in outcome.mismatches)
+            outcome = dataclasses.replace(outcome, mismatches=labelled)
+        return outcome, hits
+
+    def _run(self, test: ast.Test) -> tuple[Outcome, set[tuple]]:
         def error(message: str) -> tuple[Outcome, set[tuple]]:
             return Outcome(self.path, test.name, ERROR, str(test.span), message=message), set()
 
@@ -656,7 +667,7 @@ def render_text(report: Report, show_coverage: bool = False) -> str:
         if o.message:
             out.append(o.message)
         for m in o.mismatches:
-            out.append(f"{m.location}: expect {m.target}")
+            out.append(f"{m.location}: expect {m.target}" + (f" ({m.label})" if m.label else ""))
             out.append(f"  expected: {m.expected}")
             out.append(f"  actual:   {m.actual}")
         if o.explanation:

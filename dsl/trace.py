@@ -73,7 +73,8 @@ def _node(compiled: CompiledPolicy, ev: dict) -> dict:
             for (m, v, t, a, ca, w, part) in ev["parts"]
         ]
     if ev["kind"] in ("component", "benefit"):
-        steps = {"gates": [{"condition": c, "passed": bool(ok), "reason": r} for c, ok, r in ev.get("gates", ())]}
+        steps = {"gates": [{"condition": c, "passed": bool(ok), "reason": r, "values": values}
+                           for c, ok, r, values in ev.get("gates", ())]}
         if "failed" in ev:
             steps["failed"] = list(ev["failed"])
         if "raw" in ev:
@@ -105,8 +106,8 @@ def record_tree(compiled: CompiledPolicy, row: int, rid: str, result: tuple, eve
         if "def" in ev and "kind" in ev:
             nodes[ev["def"]] = _node(compiled, ev)
         elif "eligibility" in ev:
-            eligibility = [{"condition": c, "passed": bool(ok), "reason": r, "location": site[1]}
-                           for c, ok, r, site in ev["eligibility"]]
+            eligibility = [{"condition": c, "passed": bool(ok), "reason": r, "location": site[1], "values": values}
+                           for c, ok, r, site, values in ev["eligibility"]]
         elif "total" in ev:
             total = ev
         elif "otherwise" in ev:

@@ -58,10 +58,15 @@ def test_readme_statement_of_p00001():
     assert st["total"] == Decimal("90334.53")
     # README: "3 more renewals won ... would move the renewal tier to 4 %, doubling the renewal
     # bonus to 29,004.41"
-    assert st["next_bands"][0] == ("renewal_tier: renewal_rate 86.9565% is in [80%, 90%) → 2%; "
+    assert st["next_bands"][0] == ("Renewal bonus rate: renewal_rate 86.9565% is in [80%, 90%) → 2%; "
                                    "3.0435 points below the next band [90%, ∞) → 4%; in that band, all else "
-                                   "equal: renewal_bonus 29,004.41 USD (+14,502.20 USD), total 104,836.73 USD "
+                                   "equal: Renewal bonus 29,004.41 USD (+14,502.20 USD), total 104,836.73 USD "
                                    "(+14,502.20 USD)")
+    # §2a: lines carry the policy's `##` labels; the names stay the machine's keys
+    assert [(line["name"], line["label"]) for line in st["lines"]] == [
+        ("base", "Revenue share"), ("renewal_bonus", "Renewal bonus"), ("accelerator", "Growth accelerator"),
+        ("quality_bonus", "Deployment quality bonus")]
+    assert st["lines"][0]["description"] == "10 % of joint revenue."
 
 
 def test_unknown_id_is_a_usage_error_with_a_suggestion():
