@@ -284,6 +284,14 @@ class _Block:
     def child(self) -> _Block:
         return _Block(self.lines, self.indent + 1, set(self.computed))
 
+    def scratch(self) -> _Block:
+        """A child with lines of its own: code for a branch that may still become an inline
+        expression; `adopt` keeps its lines when it becomes a statement after all."""
+        return _Block([], self.indent + 1, set(self.computed))
+
+    def adopt(self, sub: _Block) -> None:
+        self.lines.extend(sub.lines)
+
 
 class _Gen:
     """Generates the factory `_make(OVR)` of one variant."""
@@ -648,20 +656,18 @@ class _Gen:
             case ast.Unary(op="not", operand=x):
                 return f"(not {self.expr(x, b, d)})"
             case ast.Binary(op=op, left=l, right=r) if op in ("and", "or"):
+                # the right operand is lazy (§5a): compiled once, into a block of its own, and
+                # kept as a statement only when it needs statements
                 left = self.expr(l, b, d)
-                sub = b.child()
-                mark, state = len(b.lines), self.save()
+                sub = b.scratch()
                 right = self.expr(r, sub, d)
-                if len(b.lines) == mark:
+                if not sub.lines:
                     return f"({left} {op} {right})"
-                del b.lines[mark:]
-                self.restore(state)
                 t = self.temp()
                 b.emit(f"{t} = {left}")
                 b.emit(f"if {'' if op == 'and' else 'not '}{t}:")
-                sub = b.child()
-                right = self.expr(r, sub, d)
                 sub.emit(f"{t} = {right}")
+                b.adopt(sub)
                 return t
             case ast.Binary(op="/", left=l, right=r):
                 left, right = self.expr(l, b, d), self.expr(r, b, d)
@@ -679,9 +685,8 @@ class _Gen:
                 subject = self.expr(x, b, d)
                 values = [self.expr(i, b, d) for i in items]
                 return f"({subject} in ({', '.join(values)},))"
-            case ast.If(cond=c, then=t, otherwise=o):
-                cond = self.expr(c, b, d)
-                return self.branches(b, [(cond, t)], o, d, [branch_key("if", e, "then"), branch_key("if", e, "else")])
+            case ast.If():
+                return self.if_chain(e, b, depth)
             case ast.Match(subject=s, arms=arms):
                 subject = self.expr(s, b, d)
                 if not subject.isidentifier():
@@ -756,31 +761,108 @@ class _Gen:
 
         `keys` (one per case, then the default): the traced variant records the branch taken
         (`{'branch': key}`, dsl/coverage.py); the fast path is unchanged."""
-        mark, state = len(b.lines), self.save()
         hit = self._branch_hit(keys)
-        parts = []
-        for i, (cond, value) in enumerate(cases):
-            parts.append((cond, hit(i, self.expr(value, b.child(), d))))
-        other = hit(len(cases), self.expr(default, b.child(), d))
-        if len(b.lines) == mark and len(cases) <= 8:
-            code = other
-            for cond, value in reversed(parts):
+        if not cases:
+            return hit(0, self.expr(default, b, d))
+        # each branch is compiled once (compiling it again after seeing that it needs
+        # statements doubled the work at every level of nesting: exponential)
+        arms = []
+        for i, (cond, value) in enumerate((*cases, (None, default))):
+            sub = b.scratch()
+            arms.append((cond, sub, hit(i, self.expr(value, sub, d))))
+        if len(cases) <= 8 and not any(sub.lines for _, sub, _ in arms):
+            code = arms[-1][2]
+            for cond, _, value in reversed(arms[:-1]):
                 code = f"({value} if {cond} else {code})"
             return code
-        del b.lines[mark:]
-        self.restore(state)
         t = self.temp()
-        for i, (cond, value) in enumerate(cases):
-            b.emit(f"{'if' if i == 0 else 'elif'} {cond}:")
-            sub = b.child()
-            sub.emit(f"{t} = {hit(i, self.expr(value, sub, d))}")
-        if cases:
-            b.emit("else:")
-            sub = b.child()
-        else:
-            sub = b
-        sub.emit(f"{t} = {hit(len(cases), self.expr(default, sub, d))}")
+        for i, (cond, sub, value) in enumerate(arms):
+            b.emit("else:" if cond is None else f"{'if' if i == 0 else 'elif'} {cond}:")
+            sub.emit(f"{t} = {value}")
+            b.adopt(sub)
         return t
+
+    def if_chain(self, e: ast.If, b: _Block, depth: int) -> str:
+        """`if c0 then v0 else if c1 then v1 … else w` (a rate ladder), each part compiled once,
+        in source order: a conditional expression when no part needs statements, else flat
+        statements — nested `else:` blocks, one per rung, would run into Python's 100 levels
+        of indentation:
+
+            t = _UNSET              # only when a later condition needs statements
+            if c0: t = v0
+            elif c1: t = v1         # a condition without statements: an `elif`
+            if t is _UNSET:         # c2 needs statements (§5a: only run when c0, c1 fail)
+                <statements of c2>
+                if c2: t = v2
+                else: t = w
+
+        The chain is cut where the nesting reaches MAX_EXPR_DEPTH: the rest is the last
+        `else`, an expression of its own (`expr` keeps it in a temporary), so that the
+        conditional expression is the one nested `if`s give. In the traced variant an arm
+        records the branches nested `if`s record: its `then` and the `else` of every rung
+        above it (`_brs`)."""
+        rungs: list[tuple[ast.If, int]] = []  # each `if` with the depth of its operands
+        node, dep = e, depth
+        while True:
+            d = 0 if dep >= MAX_EXPR_DEPTH else dep + 1
+            rungs.append((node, d))
+            if not isinstance(node.otherwise, ast.If) or d >= MAX_EXPR_DEPTH:
+                break
+            node, dep = node.otherwise, d
+        level = b  # the block of the current `if` statement; conditions computed there hold below
+        levels: list[tuple[_Block, list]] = [(b, [])]  # (block, [(cond, then block, value, rung)])
+        lines = False
+        for k, (node, d) in enumerate(rungs):
+            if k == 0:
+                cond = self.expr(node.cond, b, d)
+            else:
+                sub = _Block([], b.indent + 1, set(level.computed))
+                cond = self.expr(node.cond, sub, d)
+                if sub.lines:
+                    level, lines = sub, True
+                    levels.append((sub, []))
+            if self.trace:  # the keys' constants named in source order, as for nested `if`s
+                self.const(branch_key("if", node, "then"), "S")
+                self.const(branch_key("if", node, "else"), "S")
+            sub = level.scratch()
+            value = self.expr(node.then, sub, d)
+            lines = lines or bool(sub.lines)
+            levels[-1][1].append((cond, sub, value, k))
+        last, d = rungs[-1]
+        other = level.scratch()
+        other_value = self.expr(last.otherwise, other, d)
+        then_keys = [branch_key("if", n, "then") for n, _ in rungs]
+        else_keys = [branch_key("if", n, "else") for n, _ in rungs]
+        if not lines and not other.lines:
+            code = other_value
+            for cond, _, value, k in reversed(levels[0][1]):
+                code = f"({self._hit(value, then_keys[k])} if {cond} else {self._hit(code, else_keys[k])})"
+            return code
+        t = self.temp()
+        if len(levels) > 1:
+            b.emit(f"{t} = _UNSET")
+        for i, (blk, arms) in enumerate(levels):
+            for j, (cond, sub, value, k) in enumerate(arms):
+                blk.emit(f"{'elif' if j else 'if'} {cond}:")
+                sub.emit(f"{t} = {self._hit(value, then_keys[k], *reversed(else_keys[:k]))}")
+                blk.adopt(sub)
+            if i + 1 == len(levels):
+                blk.emit("else:")
+                other.emit(f"{t} = {self._hit(other_value, *reversed(else_keys))}")
+                blk.adopt(other)
+            if i:
+                b.emit(f"if {t} is _UNSET:")
+                b.adopt(blk)
+        return t
+
+    def _hit(self, code: str, *keys: tuple) -> str:
+        """`code` that also records the branches `keys` in this order (traced variant only)."""
+        if not self.trace or not keys:
+            return code
+        if len(keys) == 1:
+            return f"_br({self.const(keys[0], 'S')}, {code})"
+        self.uses_brs = True
+        return f"_brs({self.const(tuple(keys), 'S')}, {code})"
 
     def _branch_hit(self, keys: list[tuple] | None):
         """code -> code that also records the branch taken (traced variant only)."""
@@ -844,6 +926,7 @@ class _Gen:
         current = self.expr(target, b, d)
         return f"H.trailing({plan.slots[self.ref(target).name]}, {n}, {f.removeprefix('trailing_')!r}, {current})"
 
+    uses_brs = False  # an `if` chain's arm records several branches (traced variant)
     in_eligibility = False  # compiling the gates: `eligible` / `reasons` are not known yet
     pw_pass = False  # compiling pass 1 of a program-wide policy (`pw_inputs`)
     defs_needed: set  # user functions called so far (compiled after the record function)
@@ -919,6 +1002,9 @@ def _build(policy: CheckedPolicy, trace: bool):
     if trace:
         src += ["    _at = [None]", "    _trace = []", "    _ev = _trace.append",
                 "    def _br(key, value):", "        _ev({'branch': key})", "        return value"]
+        if g.uses_brs:
+            src += ["    def _brs(keys, value):", "        for key in keys:", "            _ev({'branch': key})",
+                    "        return value"]
     extras = []
     if multi:
         amounts = [g.const_expr(e.amount) if isinstance(e, ast.Pool) else "None" for e in g.plan.pw_exprs]
