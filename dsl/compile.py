@@ -442,9 +442,9 @@ class _Gen:
         t: ast.Tiers = d.decl
         k = self.temp()
         b.emit(f"{k} = {self.expr(t.key, b)}")
-        bounds = [self.const_expr(band.threshold) for band in t.bands]
+        bounds = [self.const_expr(band.threshold, b) for band in t.bands]
         if t.mode == "marginal":
-            rates = [self.const_expr(band.value) for band in t.bands]
+            rates = [self.const_expr(band.value, b) for band in t.bands]
             # §6: sum of rate_i * (min(key, T(i+1)) - T(i)) over the bands the key reaches, inline
             acc = self.temp()
             b.emit(f"{acc} = _ZERO")
@@ -575,7 +575,10 @@ class _Gen:
         return code
 
     # -- constant expressions (thresholds, rates, weights, targets): the constant phase
-    def const_expr(self, expr: ast.Expr) -> str:
+    def const_expr(self, expr: ast.Expr, b: _Block | None = None) -> str:
+        """The name of a constant, computed once per run; `b`: the block being compiled, where
+        the computation goes when it is the constant phase itself (a module's table), so that
+        it comes before its use."""
         match expr:
             case ast.Number(value=v) | ast.Percent(value=v) | ast.Money(amount=v):
                 return self.const(v)
@@ -587,6 +590,10 @@ class _Gen:
         if cached is not None:
             return cached
         name = f"c_{self.temp()}"
+        if self.scope == "const" and b is not None:
+            b.emit(f"{name} = {self.expr(expr, b)}")
+            self.const_exprs[id(expr)] = name
+            return name
         saved_scope, saved_cur = self.scope, self.current
         self.scope = "const"
         lines: list[str] = []
