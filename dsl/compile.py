@@ -45,6 +45,7 @@ what is left is `Unsupported` (the CLI exits 2) or a bug (`AssertionError`).
 
 from __future__ import annotations
 
+import bisect
 import decimal
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -60,6 +61,11 @@ from dsl.types import Kind, Type
 HISTORY_CALLS = frozenset({"prior", "trailing_sum", "trailing_avg", "trailing_min", "trailing_max", "streak"})
 # Deeper generated expressions are split into temporaries (Python's parser nests at most 200).
 MAX_EXPR_DEPTH = 40
+# Tables of more bands are looked up by bisection rather than one test per band (`_Gen.tiers`):
+# measured per record, a flat table's inline tests are as fast up to about 12 bands, a marginal
+# table's (one multiplication per band reached) only up to 3.
+INLINE_BANDS = 12
+INLINE_MARGINAL_BANDS = 3
 
 
 class DivByZero(runtime.EvalError, ZeroDivisionError):
@@ -311,6 +317,7 @@ class _Gen:
         self.mode = runtime.ROUNDING_MODES[policy.rounding]
         self.const_exprs: dict[int, str] = {}
         self.const_computed: set = set()
+        self.table_consts: dict[tuple, tuple] = {}  # (id(table), what) -> names (`table_const`)
         self.plan = _history_plan(policy)
 
     # -- names
@@ -439,12 +446,21 @@ class _Gen:
         return self.const((" ".join(span.text.split()), str(span), expr), "S")
 
     def tiers(self, key, d: Definition, b: _Block, target: str) -> None:
+        """§6. Up to INLINE_BANDS (marginal: INLINE_MARGINAL_BANDS) bands: one test per band,
+        inline. More: a bisection over the constant thresholds (`runtime.flat_steps`,
+        `runtime.marginal_table`, prepared once per run), so that code and compile time grow
+        with the bands, not a chain of thousands of `elif`s too deep for Python's compiler."""
         t: ast.Tiers = d.decl
         k = self.temp()
         b.emit(f"{k} = {self.expr(t.key, b)}")
         bounds = [self.const_expr(band.threshold, b) for band in t.bands]
         if t.mode == "marginal":
             rates = [self.const_expr(band.value, b) for band in t.bands]
+            if len(t.bands) > INLINE_MARGINAL_BANDS:
+                table = self.table_const(t, "marginal", b, f"_marginal_table({_tup(bounds)}, {_tup(rates)})")
+                b.emit(f"{target} = {table}({k})")
+                self.trace_def(b, key, d, target, f", 'key': {k}")
+                return
             # §6: sum of rate_i * (min(key, T(i+1)) - T(i)) over the bands the key reaches, inline
             acc = self.temp()
             b.emit(f"{acc} = _ZERO")
@@ -461,6 +477,10 @@ class _Gen:
             return
         bands = list(t.bands)
         bi = self.temp() if self.trace else None
+        if len(bands) > INLINE_BANDS:
+            self.flat_lookup(t, b, k, bounds, bi, target)
+            self.trace_def(b, key, d, target, f", 'key': {k}, 'band': {bi}")
+            return
         first = True
         for i in range(len(bands) - 1, -1, -1):
             band = bands[i]
@@ -475,11 +495,57 @@ class _Gen:
             inner.emit(f"{target} = {self.expr(band.value, inner)}")
         if bands[0].kind != "below":
             b.emit("else:")
-            lo_text = bands[0].threshold.span.text
-            msg = self.const(f"{self.current} has no band for this key: the first band starts at {lo_text}", "S")
-            b.child().emit(f"raise _EvalError({msg} + ' (key ' + _fmt({k}) + ')', {self.current!r}, "
-                           f"{self.site(t)}[1])")
+            self.no_band(t, b.child(), k)
         self.trace_def(b, key, d, target, f", 'key': {k}, 'band': {bi}")
+
+    def flat_lookup(self, t: ast.Tiers, b: _Block, k: str, bounds: list[str], bi: str | None,
+                    target: str) -> None:
+        """A flat table of many bands: `p = bisect_right(steps, key)` finds the band (see
+        `runtime.flat_steps`); constant values are then read from a tuple, values computed per
+        record by a balanced `if` tree on the band's index (§5a: only the chosen band's value is
+        evaluated)."""
+        below = t.bands[0].kind == "below"
+        p = self.temp()
+        # a module's table is computed once, in the constant phase: its values stay lazy too
+        constant = self.scope != "const" and all(_is_constant(self, band.value) for band in t.bands)
+        if constant:
+            vals = [self.const_expr(band.value, b) for band in t.bands]
+            steps, chosen, values = self.table_const(
+                t, "flat", b, f"_flat_steps({_tup(bounds)}, {below}, {_tup(vals)})", 3)
+        else:
+            steps, chosen = self.table_const(t, "flat", b, f"_flat_steps({_tup(bounds)}, {below})", 2)
+        b.emit(f"{p} = _bisect({steps}, {k})")
+        if not below:
+            b.emit(f"if not {p}:")
+            self.no_band(t, b.child(), k)
+        if constant:
+            if bi:
+                b.emit(f"{bi} = {chosen}[{p}]")
+            b.emit(f"{target} = {values}[{p}]")
+            return
+        bi = bi or self.temp()
+        b.emit(f"{bi} = {chosen}[{p}]")
+        self.dispatch(b, bi, len(t.bands), lambda i, blk: blk.emit(f"{target} = {self.expr(t.bands[i].value, blk)}"))
+
+    def no_band(self, t: ast.Tiers, b: _Block, k: str) -> None:
+        """§6: a key below the first threshold of a table without `below` has no band."""
+        lo_text = t.bands[0].threshold.span.text
+        msg = self.const(f"{self.current} has no band for this key: the first band starts at {lo_text}", "S")
+        b.emit(f"raise _EvalError({msg} + ' (key ' + _fmt({k}) + ')', {self.current!r}, {self.site(t)}[1])")
+
+    def table_const(self, t: ast.Tiers, what: str, b: _Block, code: str, names: int = 1):
+        """The name(s) of `code`, computed once per run in the constant phase (in `b` when
+        compiling the constant phase itself: a module's table)."""
+        got = self.table_consts.get((id(t), what))
+        if got is None:
+            got = tuple(f"c_{self.temp()}" for _ in range(names))
+            line = f"{', '.join(got)} = {code}"
+            if self.scope == "const":
+                b.emit(line)
+            else:
+                self.tables_code.append(f"    {line}")
+            self.table_consts[(id(t), what)] = got
+        return got[0] if names == 1 else got
 
     def scorecard(self, key, d: Definition, b: _Block, target: str) -> None:
         sc: ast.Scorecard = d.decl
@@ -871,6 +937,21 @@ class _Gen:
         self.uses_brs = True
         return f"_brs({self.const(tuple(keys), 'S')}, {code})"
 
+    def dispatch(self, b: _Block, index: str, count: int, case) -> None:
+        """`case(i, block)` for the value i of `index` (0 ≤ i < count): a balanced `if` tree on
+        the index, log2(count) tests deep, each case compiled once and evaluated only when chosen."""
+        def tree(lo: int, hi: int, blk: _Block) -> None:
+            if hi - lo == 1:
+                case(lo, blk)
+                return
+            mid = (lo + hi) // 2
+            blk.emit(f"if {index} < {mid}:")
+            tree(lo, mid, blk.child())
+            blk.emit("else:")
+            tree(mid, hi, blk.child())
+
+        tree(0, count, b)
+
     def _branch_hit(self, keys: list[tuple] | None):
         """code -> code that also records the branch taken (traced variant only)."""
         if not self.trace or keys is None:
@@ -1035,7 +1116,8 @@ def _build(policy: CheckedPolicy, trace: bool):
     ns = {
         "_UNSET": _UNSET, "_ZERO": runtime.ZERO, "_ONE": runtime.ONE, "_Q": runtime.quantum(policy.minor_units),
         "_MZERO": runtime.quantum(policy.minor_units) * 0,
-        "_Q_PCT": Decimal("0.01"), "_MODE": g.mode, "_clamp": runtime.ipl_clamp, "_marginal": runtime.marginal,
+        "_Q_PCT": Decimal("0.01"), "_MODE": g.mode, "_clamp": runtime.ipl_clamp,
+        "_bisect": bisect.bisect_right, "_flat_steps": runtime.flat_steps, "_marginal_table": runtime.marginal_table,
         "_EvalError": runtime.EvalError, "_DIVERR": (ZeroDivisionError, decimal.InvalidOperation),
         "_not_div": _not_div, "_fmt": runtime.fmt_value, "_div": _div, "_ops": _ops,
         "_arith": _arith, "_tables": lambda values: _table_info(policy, values),
@@ -1079,6 +1161,11 @@ def _value_text(node) -> str:
             return text[v.span.start:node.span.end].strip()
         case _:
             return ""
+
+
+def _tup(items: list[str]) -> str:
+    """A tuple display of generated names."""
+    return f"({', '.join(items)}{',' if items else ''})"
 
 
 def _operand_text(e: ast.Expr) -> str:

@@ -1,9 +1,10 @@
 """The compiler at scale: `if … else if` ladders and nested `match`es as deep as the parser
-allows (spec §5a, §16: legal policies run, and lazily).
+allows, and tables of 10,000 bands (spec §5a, §6, §16: legal policies run, and lazily).
 
-Compiling once compiled every branch twice past MAX_EXPR_DEPTH (exponential in the depth).
-The commands run in a subprocess, compiling in a thread, with a generous timeout, so that a
-hang fails the test; nothing here asserts a time.
+Compiling once compiled every branch twice past MAX_EXPR_DEPTH (exponential in the depth), and
+a table was one `elif` per band (too deep for Python's compiler past about 3,000). The commands
+run in a subprocess, compiling in a thread, with a generous timeout, so that a hang fails the
+test; nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 
 from dsl import compile as compiler
 from dsl import runtime
-from dsl.compile import compile_policy
+from dsl.compile import R_COMPONENTS, compile_policy
 from dsl.coverage import BRANCH_EVENT, branch_key
 from dsl.diagnostics import Diagnostics
 from dsl.engine import load_policy
@@ -214,3 +215,133 @@ def test_nested_and_or_compile_each_operand_once(tmp_path):
         for y in (D(0), D(-3)):
             record = {"pid": "P", "x": x, "y": y, "m": D(5)}
             assert cp.evaluate(record) == reference(policy, record), (x, y)
+
+
+# ------------------------------------------------------------------ tables of 10,000 bands
+
+BANDS = 10_000
+
+
+def big_tables() -> str:
+    """Three tables of 10,000 bands on x (from 0, one band every 10): flat with constant
+    values (band i: i USD), flat with values computed per record (band i: m * i; band 7_777
+    divides by z), and marginal (band i: i USD per unit of x)."""
+    flat = "".join(f"  from {i * 10} -> {i} USD\n" for i in range(BANDS))
+    computed = "".join(f"  from {i * 10} -> {'m / z' if i == 7_777 else f'm * {i}'}\n" for i in range(BANDS))
+    return ('policy "Big" currency USD\ninput pid : id\ninput x : number in 0..\ninput m : money\n'
+            "input z : number\n"
+            f"tiers steps on x {{\n{flat}}}\ntiers computed on x {{\n{computed}}}\n"
+            f"tiers graduated on x marginal {{\n{flat}}}\n"
+            "component a = steps\ncomponent b = computed\ncomponent c = graduated\n")
+
+
+def test_tables_of_ten_thousand_bands_run(tmp_path):
+    (tmp_path / "big.ipl").write_text(big_tables())
+    (tmp_path / "r.csv").write_text("pid,x,m,z\n"
+                                    "ZERO,0,2,0\n"         # band 0
+                                    "LOW,7,2,0\n"          # band 0, inside it
+                                    "MID,12345,2,0\n"      # band 1_234
+                                    "EDGE,5000,2,0\n"      # on band 500's threshold
+                                    "TOP,99995,2,0\n"      # the last band (9_999), unbounded above
+                                    "DIV,77775,2,4\n"      # band 7_777: m / z
+                                    "DIV0,77775,2,0\n")    # band 7_777 with z = 0: rejected
+    # a few seconds, most of them checking 30,000 bands: a generous guard
+    done = ipl("run", "big.ipl", "--records", "r.csv", "-o", "out.csv", "--rejects", "rej.csv", cwd=tmp_path,
+               timeout=5 * HANG)
+    assert done.returncode in (0, 1), done.stderr
+    rows = payouts(tmp_path / "out.csv")
+    got = {pid: (row["a"], row["b"], row["c"]) for pid, row in rows.items()}
+    # marginal, x in band b (10b < x <= 10(b + 1)): sum of j * 10 over j < b, plus b * (x - 10b)
+    assert got == {
+        "ZERO": ("0.00", "0.00", "0.00"),
+        "LOW": ("0.00", "0.00", "0.00"),             # band 0 pays 0 per unit
+        "MID": ("1234.00", "2468.00", "7613780.00"),  # 5 * 1234 * 1233 + 1234 * 5
+        "EDGE": ("500.00", "1000.00", "1247500.00"),  # 5 * 500 * 499 + 0
+        "TOP": ("9999.00", "19998.00", "499900005.00"),  # 5 * 9999 * 9998 + 9999 * 5
+        "DIV": ("7777.00", "0.50", "302408645.00"),   # 2 / 4; 5 * 7777 * 7776 + 7777 * 5
+    }
+    rejects = (tmp_path / "rej.csv").read_text()
+    assert "DIV0" in rejects and "division by zero" in rejects  # only the chosen band's value runs
+
+
+def table(n: int, mode: str = "", values=lambda i: f"{i} USD", below: bool = False, key: str = "x") -> str:
+    bands = "".join(f"  from {threshold(i)} -> {values(i)}\n" for i in range(n))
+    first = f"  below {threshold(0)} -> 1_000 USD\n" if below else ""
+    return f"tiers t on {key}{mode} {{\n{first}{bands}}}\n"
+
+
+def threshold(i: int) -> str:
+    return "p" if i == 3 else str(i * 10)  # band 3's threshold is a param (30 unless `--set`)
+
+
+TABLE_HEAD = ('policy "T" currency USD\ninput pid : id\ninput x : number\ninput m : money\n'
+              "param p : number = 30\n")
+
+
+@pytest.mark.parametrize("text", [
+    table(40, below=True),
+    table(40, values=lambda i: f"m * {i} + 1 USD" if i % 3 else f"{i} USD", below=True),
+    table(40, " marginal"),
+], ids=["flat", "flat computed", "marginal"])
+@pytest.mark.parametrize("p", [None, D(30), D(25), D(300), D(-5)])  # 300, -5: not ascending
+def test_bisection_agrees_with_one_test_per_band(tmp_path, monkeypatch, text, p):
+    """The same table, inline (one test per band) and by bisection: the same results and the
+    same trace events (the band chosen), also when `--set` breaks the ascending order."""
+    path = tmp_path / "t.ipl"
+    path.write_text(TABLE_HEAD + text + "component c = t\n")
+    policy = load_policy(str(path))
+    overrides = {} if p is None else {"p": p}
+    monkeypatch.setattr(compiler, "INLINE_BANDS", 1_000)
+    monkeypatch.setattr(compiler, "INLINE_MARGINAL_BANDS", 1_000)
+    inline = compile_policy(policy, overrides)
+    monkeypatch.setattr(compiler, "INLINE_BANDS", 0)
+    monkeypatch.setattr(compiler, "INLINE_MARGINAL_BANDS", 0)
+    bisected = compile_policy(policy, overrides)
+    assert "_bisect" in bisected.source or "_marginal_table" in bisected.source
+    assert "_bisect" not in inline.source and "_marginal_table" not in inline.source
+    runtime.activate()
+    for x in [D(-20), D(-0.5), D(0), D(5), D(29.99), D(30), D(35), D("100.0"), D(101), D(399), D(400), D(10**6)]:
+        record = {"pid": "P", "x": x, "m": D(2)}
+        for variant in (lambda cp: cp.evaluate, lambda cp: cp.traced()):
+            want, got = _outcome(variant(inline), record), _outcome(variant(bisected), record)
+            assert got == want, x
+
+
+def _outcome(fn, record):
+    with decimal.localcontext(runtime.CONTEXT):
+        try:
+            return fn(record)
+        except runtime.EvalError as err:
+            return ("error", err.describe())
+
+
+def test_a_key_under_the_first_band_of_a_table_without_below_is_an_error(tmp_path, monkeypatch):
+    # x >= 0 reaches the first band (E401 otherwise), until `--set q=50` moves it up
+    text = ('policy "T" currency USD\ninput pid : id\ninput x : number in 0..\nparam q : number = 0\n'
+            "tiers t on x {\n  from q -> 0 USD\n" + "".join(f"  from {i * 100} -> {i} USD\n" for i in range(1, 20))
+            + "}\ncomponent c = t\n")
+    monkeypatch.setattr(compiler, "INLINE_BANDS", 0)
+    _policy, cp = compiled(tmp_path, text, {"q": D(50)})
+    runtime.activate()
+    assert cp.evaluate({"pid": "P", "x": D(1950)})[R_COMPONENTS] == (D("19.00"),)
+    assert cp.evaluate({"pid": "P", "x": D(50)})[R_COMPONENTS] == (D("0.00"),)
+    for fn in (cp.evaluate, cp.traced()):
+        with pytest.raises(runtime.EvalError, match=r"t has no band for this key: the first band starts at q \(key 49\)"):
+            fn({"pid": "P", "x": D(49)})
+
+
+def test_flat_steps_keeps_the_last_band_a_key_reaches():
+    # thresholds 0, 50, 20, 30 (a `--set` param broke the order): band 1 is never chosen
+    steps, bands = runtime.flat_steps((D(0), D(50), D(20), D(30)), below=False)
+    assert steps == (D(0), D(20), D(30)) and bands == (-1, 0, 2, 3)
+    steps, bands, values = runtime.flat_steps((D(5), D(5), D(9)), below=True, values=("b", "f5", "f9"))
+    assert steps == (D(5), D(9)) and bands == (0, 1, 2) and values == ("b", "f5", "f9")
+
+
+def test_marginal_table_adds_the_bands_in_order():
+    thresholds, rates = (D(0), D(60), D(80)), (D(0), D(100), D(250))
+    at = runtime.marginal_table(thresholds, rates)
+    assert at(D(90)) == D(4_500)  # §6 worked example: 20 * 100 + 10 * 250
+    assert [at(D(v)) for v in (-1, 0, 60, 61, 80, 100)] == [0, 0, 0, 100, 2_000, 7_000]
+    unsorted = runtime.marginal_table((D(0), D(80), D(60)), rates)  # every band tried, as inline
+    assert unsorted(D(90)) == D(0) * 80 + D(100) * (D(60) - D(80)) + D(250) * (D(90) - D(60))
