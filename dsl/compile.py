@@ -66,6 +66,8 @@ MAX_EXPR_DEPTH = 40
 # table's (one multiplication per band reached) only up to 3.
 INLINE_BANDS = 12
 INLINE_MARGINAL_BANDS = 3
+# A `match` of more arms finds its arm in a dict (`_Gen.arm_lookup`) rather than one test per arm.
+INLINE_ARMS = 12
 
 
 class DivByZero(runtime.EvalError, ZeroDivisionError):
@@ -766,7 +768,7 @@ class _Gen:
                     tmp = self.temp()
                     b.emit(f"{tmp} = {subject}")
                     subject = tmp
-                cases, default, arm_ids, default_id = [], None, [], None
+                cases, default, arm_ids, default_id, names = [], None, [], None, []
                 for i, arm in enumerate(arms):
                     tests = []
                     for pat in arm.patterns:
@@ -787,10 +789,15 @@ class _Gen:
                         break
                     cases.append((" or ".join(tests), arm.value))
                     arm_ids.append(i)
+                    names.append([p.name for p in arm.patterns] if all(p.kind == "name" for p in arm.patterns)
+                                 else None)
                 if default is None:
                     *cases, (_, default) = cases  # exhaustive (E310): the last arm needs no test
                     default_id = arm_ids.pop()
+                    names.pop()
                 keys = [branch_key("match", e, i) for i in (*arm_ids, default_id)]
+                if len(cases) > INLINE_ARMS and None not in names:
+                    return self.arm_lookup(b, subject, names, [v for _, v in cases], default, d, keys)
                 return self.branches(b, cases, default, d, keys)
             case ast.Otherwise(expr=x, fallback=fb):
                 t = self.temp()
@@ -936,6 +943,22 @@ class _Gen:
             return f"_br({self.const(keys[0], 'S')}, {code})"
         self.uses_brs = True
         return f"_brs({self.const(tuple(keys), 'S')}, {code})"
+
+    def arm_lookup(self, b: _Block, subject: str, names: list[list[str]], values: list[ast.Expr],
+                   default: ast.Expr, d: int, keys: list[tuple]) -> str:
+        """A `match` of many arms on names (enum members, levels): the arm from a dict (the
+        first arm naming the subject; none: the default), then its value by `dispatch` —
+        one `elif` per arm is too deep for Python's compiler past about 3,000 arms."""
+        hit = self._branch_hit(keys)
+        arm_of: dict[str, int] = {}
+        for i, arm_names in enumerate(names):
+            for name in arm_names:
+                arm_of.setdefault(name, i)
+        p, t = self.temp(), self.temp()
+        b.emit(f"{p} = {self.const(arm_of, 'L')}.get({subject}, {len(values)})")
+        arms = [*values, default]
+        self.dispatch(b, p, len(arms), lambda i, blk: blk.emit(f"{t} = {hit(i, self.expr(arms[i], blk, d))}"))
+        return t
 
     def dispatch(self, b: _Block, index: str, count: int, case) -> None:
         """`case(i, block)` for the value i of `index` (0 ≤ i < count): a balanced `if` tree on

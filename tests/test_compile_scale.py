@@ -1,10 +1,11 @@
 """The compiler at scale: `if … else if` ladders and nested `match`es as deep as the parser
-allows, and tables of 10,000 bands (spec §5a, §6, §16: legal policies run, and lazily).
+allows, tables of 10,000 bands, matches of thousands of arms (spec §5a, §6, §16: legal
+policies run, and lazily).
 
-Compiling once compiled every branch twice past MAX_EXPR_DEPTH (exponential in the depth), and
-a table was one `elif` per band (too deep for Python's compiler past about 3,000). The commands
-run in a subprocess, compiling in a thread, with a generous timeout, so that a hang fails the
-test; nothing here asserts a time.
+Compiling once compiled every branch twice past MAX_EXPR_DEPTH (exponential in the depth), a
+table was one `elif` per band and a match one per arm (too deep for Python's compiler past
+about 3,000). The commands run in a subprocess, compiling in a thread, with a generous
+timeout, so that a hang fails the test; nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -345,3 +346,44 @@ def test_marginal_table_adds_the_bands_in_order():
     assert [at(D(v)) for v in (-1, 0, 60, 61, 80, 100)] == [0, 0, 0, 100, 2_000, 7_000]
     unsorted = runtime.marginal_table((D(0), D(80), D(60)), rates)  # every band tried, as inline
     assert unsorted(D(90)) == D(0) * 80 + D(100) * (D(60) - D(80)) + D(250) * (D(90) - D(60))
+
+
+# ------------------------------------------------------------------ matches of many arms
+
+def big_match(n: int) -> str:
+    """A match on an enum of n members: s(i) pays i USD; s1 and s2 share an arm; the last arm is
+    `else`; plus a level benefit that reads the member's arm (a computed value)."""
+    members = ", ".join(f"s{i}" for i in range(n))
+    arms = "".join(f"  s{i} -> {i} USD\n" for i in range(3, n - 1))
+    return ('policy "M" currency USD\ninput pid : id\ninput m : money\n'
+            f"input seg : enum({members})\n"
+            f"component pay = match seg {{\n  s0 -> 0 USD\n  s1 | s2 -> m * 2\n{arms}  else -> 1 USD\n}}\n")
+
+
+def test_a_match_of_eight_thousand_arms_runs(tmp_path):
+    n = 8_000  # one `elif` per arm: Python's compiler gives up past about 3,000
+    (tmp_path / "m.ipl").write_text(big_match(n))
+    (tmp_path / "r.csv").write_text("pid,m,seg\nA,5,s0\nB,5,s2\nC,5,s4321\nD,5,s7998\nE,5,s7999\n")
+    done = ipl("run", "m.ipl", "--records", "r.csv", "-o", "out.csv", cwd=tmp_path, timeout=5 * HANG)
+    assert done.returncode == 0, done.stderr
+    pay = {pid: row["pay"] for pid, row in payouts(tmp_path / "out.csv").items()}
+    assert pay == {"A": "0.00", "B": "10.00", "C": "4321.00", "D": "7998.00", "E": "1.00"}
+
+
+@pytest.mark.parametrize("n", [20, 200])
+def test_a_dict_dispatched_match_agrees_with_one_test_per_arm(tmp_path, monkeypatch, n):
+    """Results and the arm recorded by the traced variant, both ways."""
+    path = tmp_path / "m.ipl"
+    path.write_text(big_match(n))
+    policy = load_policy(str(path))
+    monkeypatch.setattr(compiler, "INLINE_ARMS", 10_000)
+    chain = compile_policy(policy)
+    monkeypatch.setattr(compiler, "INLINE_ARMS", 0)
+    lookup = compile_policy(policy)
+    assert ".get(" in lookup.source and ".get(" not in chain.source
+    runtime.activate()
+    for i in range(n):
+        record = {"pid": "P", "m": D(3), "seg": f"s{i}"}
+        assert lookup.evaluate(record) == chain.evaluate(record), i
+        assert branch_events(lookup, record) == branch_events(chain, record), i
+    assert branch_events(lookup, {"pid": "P", "m": D(3), "seg": "s2"})[0][0] == 1  # the arm `s1 | s2`
