@@ -1149,8 +1149,8 @@ def _build(policy: CheckedPolicy, trace: bool):
     ns.update(g.consts)
     try:
         code = compile(source, f"<ipl {policy.source.path}{' traced' if trace else ''}>", "exec")
-    except (RecursionError, MemoryError, SyntaxError) as err:  # pragma: no cover - MAX_EXPR_DEPTH guards it
-        raise Unsupported(f"the policy is too deeply nested to compile: {err}") from None
+    except (RecursionError, MemoryError, SyntaxError) as err:
+        raise Unsupported(_too_deep(err)) from None
     exec(code, ns)
     make = ns["_make"]
 
@@ -1159,6 +1159,27 @@ def _build(policy: CheckedPolicy, trace: bool):
             return make(overrides)
 
     return source, run
+
+
+def _too_deep(err: Exception) -> str:
+    """Why Python's compiler refused the generated code, in the policy's terms, with what to
+    change. Long expressions are split (MAX_EXPR_DEPTH), `if` chains laid flat, big tables and
+    matches bisected: what is left is nesting that the policy's own structure makes, where a
+    definition first needed inside a branch or an `otherwise` is computed there."""
+    what = "the policy is too deeply nested to compile"
+    text = getattr(err, "msg", None) or str(err) or type(err).__name__
+    if "statically nested blocks" in text:
+        return (f"{what}: more than 20 `otherwise` are evaluated inside one another (Python's limit; an "
+                "`otherwise` whose expression reads a definition with an `otherwise` of its own nests it); "
+                "help: shorten the chain of definitions guarded by `otherwise`, e.g. guard the division "
+                "once, where the chain starts")
+    if "indentation" in text:
+        return (f"{what}: branches of `if`, `match`, `otherwise` and `and`/`or` nest more than 100 levels "
+                "deep (Python's limit; a definition first needed inside a branch is computed there, so its "
+                "own branches count too); help: shorten chains of definitions that are each first needed "
+                "inside another one's branch")
+    return (f"{what}: Python's compiler gave up on the generated code ({type(err).__name__}: {text}); "
+            "help: split the longest expressions into named metrics")
 
 
 class _Unset:

@@ -1,6 +1,6 @@
 """The compiler at scale: `if … else if` ladders and nested `match`es as deep as the parser
 allows, tables of 10,000 bands, matches of thousands of arms (spec §5a, §6, §16: legal
-policies run, and lazily).
+policies run, and lazily), and what Python's compiler still refuses, explained.
 
 Compiling once compiled every branch twice past MAX_EXPR_DEPTH (exponential in the depth), a
 table was one `elif` per band and a match one per arm (too deep for Python's compiler past
@@ -387,3 +387,30 @@ def test_a_dict_dispatched_match_agrees_with_one_test_per_arm(tmp_path, monkeypa
         assert lookup.evaluate(record) == chain.evaluate(record), i
         assert branch_events(lookup, record) == branch_events(chain, record), i
     assert branch_events(lookup, {"pid": "P", "m": D(3), "seg": "s2"})[0][0] == 1  # the arm `s1 | s2`
+
+
+# ------------------------------------------------------------------ what Python's compiler still refuses
+
+def chained(n: int, link: str) -> str:
+    """n metrics, each reading the previous one first inside its own `otherwise` or branch."""
+    metrics = "".join(f"metric m{i} : number = {link.format(prev=f'm{i - 1}', i=i)}\n" for i in range(1, n))
+    return HEAD + "input y : number\nmetric m0 : number = x\n" + metrics + f"component pay = m * m{n - 1}\n"
+
+
+@pytest.mark.parametrize("link, n, why", [
+    ("{prev} / y otherwise {i}", 22, "more than 20 `otherwise` are evaluated inside one another"),
+    ("if x > {i} then {prev} + 1 else 0", 120, "branches of `if`, `match`, `otherwise` and `and`/`or` nest more"),
+])
+def test_nesting_python_refuses_is_explained(tmp_path, link, n, why):
+    (tmp_path / "p.ipl").write_text(chained(n, link))
+    (tmp_path / "r.csv").write_text("pid,x,y,m\nA,1,1,1\n")
+    done = ipl("run", "p.ipl", "--records", "r.csv", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"ipl: the policy is too deeply nested to compile: {why}"), done.stderr
+    assert "help: shorten" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_compiler_error_without_a_message_still_says_what_happened():
+    text = compiler._too_deep(MemoryError())
+    assert text == ("the policy is too deeply nested to compile: Python's compiler gave up on the generated "
+                    "code (MemoryError: MemoryError); help: split the longest expressions into named metrics")
