@@ -26,6 +26,11 @@ scorecard parts, gates, floors and caps, and the branch taken at every `if`,
 `EvalError` with the definition, location and operand values on a division
 by zero.
 
+Size: code and compile time grow linearly with the policy. Each branch is compiled once; an
+`if … else if` chain is one flat statement; a table of many bands is a bisection over its
+constant thresholds and a `match` of many arms a dict, each followed by a balanced `if` tree
+to the chosen value (`_Gen.tiers`, `_Gen.if_chain`, `_Gen.arm_lookup`).
+
 Phases (so that history, §14, and program-wide definitions, §15, slot in):
 constants (params, thresholds, rates, weights — once per run, with `--set`
 overrides), then per record (inputs, metrics, eligibility, components, benefits),

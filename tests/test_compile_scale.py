@@ -327,7 +327,8 @@ def test_a_key_under_the_first_band_of_a_table_without_below_is_an_error(tmp_pat
     assert cp.evaluate({"pid": "P", "x": D(1950)})[R_COMPONENTS] == (D("19.00"),)
     assert cp.evaluate({"pid": "P", "x": D(50)})[R_COMPONENTS] == (D("0.00"),)
     for fn in (cp.evaluate, cp.traced()):
-        with pytest.raises(runtime.EvalError, match=r"t has no band for this key: the first band starts at q \(key 49\)"):
+        message = r"t has no band for this key: the first band starts at q \(key 49\)"
+        with pytest.raises(runtime.EvalError, match=message):
             fn({"pid": "P", "x": D(49)})
 
 
