@@ -73,6 +73,8 @@ INLINE_BANDS = 12
 INLINE_MARGINAL_BANDS = 3
 # A `match` of more arms finds its arm in a dict (`_Gen.arm_lookup`) rather than one test per arm.
 INLINE_ARMS = 12
+# Longer sums (the total of the components, a scorecard's parts) are added in steps (`_Gen.added`).
+MAX_SUM_TERMS = 100
 
 
 class DivByZero(runtime.EvalError, ZeroDivisionError):
@@ -325,6 +327,7 @@ class _Gen:
         self.const_exprs: dict[int, str] = {}
         self.const_computed: set = set()
         self.table_consts: dict[tuple, tuple] = {}  # (id(table), what) -> names (`table_const`)
+        self.rounded: set[str] = set()  # constant money bounds rounded in the constant phase (`bound`)
         self.plan = _history_plan(policy)
 
     # -- names
@@ -572,8 +575,21 @@ class _Gen:
                 b.emit(f"{ca} = _ZERO if {a} < _ZERO else {a}")
             parts.append(f"{w} * {ca}")
             traced.append(f"({m.metric.span.text!r}, {v}, {tg}, {a}, {ca}, {w}, {w} * {ca})")
-        b.emit(f"{target} = {' + '.join(parts) if parts else '_ZERO'}")
+        b.emit(f"{target} = {self.added(b, parts, '_ZERO')}")
         self.trace_def(b, key, d, target, f", 'parts': ({', '.join(traced)},)")
+
+    def added(self, b: _Block, terms: list[str], zero: str) -> str:
+        """`t0 + t1 + …`, added left to right; past MAX_SUM_TERMS terms, the running sum is kept
+        in a temporary every MAX_SUM_TERMS terms (the same additions in the same order: a chain
+        of thousands of `+` is too deep for Python's compiler)."""
+        if not terms:
+            return zero
+        code = " + ".join(terms[:MAX_SUM_TERMS])
+        for i in range(MAX_SUM_TERMS, len(terms), MAX_SUM_TERMS):
+            t = self.temp()
+            b.emit(f"{t} = {code}")
+            code = " + ".join([t, *terms[i:i + MAX_SUM_TERMS]])
+        return code
 
     def component(self, key, d: Definition, b: _Block, target: str) -> None:
         c: ast.Component = d.decl
@@ -639,7 +655,8 @@ class _Gen:
             if kind is not Kind.MONEY:
                 return code
             rounded = f"{code}_r"
-            if not any(line.startswith(f"    {rounded} = ") for line in self.tables_code):
+            if rounded not in self.rounded:  # a set: scanning the lines for it was quadratic
+                self.rounded.add(rounded)
                 self.tables_code.append(f"    {rounded} = {code}.quantize(_Q, rounding=_MODE)")
             return rounded
         code = self.expr(expr, b)
@@ -1465,7 +1482,7 @@ def _record_body(g: _Gen, policy: CheckedPolicy, trace: bool, comps, bens, multi
     for n in bens:
         g.ensure(n, yes)
     # settlement (§8): the sum of the rounded components, floors (eligible only), then caps
-    yes.emit(f"s = {' + '.join(f'v_{n}' for n in comps) if comps else '_MZERO'}")
+    yes.emit(f"s = {g.added(yes, [f'v_{n}' for n in comps], '_MZERO')}")
     yes.emit("t = s")
     items = policy.total.items if policy.total else ()
     g.current = "total"

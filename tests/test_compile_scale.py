@@ -21,7 +21,7 @@ import pytest
 
 from dsl import compile as compiler
 from dsl import runtime
-from dsl.compile import R_COMPONENTS, compile_policy
+from dsl.compile import R_COMPONENTS, R_TOTAL, compile_policy
 from dsl.coverage import BRANCH_EVENT, branch_key
 from dsl.diagnostics import Diagnostics
 from dsl.engine import load_policy
@@ -415,3 +415,27 @@ def test_a_compiler_error_without_a_message_still_says_what_happened():
     text = compiler._too_deep(MemoryError())
     assert text == ("the policy is too deeply nested to compile: Python's compiler gave up on the generated "
                     "code (MemoryError: MemoryError); help: split the longest expressions into named metrics")
+
+
+# ------------------------------------------------------------------ many components, many measures
+
+def test_thousands_of_components_and_measures_compile(tmp_path):
+    """The total of 2,000 components and a scorecard of 1,000 measures: sums added in steps of
+    MAX_SUM_TERMS (one chain of 2,000 `+` is too deep for Python's compiler at its default
+    recursion limit); 2,000 constant floors and caps, each rounded once (found by scanning the
+    constant lines for it: quadratic)."""
+    n, measures = 2_000, 1_000
+    comps = "".join(f"component c{i} = m * {i}\n  floor p\n  cap 1_000 USD\n" for i in range(n))
+    card = "".join(f"  x weight 0.1% target 1\n" for _ in range(measures))
+    text = (HEAD + "param p : money = 1 USD\n" + comps + f"scorecard sc {{\n{card}}}\n"
+            "component pay = m * sc\n")
+    _policy, cp = compiled(tmp_path, text)
+    for source in (cp.source, cp.traced_source):
+        assert max(line.count(" + ") for line in source.splitlines()) <= compiler.MAX_SUM_TERMS
+        rounded = [line.split(" = ")[0].strip() for line in source.splitlines() if "_r = " in line]
+        assert len(rounded) == len(set(rounded)) == n + 1  # each `p`, and 1_000 USD once
+    runtime.activate()
+    result = cp.evaluate({"pid": "P", "x": D("0.5"), "m": D(1)})
+    # c0 floored to 1; c1..c1000 = 1..1000; c1001..c1999 capped at 1000; pay = 1 * 50 %
+    assert result[R_COMPONENTS][:3] == (D("1.00"), D("1.00"), D("2.00")) and result[R_COMPONENTS][-1] == D("0.50")
+    assert result[R_TOTAL] == 1 + 500_500 + 999 * 1_000 + D("0.50")
