@@ -26,6 +26,11 @@ scorecard parts, gates, floors and caps, and the branch taken at every `if`,
 `EvalError` with the definition, location and operand values on a division
 by zero.
 
+Size: code and compile time grow linearly with the policy. Each branch is compiled once; an
+`if … else if` chain is one flat statement; a table of many bands is a bisection over its
+constant thresholds and a `match` of many arms a dict, each followed by a balanced `if` tree
+to the chosen value (`_Gen.tiers`, `_Gen.if_chain`, `_Gen.arm_lookup`).
+
 Phases (so that history, §14, and program-wide definitions, §15, slot in):
 constants (params, thresholds, rates, weights — once per run, with `--set`
 overrides), then per record (inputs, metrics, eligibility, components, benefits),
@@ -45,6 +50,7 @@ what is left is `Unsupported` (the CLI exits 2) or a bug (`AssertionError`).
 
 from __future__ import annotations
 
+import bisect
 import decimal
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -61,6 +67,15 @@ from dsl.types import Kind, Type
 HISTORY_CALLS = frozenset({"prior", "trailing_sum", "trailing_avg", "trailing_min", "trailing_max", "streak"})
 # Deeper generated expressions are split into temporaries (Python's parser nests at most 200).
 MAX_EXPR_DEPTH = 40
+# Tables of more bands are looked up by bisection rather than one test per band (`_Gen.tiers`):
+# measured per record, a flat table's inline tests are as fast up to about 12 bands, a marginal
+# table's (one multiplication per band reached) only up to 3.
+INLINE_BANDS = 12
+INLINE_MARGINAL_BANDS = 3
+# A `match` of more arms finds its arm in a dict (`_Gen.arm_lookup`) rather than one test per arm.
+INLINE_ARMS = 12
+# Longer sums (the total of the components, a scorecard's parts) are added in steps (`_Gen.added`).
+MAX_SUM_TERMS = 100
 
 
 class DivByZero(runtime.EvalError, ZeroDivisionError):
@@ -286,6 +301,14 @@ class _Block:
     def child(self) -> _Block:
         return _Block(self.lines, self.indent + 1, set(self.computed))
 
+    def scratch(self) -> _Block:
+        """A child with lines of its own: code for a branch that may still become an inline
+        expression; `adopt` keeps its lines when it becomes a statement after all."""
+        return _Block([], self.indent + 1, set(self.computed))
+
+    def adopt(self, sub: _Block) -> None:
+        self.lines.extend(sub.lines)
+
 
 class _Gen:
     """Generates the factory `_make(OVR)` of one variant."""
@@ -305,6 +328,8 @@ class _Gen:
         self.mode = runtime.ROUNDING_MODES[policy.rounding]
         self.const_exprs: dict[int, str] = {}
         self.const_computed: set = set()
+        self.table_consts: dict[tuple, tuple] = {}  # (id(table), what) -> names (`table_const`)
+        self.rounded: set[str] = set()  # constant money bounds rounded in the constant phase (`bound`)
         self.plan = _history_plan(policy)
 
     # -- names
@@ -448,12 +473,21 @@ class _Gen:
         return self.const((" ".join(span.text.split()), str(span), expr), "S")
 
     def tiers(self, key, d: Definition, b: _Block, target: str) -> None:
+        """§6. Up to INLINE_BANDS (marginal: INLINE_MARGINAL_BANDS) bands: one test per band,
+        inline. More: a bisection over the constant thresholds (`runtime.flat_steps`,
+        `runtime.marginal_table`, prepared once per run), so that code and compile time grow
+        with the bands, not a chain of thousands of `elif`s too deep for Python's compiler."""
         t: ast.Tiers = d.decl
         k = self.temp()
         b.emit(f"{k} = {self.expr(t.key, b)}")
-        bounds = [self.const_expr(band.threshold) for band in t.bands]
+        bounds = [self.const_expr(band.threshold, b) for band in t.bands]
         if t.mode == "marginal":
-            rates = [self.const_expr(band.value) for band in t.bands]
+            rates = [self.const_expr(band.value, b) for band in t.bands]
+            if len(t.bands) > INLINE_MARGINAL_BANDS:
+                table = self.table_const(t, "marginal", b, f"_marginal_table({_tup(bounds)}, {_tup(rates)})")
+                b.emit(f"{target} = {table}({k})")
+                self.trace_def(b, key, d, target, f", 'key': {k}")
+                return
             # §6: sum of rate_i * (min(key, T(i+1)) - T(i)) over the bands the key reaches, inline
             acc = self.temp()
             b.emit(f"{acc} = _ZERO")
@@ -470,6 +504,10 @@ class _Gen:
             return
         bands = list(t.bands)
         bi = self.temp() if self.trace else None
+        if len(bands) > INLINE_BANDS:
+            self.flat_lookup(t, b, k, bounds, bi, target)
+            self.trace_def(b, key, d, target, f", 'key': {k}, 'band': {bi}")
+            return
         first = True
         for i in range(len(bands) - 1, -1, -1):
             band = bands[i]
@@ -484,11 +522,57 @@ class _Gen:
             inner.emit(f"{target} = {self.expr(band.value, inner)}")
         if bands[0].kind != "below":
             b.emit("else:")
-            lo_text = bands[0].threshold.span.text
-            msg = self.const(f"{self.current} has no band for this key: the first band starts at {lo_text}", "S")
-            b.child().emit(f"raise _EvalError({msg} + ' (key ' + _fmt({k}) + ')', {self.current!r}, "
-                           f"{self.site(t)}[1])")
+            self.no_band(t, b.child(), k)
         self.trace_def(b, key, d, target, f", 'key': {k}, 'band': {bi}")
+
+    def flat_lookup(self, t: ast.Tiers, b: _Block, k: str, bounds: list[str], bi: str | None,
+                    target: str) -> None:
+        """A flat table of many bands: `p = bisect_right(steps, key)` finds the band (see
+        `runtime.flat_steps`); constant values are then read from a tuple, values computed per
+        record by a balanced `if` tree on the band's index (§5a: only the chosen band's value is
+        evaluated)."""
+        below = t.bands[0].kind == "below"
+        p = self.temp()
+        # a module's table is computed once, in the constant phase: its values stay lazy too
+        constant = self.scope != "const" and all(_is_constant(self, band.value) for band in t.bands)
+        if constant:
+            vals = [self.const_expr(band.value, b) for band in t.bands]
+            steps, chosen, values = self.table_const(
+                t, "flat", b, f"_flat_steps({_tup(bounds)}, {below}, {_tup(vals)})", 3)
+        else:
+            steps, chosen = self.table_const(t, "flat", b, f"_flat_steps({_tup(bounds)}, {below})", 2)
+        b.emit(f"{p} = _bisect({steps}, {k})")
+        if not below:
+            b.emit(f"if not {p}:")
+            self.no_band(t, b.child(), k)
+        if constant:
+            if bi:
+                b.emit(f"{bi} = {chosen}[{p}]")
+            b.emit(f"{target} = {values}[{p}]")
+            return
+        bi = bi or self.temp()
+        b.emit(f"{bi} = {chosen}[{p}]")
+        self.dispatch(b, bi, len(t.bands), lambda i, blk: blk.emit(f"{target} = {self.expr(t.bands[i].value, blk)}"))
+
+    def no_band(self, t: ast.Tiers, b: _Block, k: str) -> None:
+        """§6: a key below the first threshold of a table without `below` has no band."""
+        lo_text = t.bands[0].threshold.span.text
+        msg = self.const(f"{self.current} has no band for this key: the first band starts at {lo_text}", "S")
+        b.emit(f"raise _EvalError({msg} + ' (key ' + _fmt({k}) + ')', {self.current!r}, {self.site(t)}[1])")
+
+    def table_const(self, t: ast.Tiers, what: str, b: _Block, code: str, names: int = 1):
+        """The name(s) of `code`, computed once per run in the constant phase (in `b` when
+        compiling the constant phase itself: a module's table)."""
+        got = self.table_consts.get((id(t), what))
+        if got is None:
+            got = tuple(f"c_{self.temp()}" for _ in range(names))
+            line = f"{', '.join(got)} = {code}"
+            if self.scope == "const":
+                b.emit(line)
+            else:
+                self.tables_code.append(f"    {line}")
+            self.table_consts[(id(t), what)] = got
+        return got[0] if names == 1 else got
 
     def scorecard(self, key, d: Definition, b: _Block, target: str) -> None:
         sc: ast.Scorecard = d.decl
@@ -508,8 +592,21 @@ class _Gen:
                 b.emit(f"{ca} = _ZERO if {a} < _ZERO else {a}")
             parts.append(f"{w} * {ca}")
             traced.append(f"({m.metric.span.text!r}, {v}, {tg}, {a}, {ca}, {w}, {w} * {ca})")
-        b.emit(f"{target} = {' + '.join(parts) if parts else '_ZERO'}")
+        b.emit(f"{target} = {self.added(b, parts, '_ZERO')}")
         self.trace_def(b, key, d, target, f", 'parts': ({', '.join(traced)},)")
+
+    def added(self, b: _Block, terms: list[str], zero: str) -> str:
+        """`t0 + t1 + …`, added left to right; past MAX_SUM_TERMS terms, the running sum is kept
+        in a temporary every MAX_SUM_TERMS terms (the same additions in the same order: a chain
+        of thousands of `+` is too deep for Python's compiler)."""
+        if not terms:
+            return zero
+        code = " + ".join(terms[:MAX_SUM_TERMS])
+        for i in range(MAX_SUM_TERMS, len(terms), MAX_SUM_TERMS):
+            t = self.temp()
+            b.emit(f"{t} = {code}")
+            code = " + ".join([t, *terms[i:i + MAX_SUM_TERMS]])
+        return code
 
     def component(self, key, d: Definition, b: _Block, target: str) -> None:
         c: ast.Component = d.decl
@@ -576,7 +673,8 @@ class _Gen:
             if kind is not Kind.MONEY:
                 return code
             rounded = f"{code}_r"
-            if not any(line.startswith(f"    {rounded} = ") for line in self.tables_code):
+            if rounded not in self.rounded:  # a set: scanning the lines for it was quadratic
+                self.rounded.add(rounded)
                 self.tables_code.append(f"    {rounded} = {code}.quantize(_Q, rounding=_MODE)")
             return rounded
         code = self.expr(expr, b)
@@ -585,7 +683,10 @@ class _Gen:
         return code
 
     # -- constant expressions (thresholds, rates, weights, targets): the constant phase
-    def const_expr(self, expr: ast.Expr) -> str:
+    def const_expr(self, expr: ast.Expr, b: _Block | None = None) -> str:
+        """The name of a constant, computed once per run; `b`: the block being compiled, where
+        the computation goes when it is the constant phase itself (a module's table), so that
+        it comes before its use."""
         match expr:
             case ast.Number(value=v) | ast.Percent(value=v) | ast.Money(amount=v):
                 return self.const(v)
@@ -597,6 +698,10 @@ class _Gen:
         if cached is not None:
             return cached
         name = f"c_{self.temp()}"
+        if self.scope == "const" and b is not None:
+            b.emit(f"{name} = {self.expr(expr, b)}")
+            self.const_exprs[id(expr)] = name
+            return name
         saved_scope, saved_cur = self.scope, self.current
         self.scope = "const"
         lines: list[str] = []
@@ -666,20 +771,18 @@ class _Gen:
             case ast.Unary(op="not", operand=x):
                 return f"(not {self.expr(x, b, d)})"
             case ast.Binary(op=op, left=l, right=r) if op in ("and", "or"):
+                # the right operand is lazy (§5a): compiled once, into a block of its own, and
+                # kept as a statement only when it needs statements
                 left = self.expr(l, b, d)
-                sub = b.child()
-                mark, state = len(b.lines), self.save()
+                sub = b.scratch()
                 right = self.expr(r, sub, d)
-                if len(b.lines) == mark:
+                if not sub.lines:
                     return f"({left} {op} {right})"
-                del b.lines[mark:]
-                self.restore(state)
                 t = self.temp()
                 b.emit(f"{t} = {left}")
                 b.emit(f"if {'' if op == 'and' else 'not '}{t}:")
-                sub = b.child()
-                right = self.expr(r, sub, d)
                 sub.emit(f"{t} = {right}")
+                b.adopt(sub)
                 return t
             case ast.Binary(op="/", left=l, right=r):
                 left, right = self.expr(l, b, d), self.expr(r, b, d)
@@ -697,16 +800,15 @@ class _Gen:
                 subject = self.expr(x, b, d)
                 values = [self.expr(i, b, d) for i in items]
                 return f"({subject} in ({', '.join(values)},))"
-            case ast.If(cond=c, then=t, otherwise=o):
-                cond = self.expr(c, b, d)
-                return self.branches(b, [(cond, t)], o, d, [branch_key("if", e, "then"), branch_key("if", e, "else")])
+            case ast.If():
+                return self.if_chain(e, b, depth)
             case ast.Match(subject=s, arms=arms):
                 subject = self.expr(s, b, d)
                 if not subject.isidentifier():
                     tmp = self.temp()
                     b.emit(f"{tmp} = {subject}")
                     subject = tmp
-                cases, default, arm_ids, default_id = [], None, [], None
+                cases, default, arm_ids, default_id, names = [], None, [], None, []
                 for i, arm in enumerate(arms):
                     tests = []
                     for pat in arm.patterns:
@@ -727,10 +829,15 @@ class _Gen:
                         break
                     cases.append((" or ".join(tests), arm.value))
                     arm_ids.append(i)
+                    names.append([p.name for p in arm.patterns] if all(p.kind == "name" for p in arm.patterns)
+                                 else None)
                 if default is None:
                     *cases, (_, default) = cases  # exhaustive (E310): the last arm needs no test
                     default_id = arm_ids.pop()
+                    names.pop()
                 keys = [branch_key("match", e, i) for i in (*arm_ids, default_id)]
+                if len(cases) > INLINE_ARMS and None not in names:
+                    return self.arm_lookup(b, subject, names, [v for _, v in cases], default, d, keys)
                 return self.branches(b, cases, default, d, keys)
             case ast.Otherwise(expr=x, fallback=fb):
                 t = self.temp()
@@ -774,31 +881,139 @@ class _Gen:
 
         `keys` (one per case, then the default): the traced variant records the branch taken
         (`{'branch': key}`, dsl/coverage.py); the fast path is unchanged."""
-        mark, state = len(b.lines), self.save()
         hit = self._branch_hit(keys)
-        parts = []
-        for i, (cond, value) in enumerate(cases):
-            parts.append((cond, hit(i, self.expr(value, b.child(), d))))
-        other = hit(len(cases), self.expr(default, b.child(), d))
-        if len(b.lines) == mark and len(cases) <= 8:
-            code = other
-            for cond, value in reversed(parts):
+        if not cases:
+            return hit(0, self.expr(default, b, d))
+        # each branch is compiled once (compiling it again after seeing that it needs
+        # statements doubled the work at every level of nesting: exponential)
+        arms = []
+        for i, (cond, value) in enumerate((*cases, (None, default))):
+            sub = b.scratch()
+            arms.append((cond, sub, hit(i, self.expr(value, sub, d))))
+        if len(cases) <= 8 and not any(sub.lines for _, sub, _ in arms):
+            code = arms[-1][2]
+            for cond, _, value in reversed(arms[:-1]):
                 code = f"({value} if {cond} else {code})"
             return code
-        del b.lines[mark:]
-        self.restore(state)
         t = self.temp()
-        for i, (cond, value) in enumerate(cases):
-            b.emit(f"{'if' if i == 0 else 'elif'} {cond}:")
-            sub = b.child()
-            sub.emit(f"{t} = {hit(i, self.expr(value, sub, d))}")
-        if cases:
-            b.emit("else:")
-            sub = b.child()
-        else:
-            sub = b
-        sub.emit(f"{t} = {hit(len(cases), self.expr(default, sub, d))}")
+        for i, (cond, sub, value) in enumerate(arms):
+            b.emit("else:" if cond is None else f"{'if' if i == 0 else 'elif'} {cond}:")
+            sub.emit(f"{t} = {value}")
+            b.adopt(sub)
         return t
+
+    def if_chain(self, e: ast.If, b: _Block, depth: int) -> str:
+        """`if c0 then v0 else if c1 then v1 … else w` (a rate ladder), each part compiled once,
+        in source order: a conditional expression when no part needs statements, else flat
+        statements — nested `else:` blocks, one per rung, would run into Python's 100 levels
+        of indentation:
+
+            t = _UNSET              # only when a later condition needs statements
+            if c0: t = v0
+            elif c1: t = v1         # a condition without statements: an `elif`
+            if t is _UNSET:         # c2 needs statements (§5a: only run when c0, c1 fail)
+                <statements of c2>
+                if c2: t = v2
+                else: t = w
+
+        The chain is cut where the nesting reaches MAX_EXPR_DEPTH: the rest is the last
+        `else`, an expression of its own (`expr` keeps it in a temporary), so that the
+        conditional expression is the one nested `if`s give. In the traced variant an arm
+        records the branches nested `if`s record: its `then` and the `else` of every rung
+        above it (`_brs`)."""
+        rungs: list[tuple[ast.If, int]] = []  # each `if` with the depth of its operands
+        node, dep = e, depth
+        while True:
+            d = 0 if dep >= MAX_EXPR_DEPTH else dep + 1
+            rungs.append((node, d))
+            if not isinstance(node.otherwise, ast.If) or d >= MAX_EXPR_DEPTH:
+                break
+            node, dep = node.otherwise, d
+        level = b  # the block of the current `if` statement; conditions computed there hold below
+        levels: list[tuple[_Block, list]] = [(b, [])]  # (block, [(cond, then block, value, rung)])
+        lines = False
+        for k, (node, d) in enumerate(rungs):
+            if k == 0:
+                cond = self.expr(node.cond, b, d)
+            else:
+                sub = _Block([], b.indent + 1, set(level.computed))
+                cond = self.expr(node.cond, sub, d)
+                if sub.lines:
+                    level, lines = sub, True
+                    levels.append((sub, []))
+            if self.trace:  # the keys' constants named in source order, as for nested `if`s
+                self.const(branch_key("if", node, "then"), "S")
+                self.const(branch_key("if", node, "else"), "S")
+            sub = level.scratch()
+            value = self.expr(node.then, sub, d)
+            lines = lines or bool(sub.lines)
+            levels[-1][1].append((cond, sub, value, k))
+        last, d = rungs[-1]
+        other = level.scratch()
+        other_value = self.expr(last.otherwise, other, d)
+        then_keys = [branch_key("if", n, "then") for n, _ in rungs]
+        else_keys = [branch_key("if", n, "else") for n, _ in rungs]
+        if not lines and not other.lines:
+            code = other_value
+            for cond, _, value, k in reversed(levels[0][1]):
+                code = f"({self._hit(value, then_keys[k])} if {cond} else {self._hit(code, else_keys[k])})"
+            return code
+        t = self.temp()
+        if len(levels) > 1:
+            b.emit(f"{t} = _UNSET")
+        for i, (blk, arms) in enumerate(levels):
+            for j, (cond, sub, value, k) in enumerate(arms):
+                blk.emit(f"{'elif' if j else 'if'} {cond}:")
+                sub.emit(f"{t} = {self._hit(value, then_keys[k], *reversed(else_keys[:k]))}")
+                blk.adopt(sub)
+            if i + 1 == len(levels):
+                blk.emit("else:")
+                other.emit(f"{t} = {self._hit(other_value, *reversed(else_keys))}")
+                blk.adopt(other)
+            if i:
+                b.emit(f"if {t} is _UNSET:")
+                b.adopt(blk)
+        return t
+
+    def _hit(self, code: str, *keys: tuple) -> str:
+        """`code` that also records the branches `keys` in this order (traced variant only)."""
+        if not self.trace or not keys:
+            return code
+        if len(keys) == 1:
+            return f"_br({self.const(keys[0], 'S')}, {code})"
+        self.uses_brs = True
+        return f"_brs({self.const(tuple(keys), 'S')}, {code})"
+
+    def arm_lookup(self, b: _Block, subject: str, names: list[list[str]], values: list[ast.Expr],
+                   default: ast.Expr, d: int, keys: list[tuple]) -> str:
+        """A `match` of many arms on names (enum members, levels): the arm from a dict (the
+        first arm naming the subject; none: the default), then its value by `dispatch` —
+        one `elif` per arm is too deep for Python's compiler past about 3,000 arms."""
+        hit = self._branch_hit(keys)
+        arm_of: dict[str, int] = {}
+        for i, arm_names in enumerate(names):
+            for name in arm_names:
+                arm_of.setdefault(name, i)
+        p, t = self.temp(), self.temp()
+        b.emit(f"{p} = {self.const(arm_of, 'L')}.get({subject}, {len(values)})")
+        arms = [*values, default]
+        self.dispatch(b, p, len(arms), lambda i, blk: blk.emit(f"{t} = {hit(i, self.expr(arms[i], blk, d))}"))
+        return t
+
+    def dispatch(self, b: _Block, index: str, count: int, case) -> None:
+        """`case(i, block)` for the value i of `index` (0 ≤ i < count): a balanced `if` tree on
+        the index, log2(count) tests deep, each case compiled once and evaluated only when chosen."""
+        def tree(lo: int, hi: int, blk: _Block) -> None:
+            if hi - lo == 1:
+                case(lo, blk)
+                return
+            mid = (lo + hi) // 2
+            blk.emit(f"if {index} < {mid}:")
+            tree(lo, mid, blk.child())
+            blk.emit("else:")
+            tree(mid, hi, blk.child())
+
+        tree(0, count, b)
 
     def _branch_hit(self, keys: list[tuple] | None):
         """code -> code that also records the branch taken (traced variant only)."""
@@ -866,6 +1081,7 @@ class _Gen:
         current = self.expr(target, b, d)
         return f"H.trailing({plan.slots[self.ref(target).name]}, {n}, {f.removeprefix('trailing_')!r}, {current})"
 
+    uses_brs = False  # an `if` chain's arm records several branches (traced variant)
     in_eligibility = False  # compiling the gates: `eligible` / `reasons` are not known yet
     pw_pass = False  # compiling pass 1 of a program-wide policy (`pw_inputs`)
     defs_needed: set  # user functions called so far (compiled after the record function)
@@ -941,6 +1157,9 @@ def _build(policy: CheckedPolicy, trace: bool):
     if trace:
         src += ["    _at = [None]", "    _trace = []", "    _ev = _trace.append",
                 "    def _br(key, value):", "        _ev({'branch': key})", "        return value"]
+        if g.uses_brs:
+            src += ["    def _brs(keys, value):", "        for key in keys:", "            _ev({'branch': key})",
+                    "        return value"]
     extras = []
     if multi:
         amounts = [g.const_expr(e.amount) if isinstance(e, ast.Pool) else "None" for e in g.plan.pw_exprs]
@@ -964,7 +1183,8 @@ def _build(policy: CheckedPolicy, trace: bool):
     ns = {
         "_UNSET": _UNSET, "_ZERO": runtime.ZERO, "_ONE": runtime.ONE, "_Q": runtime.quantum(policy.minor_units),
         "_MZERO": runtime.quantum(policy.minor_units) * 0,
-        "_Q_PCT": Decimal("0.01"), "_MODE": g.mode, "_clamp": runtime.ipl_clamp, "_marginal": runtime.marginal,
+        "_Q_PCT": Decimal("0.01"), "_MODE": g.mode, "_clamp": runtime.ipl_clamp,
+        "_bisect": bisect.bisect_right, "_flat_steps": runtime.flat_steps, "_marginal_table": runtime.marginal_table,
         "_EvalError": runtime.EvalError, "_DIVERR": (ZeroDivisionError, decimal.InvalidOperation),
         "_not_div": _not_div, "_fmt": runtime.fmt_value, "_div": _div, "_ops": _ops,
         "_arith": _arith, "_tables": lambda values: _table_info(policy, values),
@@ -974,8 +1194,8 @@ def _build(policy: CheckedPolicy, trace: bool):
     ns.update(g.consts)
     try:
         code = compile(source, f"<ipl {policy.source.path}{' traced' if trace else ''}>", "exec")
-    except (RecursionError, MemoryError, SyntaxError) as err:  # pragma: no cover - MAX_EXPR_DEPTH guards it
-        raise Unsupported(f"the policy is too deeply nested to compile: {err}") from None
+    except (RecursionError, MemoryError, SyntaxError) as err:
+        raise Unsupported(_too_deep(err)) from None
     exec(code, ns)
     make = ns["_make"]
 
@@ -984,6 +1204,27 @@ def _build(policy: CheckedPolicy, trace: bool):
             return make(overrides)
 
     return source, run
+
+
+def _too_deep(err: Exception) -> str:
+    """Why Python's compiler refused the generated code, in the policy's terms, with what to
+    change. Long expressions are split (MAX_EXPR_DEPTH), `if` chains laid flat, big tables and
+    matches bisected: what is left is nesting that the policy's own structure makes, where a
+    definition first needed inside a branch or an `otherwise` is computed there."""
+    what = "the policy is too deeply nested to compile"
+    text = getattr(err, "msg", None) or str(err) or type(err).__name__
+    if "statically nested blocks" in text:
+        return (f"{what}: more than 20 `otherwise` are evaluated inside one another (Python's limit; an "
+                "`otherwise` whose expression reads a definition with an `otherwise` of its own nests it); "
+                "help: shorten the chain of definitions guarded by `otherwise`, e.g. guard the division "
+                "once, where the chain starts")
+    if "indentation" in text:
+        return (f"{what}: branches of `if`, `match`, `otherwise` and `and`/`or` nest more than 100 levels "
+                "deep (Python's limit; a definition first needed inside a branch is computed there, so its "
+                "own branches count too); help: shorten chains of definitions that are each first needed "
+                "inside another one's branch")
+    return (f"{what}: Python's compiler gave up on the generated code ({type(err).__name__}: {text}); "
+            "help: split the longest expressions into named metrics")
 
 
 class _Unset:
@@ -1009,6 +1250,11 @@ def _value_text(node) -> str:
             return text[v.span.start:node.span.end].strip()
         case _:
             return ""
+
+
+def _tup(items: list[str]) -> str:
+    """A tuple display of generated names."""
+    return f"({', '.join(items)}{',' if items else ''})"
 
 
 def _operand_text(e: ast.Expr) -> str:
@@ -1272,7 +1518,7 @@ def _record_body(g: _Gen, policy: CheckedPolicy, trace: bool, comps, bens, multi
     for n in bens:
         g.ensure(n, yes)
     # settlement (§8): the sum of the rounded components, floors (eligible only), then caps
-    yes.emit(f"s = {' + '.join(f'v_{n}' for n in comps) if comps else '_MZERO'}")
+    yes.emit(f"s = {g.added(yes, [f'v_{n}' for n in comps], '_MZERO')}")
     yes.emit("t = s")
     items = policy.total.items if policy.total else ()
     g.current = "total"

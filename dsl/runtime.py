@@ -13,6 +13,7 @@ diagnostics: a failing evaluation raises `EvalError` (or a Decimal
 from __future__ import annotations
 
 import decimal
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from decimal import (
     ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Context, Decimal, DivisionByZero, InvalidOperation,
@@ -113,6 +114,68 @@ def marginal(key: Decimal, bands: tuple[tuple[Decimal, Decimal], ...]) -> Decima
         top = key if hi is None or key < hi else hi
         total += rate * (top - lo)
     return total
+
+
+def flat_steps(thresholds: tuple[Decimal, ...], below: bool, values: tuple | None = None) -> tuple:
+    """§6, a flat table looked up by bisection: `(steps, bands)` such that the band of a key is
+    `bands[bisect_right(steps, key)]` — the last band whose threshold the key reaches; `bands[0]`
+    is the `below` band (0), or -1 when the table has none (no band for the key).
+
+    Thresholds are strictly ascending (E400), but a `--set` param may change one: a band whose
+    threshold is not below every later one is then never chosen, and is left out of `steps`,
+    so that the choice is still the last band the key reaches. With `values` (one per band,
+    constants), a third tuple: the value of each entry of `bands` (None for no band)."""
+    steps: list[Decimal] = []
+    bands: list[int] = []
+    for i in range(len(thresholds) - 1, 0 if below else -1, -1):
+        if not steps or thresholds[i] < steps[-1]:
+            steps.append(thresholds[i])
+            bands.append(i)
+    steps.reverse()
+    bands.reverse()
+    chosen = (0 if below else -1, *bands)
+    if values is None:
+        return tuple(steps), chosen
+    return tuple(steps), chosen, tuple(values[i] if i >= 0 else None for i in chosen)
+
+
+def marginal_table(thresholds: tuple[Decimal, ...], rates: tuple[Decimal, ...]):
+    """§6, a marginal table of many bands as a function of the key, with the result of adding
+    `rate_i * (min(key, T(i+1)) - T(i))` over the bands the key is above, from the first band
+    up: the sums of the full bands are added up once, in that order, and the key's band is
+    found by bisection. When the thresholds are not ascending (a `--set` param changed one)
+    or a sum leaves the Decimal range, every band is tried for every key, as for a small table."""
+    n = len(thresholds)
+    ascending = all(a < b for a, b in zip(thresholds, thresholds[1:]))
+    below = [ZERO]  # below[i]: the sum of the full bands under band i
+    if ascending:
+        try:
+            for i in range(n - 1):
+                below.append(below[i] + rates[i] * (thresholds[i + 1] - thresholds[i]))
+        except ArithmeticError:
+            ascending = False  # the error is the record's: raised by the keys that reach it
+    if not ascending:
+        def tried(key: Decimal) -> Decimal:
+            total = ZERO
+            for i, lo in enumerate(thresholds):
+                if key > lo:
+                    hi = thresholds[i + 1] if i + 1 < n else key
+                    total += rates[i] * ((key if key < hi else hi) - lo)
+            return total
+
+        return tried
+    sums, last = tuple(below), n - 1
+
+    def summed(key: Decimal) -> Decimal:
+        i = bisect_left(thresholds, key) - 1  # the last band whose threshold is below the key
+        if i < 0:
+            return ZERO
+        if i == last:
+            return sums[i] + rates[i] * (key - thresholds[i])
+        hi = thresholds[i + 1]
+        return sums[i] + rates[i] * ((key if key < hi else hi) - thresholds[i])
+
+    return summed
 
 
 def fmt_value(value: object) -> str:

@@ -294,3 +294,14 @@ def test_user_text_is_only_a_literal_in_generated_code(tmp_path):
     assert "import os" not in cp.traced_source
     runtime.activate()
     assert ev(cp, x="0")[R_LINE_REASONS] == (("c", ('"); import os #',)),)
+
+
+@pytest.mark.parametrize("bands, want", [(2, "2.00"), (30, "3.00")])
+def test_a_module_table_with_a_param_threshold(tmp_path, bands, want):
+    # the threshold `base` is computed in the constant phase before the table that reads it
+    # (it came after: a NameError); a band not chosen is not evaluated (band 5 divides by zero)
+    rest = "".join(f"  from {i * 10} -> {'1% / (base - 10)' if i == 5 else f'{i + 1}%'}\n" for i in range(2, bands))
+    table = f"tiers ladder on base * 2 + 5 {{\n  from 0 -> 1%\n  from base -> 2%\n{rest}}}\n"
+    (tmp_path / "steps.ipl").write_text("module steps\nparam base : number = 10\n" + table)
+    cp = compiled(tmp_path, "use steps\ninput m : money\ncomponent pay = m * steps.ladder\n")
+    assert ev(cp, m="100")[R_COMPONENTS] == (D(want),)  # key 25: from base (2 bands), from 20 (30 bands)
