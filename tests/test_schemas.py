@@ -1,0 +1,210 @@
+"""The JSON documents and their schemas (dsl/schemas.py): the published schemas are the models'
+own, and real outputs validate against the models with every digit kept."""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dsl import schemas
+from dsl.cli import cli
+from dsl.output import dumps
+
+from .conftest import ROOT
+
+SCHEMAS = ROOT / "docs/schemas"
+GROWTH = "programs/growth/growth.ipl"
+GROWTH_RECORDS = "programs/growth/records.csv"
+RQ = "programs/renewal_quality/renewal_quality.ipl"
+RQ_RECORDS = "programs/renewal_quality/records.csv"
+
+
+@pytest.fixture(autouse=True)
+def at_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def ipl(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def as_written(model, text: str) -> None:
+    """The model holds the whole document: written again by `dumps`, it is the same text, byte
+    for byte (every key, in order, every digit). Keys a writer leaves out are left out."""
+    assert dumps(model.model_dump(by_alias=True, exclude_unset=True), indent=2) + "\n" == text
+
+
+def cents(value: Decimal) -> Decimal:
+    """The value, asserted to carry exactly two decimals (the digits survived, not only the value)."""
+    assert isinstance(value, Decimal) and value.as_tuple().exponent == -2, value
+    return value
+
+
+def run_rows(tmp_path: Path, policy: str, records: str, *extra: str) -> tuple[list[dict], int]:
+    """`ipl run -o payouts.csv`: the payout rows and the exit code."""
+    out = tmp_path / "payouts.csv"
+    code = ipl("run", policy, "--records", records, "-o", str(out), *extra).exit_code
+    with out.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle)), code
+
+
+def column(rows: list[dict], name: str) -> Decimal:
+    return sum((Decimal(r[name]) for r in rows), Decimal(0))
+
+
+# ------------------------------------------------------------------ the published schemas
+
+
+@pytest.mark.parametrize("name", sorted(schemas.SCHEMAS))
+def test_published_schema_is_the_models_own(name, request):
+    """docs/schemas/NAME is what the models generate (`pytest --update-golden` rewrites it)."""
+    actual = schemas.schema_texts()[name]
+    path = SCHEMAS / name
+    if request.config.getoption("--update-golden"):
+        schemas.write_schemas(SCHEMAS)
+    assert path.exists(), f"{path} is missing: run pytest --update-golden and review it"
+    assert path.read_text(encoding="utf-8") == actual, f"{path} differs from the models (pytest --update-golden)"
+
+
+def test_every_published_schema_has_a_model():
+    assert sorted(p.name for p in SCHEMAS.glob("*.schema.json")) == sorted(schemas.SCHEMAS)
+
+
+def test_schemas_describe_every_key_and_say_number_for_money():
+    for name, text in schemas.schema_texts().items():
+        doc = json.loads(text)
+        assert doc["$schema"] == schemas.DRAFT and doc["description"], name
+        for model, definition in doc.get("$defs", {}).items():
+            if "properties" not in definition:
+                continue
+            assert definition.get("description"), f"{name}: {model} has no description"
+            for key, prop in definition["properties"].items():
+                assert prop.get("description"), f"{name}: {model}.{key} has no description"
+        assert '[{"type": "number"}, {"type": "string"}]' not in json.dumps(doc), f"{name}: pydantic's Decimal"
+    summary = json.loads(schemas.schema_texts()["run-summary.schema.json"])
+    assert summary["$defs"]["SingleRunSummary"]["properties"]["total"] == {
+        "description": "The total cost: the sum of the payouts' `total`.", "type": "number"}
+
+
+# ------------------------------------------------------------------ exact numbers
+
+
+def test_json_numbers_keep_their_digits():
+    """pydantic-core reads JSON numbers through a float; the models' `model_validate_json` does not."""
+    text = '{"old": 0.10, "new": 12345678901234567890.12, "delta": -0.00, "percent": null}'
+    total = schemas.DiffTotal.model_validate_json(text)
+    assert str(total.old) == "0.10" and str(total.new) == "12345678901234567890.12"
+    assert dumps(total.model_dump()) == '{"old": 0.10, "new": 12345678901234567890.12, "delta": 0.00, "percent": null}'
+
+
+@pytest.mark.parametrize("value, message", [
+    (0.1, "not a float"), ("0.10", "not a str"), (True, "not a bool"),
+    (Decimal("NaN"), "finite"), (Decimal("Infinity"), "finite"),
+])
+def test_a_number_is_an_exact_finite_decimal(value, message):
+    with pytest.raises(ValueError, match=message):
+        schemas.DiffTotal(old=value, new=Decimal(1), delta=Decimal(1), percent=None)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"old": 1, "new": 1, "delta": 0, "percent": null, "ratio": 1}', "Extra inputs are not permitted"),
+    ('{"old": 1, "new": 1, "delta": 0}', "Field required"),
+    ('{"old": 1, "old": 2, "new": 1, "delta": 0, "percent": null}', "appears twice"),
+    ('{"old": NaN, "new": 1, "delta": 0, "percent": null}', "NaN is not a JSON number"),
+])
+def test_a_document_has_its_keys_and_no_other(text, message):
+    with pytest.raises(ValueError, match=message):
+        schemas.DiffTotal.model_validate_json(text)
+
+
+def test_models_are_frozen():
+    total = schemas.DiffTotal(old=Decimal(1), new=Decimal(2), delta=Decimal(1), percent=None)
+    with pytest.raises(ValueError):
+        total.old = Decimal(3)
+
+
+# ------------------------------------------------------------------ `ipl explain --format json`
+
+
+@pytest.mark.parametrize("rid", ["P-00001", "P-00012", "P-00019", "P-00357"])
+def test_explain_of_a_single_period_policy(rid, tmp_path):
+    rows, _ = run_rows(tmp_path, GROWTH, GROWTH_RECORDS)
+    r = ipl("explain", GROWTH, "--records", GROWTH_RECORDS, "--id", rid, "--format", "json")
+    assert r.exit_code == 0
+    st = schemas.ExplainDocument.model_validate_json(r.stdout).root
+    assert isinstance(st, schemas.Statement)
+    as_written(st, r.stdout)
+    (row,) = [x for x in rows if x["partner_id"] == rid]
+    assert cents(st.total) == Decimal(row["total"]) == sum(line.amount for line in st.lines)
+    assert st.eligible == (row["eligible"] == "true")
+    assert [cents(line.amount) for line in st.lines[:4]] == [Decimal(row[c]) for c in
+                                                              ("base", "renewal_bonus", "accelerator", "quality_bonus")]
+    assert st.trace["id"] == rid and st.trace["total"]["total"] == st.total
+
+
+@pytest.mark.parametrize("period", [None, "2026-Q2"])
+def test_explain_of_a_multi_period_policy(period, tmp_path):
+    rows, _ = run_rows(tmp_path, RQ, RQ_RECORDS)
+    r = ipl("explain", RQ, "--records", RQ_RECORDS, "--id", "RQ-0051", "--format", "json",
+            *(["--period", period] if period else []))
+    assert r.exit_code == 0
+    doc = schemas.ExplainDocument.model_validate_json(r.stdout).root
+    assert isinstance(doc, schemas.PeriodsDocument) and doc.rejected == []
+    as_written(doc, r.stdout)
+    mine = {x["quarter"]: x for x in rows if x["partner_id"] == "RQ-0051"}
+    assert [p.period for p in doc.periods] == ([period] if period else sorted(mine))
+    for p in doc.periods:
+        s = p.settlement
+        assert cents(s.payable) == Decimal(mine[p.period]["payable"])
+        assert s.earned == p.total == Decimal(mine[p.period]["total"])
+        assert s.earned + s.budget_scaling + sum(line.cash for line in s.lines) == s.payable
+    if period == "2026-Q2":
+        kinds = {line.kind for line in doc.periods[0].settlement.lines}
+        assert {"held", "release", "clawback", "carried_recovery"} <= kinds
+
+
+def test_explain_of_a_rejected_record(tmp_path):
+    records = tmp_path / "r.csv"
+    lines = Path(GROWTH_RECORDS).read_text(encoding="utf-8").splitlines()
+    records.write_text("\n".join([lines[0], lines[1], lines[2].replace(",4.0,", ",9.5,")]) + "\n", encoding="utf-8")
+    r = ipl("explain", GROWTH, "--records", str(records), "--id", "P-00002", "--format", "json")
+    assert r.exit_code == 1
+    doc = schemas.ExplainDocument.model_validate_json(r.stdout).root
+    assert isinstance(doc, schemas.RejectedDocument)
+    as_written(doc, r.stdout)
+    assert (doc.id, doc.rejected.row, doc.rejected.field) == ("P-00002", 2, "csat")
+
+
+# ------------------------------------------------------------------ `ipl diff --format json`
+
+
+def test_diff_of_the_fixture():
+    fix = "tests/golden/diff"
+    r = ipl("diff", f"{fix}/old.ipl", f"{fix}/new.ipl", "--records", f"{fix}/records.csv", "--format", "json",
+            "--top", "10", "--fail-if-cost-up", "0", "--fail-if-any-decrease")
+    assert r.exit_code == 1
+    rep = schemas.DiffReport.model_validate_json(r.stdout)
+    as_written(rep, r.stdout)
+    assert (cents(rep.total.old), cents(rep.total.new), rep.total.percent) == (
+        Decimal("47180.00"), Decimal("27610.00"), Decimal("-41.48"))
+    assert sum(m.delta for m in rep.movers) == rep.total.delta
+    assert rep.params[0].old == Decimal("0.10") and str(rep.params[0].old) == "0.10"
+    assert rep.levels and rep.status.newly_rejected and [g.guard for g in rep.guards] == [
+        "fail-if-cost-up", "fail-if-any-decrease"]
+
+
+def test_diff_of_a_multi_period_policy(tmp_path):
+    policy = Path("programs/recurring_mix/recurring_mix.ipl")
+    raised = tmp_path / "recurring_mix.ipl"
+    raised.write_text(policy.read_text(encoding="utf-8").replace(
+        "param margin_floor : percent = 25%", "param margin_floor : percent = 30%"), encoding="utf-8")
+    r = ipl("diff", str(policy), str(raised), "--records", "programs/recurring_mix/records.csv", "--format", "json")
+    assert r.exit_code == 0
+    rep = schemas.DiffReport.model_validate_json(r.stdout)
+    as_written(rep, r.stdout)
+    assert cents(rep.total.old) == Decimal("12089056.05") and rep.movers[0].period is not None
