@@ -222,14 +222,32 @@ def explain_command(policy: str, records: str, wanted: str, fmt: str, out: str |
     sys.exit(code)
 
 
+def _tests_text(report, with_coverage: bool) -> str:
+    from dsl import testing
+
+    return testing.render_text(report, with_coverage)
+
+
+def _tests_json(report, with_coverage: bool) -> str:
+    from dsl import schemas
+
+    return schemas.document_text(schemas.ipl_test_report(report, with_coverage))
+
+
+# `ipl test --format`: a renderer per format, (report, with coverage) -> the text on standard output
+TEST_FORMATS = {"text": _tests_text, "json": _tests_json}
+
+
 @cli.command("test")
 @click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(list(TEST_FORMATS)), default="text", show_default=True,
+              help="text for people, json for tools (docs/schemas/test.schema.json)")
 @click.option("-k", "keyword", default=None, metavar="TEXT", help="run only tests whose name contains TEXT")
 @click.option("--junit", default=None, metavar="FILE", help="also write the results as JUnit XML")
 @click.option("--coverage", "with_coverage", is_flag=True, help="report decision coverage of each policy")
 @click.option("--fail-under", default=None, metavar="PCT",
               help="exit 1 when a policy's decision coverage is below PCT percent (implies --coverage)")
-def test_command(paths: tuple[str, ...], keyword: str | None, junit: str | None, with_coverage: bool,
+def test_command(paths: tuple[str, ...], fmt: str, keyword: str | None, junit: str | None, with_coverage: bool,
                  fail_under: str | None) -> None:
     """Run test files (`tests for ...`; folders: every test file below); exit 1 unless all pass."""
     from decimal import Decimal, InvalidOperation
@@ -251,7 +269,7 @@ def test_command(paths: tuple[str, ...], keyword: str | None, junit: str | None,
         report = testing.run_paths(list(paths), keyword, with_coverage)
     except (UsageError, testing.NoTests) as err:
         _usage(str(err))
-    click.echo(testing.render_text(report, with_coverage), nl=False)
+    click.echo(TEST_FORMATS[fmt](report, with_coverage), nl=False)
     code = 0 if report.ok else 1
     if threshold is not None:
         low = [c for c in report.coverage if c.percent < threshold]

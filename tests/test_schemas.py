@@ -1,5 +1,6 @@
 """The JSON documents and their schemas (dsl/schemas.py): the published schemas are the models'
-own, and real outputs validate against the models with every digit kept."""
+own, real outputs validate against the models with every digit kept, and `ipl test --format
+json` says what the text report says."""
 
 from __future__ import annotations
 
@@ -208,3 +209,51 @@ def test_diff_of_a_multi_period_policy(tmp_path):
     rep = schemas.DiffReport.model_validate_json(r.stdout)
     as_written(rep, r.stdout)
     assert cents(rep.total.old) == Decimal("12089056.05") and rep.movers[0].period is not None
+
+
+# ------------------------------------------------------------------ `ipl test --format json`
+
+
+def test_ipl_test_json_of_growth():
+    r = ipl("test", "programs/growth", "--format", "json", "--coverage")
+    assert r.exit_code == 0
+    rep = schemas.TestReport.model_validate_json(r.stdout)
+    as_written(rep, r.stdout)
+    text = ipl("test", "programs/growth", "--coverage").stdout
+    assert text == ipl("test", "programs/growth", "--coverage", "--format", "text").stdout
+    assert text.endswith(f"\n{rep.passed} passed, 0 failed\n") and rep.failed == 0 and rep.passed == 13
+    (f,) = rep.files
+    assert f.policy == GROWTH and f.diagnostics == [] and {t.status for t in f.tests} == {"pass"}
+    (cov,) = rep.coverage
+    assert (cov.covered, cov.total, cov.percent) == (29, 31, Decimal("93.54"))  # 93.548... rounded down
+    assert [d.location for d in cov.missed] == ["programs/growth/growth.ipl:68:3", "programs/growth/growth.ipl:100:3"]
+    assert f"{cov.covered} of {cov.total} outcomes reached (93.5 %)" in text
+    assert schemas.TestReport.model_validate_json(ipl("test", "programs/growth", "--format", "json").stdout).coverage is None
+
+
+def test_ipl_test_json_of_failures_and_errors(tmp_path):
+    test_file = tmp_path / "growth_wrong_test.ipl"
+    test_file.write_text(f'tests for "{ROOT / GROWTH}"\n\n'
+                         'test "a wrong total" {\n'
+                         '  given { partner_id = "P-1" segment = enterprise joint_revenue = 1_000_000 USD\n'
+                         '          prior_revenue = 800_000 USD renewals_due = 40 renewals_won = 37\n'
+                         '          deployment_score = 88 csat = 4.6 certified = true }\n'
+                         '  expect base = 100_001 USD\n'
+                         '  expect total = 202_000.5 USD\n'
+                         '}\n', encoding="utf-8")
+    broken = "tests/golden/testing/cases/broken_test.ipl"
+    r = ipl("test", str(test_file), broken, "--format", "json")
+    assert r.exit_code == 1
+    rep = schemas.TestReport.model_validate_json(r.stdout)
+    as_written(rep, r.stdout)
+    assert (rep.passed, rep.failed) == (0, 3)
+    wrong, static = sorted(rep.files, key=lambda f: f.path != str(test_file))
+    (t,) = wrong.tests
+    assert (t.status, t.location) == ("fail", f"{test_file}:3:1")
+    base, total = t.mismatches
+    assert (base.location, base.target, base.label, base.expected, base.actual) == (
+        f"{test_file}:7:3", "base", "Revenue share", "100_001 USD", "100_000 USD")
+    assert (total.target, total.label, total.expected, total.actual) == ("total", "", "202_000.50 USD", "202_000 USD")
+    assert t.explanation.startswith("Statement: Partner Growth Program") and t.message is None
+    assert static.policy is None and [d.code for d in static.diagnostics][:1] == ["E700"]
+    assert {t.status for t in static.tests} == {"error"} and all(t.message for t in static.tests)
