@@ -168,8 +168,10 @@ def fmt_command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
 @click.option("--ledger", default=None,
               help="multi-period policies: every hold, release, forfeit, clawback and draw, and what is "
                    "still held or owed at the end (.csv or .json)")
+@click.option("--summary", default=None, metavar="FILE",
+              help="the reconciled summary for tools (.json; docs/schemas/run-summary.schema.json)")
 def run_command(policy: str, records: str, out: str | None, rejects: str | None, trace: str | None,
-                sets: tuple[str, ...], ledger: str | None) -> None:
+                sets: tuple[str, ...], ledger: str | None, summary: str | None) -> None:
     """Evaluate every record; write payouts, rejects and traces; print a reconciled summary."""
     from dsl import engine
 
@@ -177,10 +179,11 @@ def run_command(policy: str, records: str, out: str | None, rejects: str | None,
         return _progress(size, enabled=sys.stderr.isatty() and size > 4_000_000)
 
     refuse_overlap([("the policy", policy), ("--records", records)],
-                    [("-o", out), ("--rejects", rejects), ("--trace", trace), ("--ledger", ledger)])
+                    [("-o", out), ("--rejects", rejects), ("--trace", trace), ("--ledger", ledger),
+                     ("--summary", summary)])
     try:
         code = engine.run_command(policy, records, out, rejects, trace, list(sets), click.echo,
-                                  lambda m: click.echo(m, err=True), bar, ledger=ledger)
+                                  lambda m: click.echo(m, err=True), bar, ledger=ledger, summary_path=summary)
     except engine.PolicyErrors as err:
         _print_policy_errors(err.diags)
         sys.exit(1)

@@ -1,6 +1,6 @@
 """The JSON documents and their schemas (dsl/schemas.py): the published schemas are the models'
-own, real outputs validate against the models with every digit kept, and `ipl test --format
-json` says what the text report says."""
+own, real outputs validate against the models with every digit kept, and `ipl run --summary`
+and `ipl test --format json` say what the run's own outputs say."""
 
 from __future__ import annotations
 
@@ -257,3 +257,103 @@ def test_ipl_test_json_of_failures_and_errors(tmp_path):
     assert t.explanation.startswith("Statement: Partner Growth Program") and t.message is None
     assert static.policy is None and [d.code for d in static.diagnostics][:1] == ["E700"]
     assert {t.status for t in static.tests} == {"error"} and all(t.message for t in static.tests)
+
+
+# ------------------------------------------------------------------ `ipl run --summary FILE`
+
+
+def payouts(tmp_path: Path, policy: str, records: str, *extra: str) -> tuple[list[dict], object, int]:
+    """`ipl run` with `-o` and `--summary`: the payout rows, the summary read back, the exit code."""
+    summary = tmp_path / "summary.json"
+    rows, code = run_rows(tmp_path, policy, records, "--summary", str(summary), *extra)
+    text = summary.read_text(encoding="utf-8")
+    doc = schemas.RunSummary.model_validate_json(text).root
+    as_written(doc, text)
+    return rows, doc, code
+
+
+def test_run_summary_of_a_single_period_policy(tmp_path):
+    rows, doc, code = payouts(tmp_path, GROWTH, GROWTH_RECORDS)
+    assert code == 0 and isinstance(doc, schemas.SingleRunSummary)
+    eligible = [x for x in rows if x["eligible"] == "true"]
+    assert (doc.read, doc.paid, doc.rejected, doc.eligible, doc.reconciled) == (1200, 1200, 0, len(eligible), True)
+    assert cents(doc.total) == column(rows, "total") == Decimal("29770626.25")
+    assert (doc.policy, doc.version, doc.currency, doc.records) == (
+        "Partner Growth Program", "2026.1", "USD", GROWTH_RECORDS)
+    for name, value in doc.components.items():
+        assert cents(value) == column(eligible, name)
+    assert cents(doc.benefits["co_marketing_fund"]) == column(eligible, "co_marketing_fund")
+    assert sum(doc.components.values()) + doc.floor_adjustment + doc.cap_adjustment == doc.total
+    assert (doc.floor_adjustment, doc.cap_adjustment) == (Decimal("3204.74"), Decimal("-1234416.60"))
+    assert doc.levels == {} and doc.notes == []
+
+
+def test_run_summary_lists_levels_in_band_order(tmp_path):
+    from .test_engine import LEVELS
+
+    policy, records = tmp_path / "p.ipl", tmp_path / "r.csv"
+    policy.write_text(LEVELS, encoding="utf-8")
+    records.write_text("pid,rev,ok\nA,500,true\nB,20000,true\nC,30000,false\nD,2000,true\nE,15000,true\n")
+    rows, doc, _ = payouts(tmp_path, str(policy), str(records))
+    assert [(x.label, x.count, x.cost) for x in doc.levels["partner_level"]] == [
+        ("bronze", 1, Decimal("50.00")), ("silver", 1, Decimal("200.00")), ("gold", 3, Decimal("3500.00"))]
+    assert sum(x.cost for x in doc.levels["partner_level"]) == doc.total == column(rows, "total")
+    assert doc.eligible == 4 and doc.benefits == {}
+
+
+def test_run_summary_of_a_multi_period_policy(tmp_path):
+    ledger = tmp_path / "ledger.csv"
+    rows, doc, code = payouts(tmp_path, RQ, RQ_RECORDS, "--ledger", str(ledger))
+    assert code == 0 and isinstance(doc, schemas.MultiRunSummary)
+    assert (doc.read, doc.paid, doc.rejected, doc.reconciled) == (928, len(rows), 0, True)
+    assert doc.eligible == sum(1 for x in rows if x["eligible"] == "true")
+    assert cents(doc.total) == column(rows, "payable")
+    assert cents(doc.earned) == column(rows, "total")
+    assert [p.period for p in doc.periods] == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
+    for p in doc.periods:
+        mine = [x for x in rows if x["quarter"] == p.period]
+        assert p.records == len(mine)
+        assert cents(p.earned) == column(mine, "total")
+        for name in ("budget_scaling", "held", "released", "forfeited", "clawback", "carried_recovery",
+                     "carry_forward", "payable"):
+            assert cents(getattr(p, name)) == column(mine, name), (p.period, name)
+    events = list(csv.DictReader(ledger.open(newline="", encoding="utf-8")))
+    assert cents(doc.still_held) == column([e for e in events if e["event"] == "still_held"], "amount")
+    assert cents(doc.owed) == column([e for e in events if e["event"] == "owed"], "amount")
+    assert doc.owed == Decimal("228237.07") and doc.pools == []
+
+
+def test_run_summary_of_a_program_wide_pool(tmp_path):
+    rows, doc, _ = payouts(tmp_path, "programs/partner_performance/partner_performance.ipl",
+                           "programs/partner_performance/records.csv")
+    assert doc.pools and cents(doc.total) == column(rows, "payable")
+    for pool in doc.pools:
+        assert pool.unallocated == pool.amount - pool.paid
+        mine = [x for x in rows if x["quarter"] == pool.period and x["eligible"] == "true"]
+        assert pool.paid == column(mine, pool.pool)
+
+
+def test_run_summary_counts_rejects_and_notes(tmp_path):
+    records = tmp_path / "r.csv"
+    lines = Path(GROWTH_RECORDS).read_text(encoding="utf-8").splitlines()
+    records.write_text("\n".join([lines[0], *lines[1:4], lines[4].rsplit(",", 1)[0] + ",perhaps"]) + "\n",
+                       encoding="utf-8")
+    rows, doc, code = payouts(tmp_path, GROWTH, str(records), "--rejects", str(tmp_path / "rejects.csv"))
+    assert code == 1 and (doc.read, doc.paid, doc.rejected) == (4, 3, 1) == (4, len(rows), 1)
+    empty = tmp_path / "empty.csv"
+    empty.write_text(lines[0] + "\n", encoding="utf-8")
+    _, doc, code = payouts(tmp_path, GROWTH, str(empty))
+    assert code == 0 and doc.read == 0 and doc.total == 0 and doc.notes == [f"{empty} holds no records"]
+
+
+def test_run_summary_path_problems_exit_2_and_write_nothing(tmp_path):
+    out = tmp_path / "payouts.csv"
+    for summary, message in ((tmp_path / "missing" / "s.json", "cannot write"),
+                             (tmp_path / "s.txt", "use .json"),
+                             (out, "are the same file"),
+                             (Path(GROWTH_RECORDS), "an output would destroy the input")):
+        r = ipl("run", GROWTH, "--records", GROWTH_RECORDS, "-o", str(out), "--summary", str(summary))
+        assert r.exit_code == 2 and message in r.stderr, (summary, r.stderr)
+        assert not out.exists()
+    r = ipl("run", RQ, "--records", RQ_RECORDS, "-o", str(out), "--summary", str(tmp_path / "missing" / "s.json"))
+    assert r.exit_code == 2 and "cannot write" in r.stderr and not out.exists()
