@@ -168,8 +168,10 @@ def fmt_command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
 @click.option("--ledger", default=None,
               help="multi-period policies: every hold, release, forfeit, clawback and draw, and what is "
                    "still held or owed at the end (.csv or .json)")
+@click.option("--summary", default=None, metavar="FILE",
+              help="the reconciled summary for tools (.json; docs/schemas/run-summary.schema.json)")
 def run_command(policy: str, records: str, out: str | None, rejects: str | None, trace: str | None,
-                sets: tuple[str, ...], ledger: str | None) -> None:
+                sets: tuple[str, ...], ledger: str | None, summary: str | None) -> None:
     """Evaluate every record; write payouts, rejects and traces; print a reconciled summary."""
     from dsl import engine
 
@@ -177,10 +179,11 @@ def run_command(policy: str, records: str, out: str | None, rejects: str | None,
         return _progress(size, enabled=sys.stderr.isatty() and size > 4_000_000)
 
     refuse_overlap([("the policy", policy), ("--records", records)],
-                    [("-o", out), ("--rejects", rejects), ("--trace", trace), ("--ledger", ledger)])
+                    [("-o", out), ("--rejects", rejects), ("--trace", trace), ("--ledger", ledger),
+                     ("--summary", summary)])
     try:
         code = engine.run_command(policy, records, out, rejects, trace, list(sets), click.echo,
-                                  lambda m: click.echo(m, err=True), bar, ledger=ledger)
+                                  lambda m: click.echo(m, err=True), bar, ledger=ledger, summary_path=summary)
     except engine.PolicyErrors as err:
         _print_policy_errors(err.diags)
         sys.exit(1)
@@ -222,14 +225,32 @@ def explain_command(policy: str, records: str, wanted: str, fmt: str, out: str |
     sys.exit(code)
 
 
+def _tests_text(report, with_coverage: bool) -> str:
+    from dsl import testing
+
+    return testing.render_text(report, with_coverage)
+
+
+def _tests_json(report, with_coverage: bool) -> str:
+    from dsl import schemas
+
+    return schemas.document_text(schemas.ipl_test_report(report, with_coverage))
+
+
+# `ipl test --format`: a renderer per format, (report, with coverage) -> the text on standard output
+TEST_FORMATS = {"text": _tests_text, "json": _tests_json}
+
+
 @cli.command("test")
 @click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(list(TEST_FORMATS)), default="text", show_default=True,
+              help="text for people, json for tools (docs/schemas/test.schema.json)")
 @click.option("-k", "keyword", default=None, metavar="TEXT", help="run only tests whose name contains TEXT")
 @click.option("--junit", default=None, metavar="FILE", help="also write the results as JUnit XML")
 @click.option("--coverage", "with_coverage", is_flag=True, help="report decision coverage of each policy")
 @click.option("--fail-under", default=None, metavar="PCT",
               help="exit 1 when a policy's decision coverage is below PCT percent (implies --coverage)")
-def test_command(paths: tuple[str, ...], keyword: str | None, junit: str | None, with_coverage: bool,
+def test_command(paths: tuple[str, ...], fmt: str, keyword: str | None, junit: str | None, with_coverage: bool,
                  fail_under: str | None) -> None:
     """Run test files (`tests for ...`; folders: every test file below); exit 1 unless all pass."""
     from decimal import Decimal, InvalidOperation
@@ -251,7 +272,7 @@ def test_command(paths: tuple[str, ...], keyword: str | None, junit: str | None,
         report = testing.run_paths(list(paths), keyword, with_coverage)
     except (UsageError, testing.NoTests) as err:
         _usage(str(err))
-    click.echo(testing.render_text(report, with_coverage), nl=False)
+    click.echo(TEST_FORMATS[fmt](report, with_coverage), nl=False)
     code = 0 if report.ok else 1
     if threshold is not None:
         low = [c for c in report.coverage if c.percent < threshold]

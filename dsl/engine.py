@@ -453,20 +453,19 @@ def render_summary(compiled: CompiledPolicy, s: Summary) -> str:
     return "\n".join(out)
 
 
-def summary_json(compiled: CompiledPolicy, s: Summary) -> dict:
-    return {
-        "read": s.read, "paid": s.paid, "rejected": s.rejected, "eligible": s.eligible,
-        "total": s.total, "components": s.components, "benefits": s.benefits,
-        "floor_adjustment": s.floor_adjustment, "cap_adjustment": s.cap_adjustment,
-        "levels": {n: {k: {"count": c, "cost": v} for k, (c, v) in labels.items()} for n, labels in s.levels.items()},
-    }
+def summary_json(compiled: CompiledPolicy, s: Summary, records: str) -> str:
+    """The summary for tools (`ipl run --summary FILE`): docs/schemas/run-summary.schema.json."""
+    from dsl import schemas
+
+    return schemas.document_text(schemas.single_run_summary(compiled, s, records))
 
 
 # ------------------------------------------------------------------ `ipl run`
 
 
 def run_command(policy_path: str, records: str, out: str | None, rejects: str | None, trace: str | None,
-                sets: list[str], echo, echo_err, progress_bar, ledger: str | None = None) -> int:
+                sets: list[str], echo, echo_err, progress_bar, ledger: str | None = None,
+                summary_path: str | None = None) -> int:
     """`ipl run`: returns the exit code; raises UsageProblem / PolicyErrors for the CLI to render."""
     import os
 
@@ -483,7 +482,8 @@ def run_command(policy_path: str, records: str, out: str | None, rejects: str | 
             raise UsageProblem(str(err)) from None
         if not Path(records).is_file():
             raise UsageProblem(f"no such records file: {records}")
-        return settle.run_command(compiled, records, out, rejects, trace, ledger, echo, echo_err, progress_bar)
+        return settle.run_command(compiled, records, out, rejects, trace, ledger, echo, echo_err, progress_bar,
+                                  summary_path)
     if ledger is not None:
         raise UsageProblem("--ledger: this policy has no periods, holds, clawbacks or draws, so it has no ledger")
     try:
@@ -495,6 +495,8 @@ def run_command(policy_path: str, records: str, out: str | None, rejects: str | 
                 output_format(path, ("csv", "json", "jsonl"))
         if trace is not None:
             output_format(trace, ("jsonl",))
+        if summary_path is not None:
+            output_format(summary_path, ("json",))
     except (RecordsUnreadable, OutputError) as err:
         raise UsageProblem(str(err)) from None
     size = os.path.getsize(records)
@@ -502,7 +504,8 @@ def run_command(policy_path: str, records: str, out: str | None, rejects: str | 
     try:
         while True:
             try:
-                summary, shown = _run_once(compiled, records, out, rejects, trace, progress_bar, size, duplicates)
+                summary, shown = _run_once(compiled, records, out, rejects, trace, progress_bar, size, duplicates,
+                                           summary_path)
                 break
             except DuplicatesFound as found:  # the outputs of the first pass were never put in place
                 duplicates = found.ids
@@ -526,7 +529,8 @@ def finish_run(rejected: int, shown: list[Reject], summary: str, out: str | None
     return 1 if rejected else 0
 
 
-def _run_once(compiled: CompiledPolicy, records: str, out, rejects, trace, progress_bar, size, duplicates):
+def _run_once(compiled: CompiledPolicy, records: str, out, rejects, trace, progress_bar, size, duplicates,
+              summary_path: str | None = None):
     import sys
 
     from dsl.output import RowWriter, atomic_open, dumps, outputs_together
@@ -535,12 +539,13 @@ def _run_once(compiled: CompiledPolicy, records: str, out, rejects, trace, progr
     payouts = RowWriter(out, columns) if out else None
     reject_w = RowWriter(rejects, ["row", "id", "field", "reason"], frozenset({1, 2, 3})) if rejects else None
     trace_w = atomic_open(trace) if trace else None
+    summary_w = atomic_open(summary_path) if summary_path else None
     if out is None and duplicates is None:
         # payouts stream to stdout: find duplicate ids first, there is no second chance
         duplicates = duplicate_ids(records, column_of(compiled.fields, compiled.id_field))
     shown: list[Reject] = []
     with outputs_together(), contextlib_nullable(payouts) as pw, contextlib_nullable(reject_w) as rw, \
-            contextlib_nullable(trace_w) as tw:
+            contextlib_nullable(trace_w) as tw, contextlib_nullable(summary_w) as sw:
         if pw is not None:
             write = pw.write_csv_row if pw.format == "csv" else pw.write
         else:
@@ -575,6 +580,8 @@ def _run_once(compiled: CompiledPolicy, records: str, out, rejects, trace, progr
         with progress_bar(size) as tick:
             summary = run(compiled, records, on_paid, on_reject, traced=trace is not None, progress=tick,
                           duplicates=duplicates, optimistic=duplicates is None, emit=emit)
+        if sw is not None:
+            sw.write(summary_json(compiled, summary, records))
         if pw is None:  # the payouts reach standard output before the other outputs are put in place
             sys.stdout.flush()
     return summary, shown

@@ -882,7 +882,7 @@ def _spill_folder():
 
 
 def run_command(compiled, records: str, out: str | None, rejects: str | None, trace: str | None,
-                ledger: str | None, echo, echo_err, progress_bar) -> int:
+                ledger: str | None, echo, echo_err, progress_bar, summary_path: str | None = None) -> int:
     """`ipl run` of a multi-period or program-wide policy: returns the exit code."""
     import sys
 
@@ -896,6 +896,8 @@ def run_command(compiled, records: str, out: str | None, rejects: str | None, tr
                 output_format(path, ("csv", "json", "jsonl"))
         if trace is not None:
             output_format(trace, ("jsonl",))
+        if summary_path is not None:
+            output_format(summary_path, ("json",))
     except OutputError as err:
         raise UsageProblem(str(err)) from None
     columns = payout_columns(compiled)
@@ -906,8 +908,10 @@ def run_command(compiled, records: str, out: str | None, rejects: str | None, tr
         reject_w = RowWriter(rejects, ["row", "id", "field", "reason"], frozenset({1, 2, 3})) if rejects else None
         ledger_w = RowWriter(ledger, LEDGER_COLUMNS, frozenset({0, 1, 2, 3, 4})) if ledger else None
         trace_w = atomic_open(trace) if trace else None
+        summary_w = atomic_open(summary_path) if summary_path else None
         with outputs_together(), contextlib_nullable(payouts) as pw, contextlib_nullable(reject_w) as rw, \
-                contextlib_nullable(ledger_w) as lw, contextlib_nullable(trace_w) as tw:
+                contextlib_nullable(ledger_w) as lw, contextlib_nullable(trace_w) as tw, \
+                contextlib_nullable(summary_w) as sw:
             json_like = pw is not None and pw.format != "csv"
             cells = row_writer(compiled, json_like)
             if pw is not None:
@@ -942,6 +946,8 @@ def run_command(compiled, records: str, out: str | None, rejects: str | None, tr
             if lw is not None:
                 for row in end_of_run_cells(summary):
                     lw.write(row)
+            if sw is not None:
+                sw.write(summary_json(compiled, summary, records))
             if pw is None:  # the payouts reach standard output before the other outputs are put in place
                 sys.stdout.flush()
     except RecordsUnreadable as err:
@@ -949,6 +955,13 @@ def run_command(compiled, records: str, out: str | None, rejects: str | None, tr
     except OutputError as err:
         raise UsageProblem(str(err)) from None
     return finish_run(summary.rejected, rejected, render_summary(compiled, summary), out, rejects, echo, echo_err)
+
+
+def summary_json(compiled, s: MultiSummary, records: str) -> str:
+    """The summary for tools (`ipl run --summary FILE`): docs/schemas/run-summary.schema.json."""
+    from dsl import schemas
+
+    return schemas.document_text(schemas.multi_run_summary(compiled, s, records))
 
 
 def settlement_json(s: L.Settlement) -> dict:
