@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsl import check
-from dsl.diagnostics import Diagnostics
-from dsl.driver import Loaded
-from dsl.syntax import parse_bytes
+from dsl.checker import typecheck as check
+from dsl.front.diagnostics import Diagnostics
+from dsl.checker.driver import Loaded
+from dsl.front.syntax import parse_bytes
 
 
 def generate_policy(lines: int = 2_000) -> str:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import time
 
-from dsl import diff
-from dsl.engine import compile_file, run
+from dsl.tools import diff
+from dsl.run.engine import compile_file, run
 
 from .workload import POLICY, cached_records, full
 

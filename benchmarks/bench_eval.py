@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from dsl import runtime
-from dsl.engine import compile_file, find_record
-from dsl.records import Validator, raw_records
+from dsl.backends.python import runtime
+from dsl.run.engine import compile_file, find_record
+from dsl.run.records import Validator, raw_records
 
 from .workload import POLICY, cached_records, full
 
@@ -204,7 +204,7 @@ def test_bench_end_to_end(benchmark, records_path, tmp_path):
     """`ipl run POLICY --records CSV -o CSV` in process (compile, read, validate, evaluate, write)."""
     import contextlib
 
-    from dsl.engine import run_command
+    from dsl.run.engine import run_command
 
     out = tmp_path / "o.csv"
 

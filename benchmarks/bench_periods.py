@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from dsl.engine import compile_file, run
-from dsl.settle import run_periods
+from dsl.run.engine import compile_file, run
+from dsl.run.settle import run_periods
 
 from .workload import full
 

@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dsl import ast  # noqa: E402
-from dsl.diagnostics import Diagnostics  # noqa: E402
-from dsl.syntax import parse_bytes  # noqa: E402
+from dsl.front import ast  # noqa: E402
+from dsl.front.diagnostics import Diagnostics  # noqa: E402
+from dsl.front.syntax import parse_bytes  # noqa: E402
 
 STDLIB = ROOT / "stdlib"
 PAGE = ROOT / "docs" / "stdlib.md"

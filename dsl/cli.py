@@ -18,9 +18,9 @@ import sys
 import click
 
 from dsl import __version__
-from dsl.diagnostics import Diagnostics, render_github, render_json, render_text, summary_line
-from dsl.driver import UsageError, check_file, collect
-from dsl.output import OutputError, PipeClosed, refuse_overlap, remove_temporaries, silence_stdout
+from dsl.front.diagnostics import Diagnostics, render_github, render_json, render_text, summary_line
+from dsl.checker.driver import UsageError, check_file, collect
+from dsl.run.outputs import OutputError, PipeClosed, refuse_overlap, remove_temporaries, silence_stdout
 
 FORMATS = click.Choice(["text", "json", "github"])
 
@@ -113,8 +113,8 @@ def check(paths: tuple[str, ...], fmt: str) -> None:
 @click.option("--diff", "show_diff", is_flag=True, help="write nothing; print a unified diff of the changes")
 def fmt_command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     """Rewrite policies, modules and test files in the canonical layout (folders: every *.ipl below)."""
-    from dsl.driver import read
-    from dsl.fmt import format_bytes, rewrite
+    from dsl.checker.driver import read
+    from dsl.tools.fmt import format_bytes, rewrite
 
     try:
         files = collect(list(paths))
@@ -173,7 +173,7 @@ def fmt_command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
 def run_command(policy: str, records: str, out: str | None, rejects: str | None, trace: str | None,
                 sets: tuple[str, ...], ledger: str | None, summary: str | None) -> None:
     """Evaluate every record; write payouts, rejects and traces; print a reconciled summary."""
-    from dsl import engine
+    from dsl.run import engine
 
     def bar(size: int):
         return _progress(size, enabled=sys.stderr.isatty() and size > 4_000_000)
@@ -204,13 +204,14 @@ def run_command(policy: str, records: str, out: str | None, rejects: str | None,
 def explain_command(policy: str, records: str, wanted: str, fmt: str, out: str | None,
                     sets: tuple[str, ...], period: str | None) -> None:
     """The statement of one record: every line, why, and how far to the next band."""
-    from dsl import engine, explain
+    from dsl.run import engine
+    from dsl.explain import statement as explain
 
     refuse_overlap([("the policy", policy), ("--records", records)], [("-o", out)])
     try:
         text, code = explain.explain_command(policy, records, wanted, fmt, list(sets), period)
         if out:
-            from dsl.output import OutputError, write_text
+            from dsl.run.outputs import OutputError, write_text
             try:
                 write_text(out, text)
             except OutputError as err:
@@ -226,13 +227,13 @@ def explain_command(policy: str, records: str, wanted: str, fmt: str, out: str |
 
 
 def _tests_text(report, with_coverage: bool) -> str:
-    from dsl import testing
+    from dsl.tools import testing
 
     return testing.render_text(report, with_coverage)
 
 
 def _tests_json(report, with_coverage: bool) -> str:
-    from dsl import schemas
+    from dsl.run import schemas
 
     return schemas.document_text(schemas.ipl_test_report(report, with_coverage))
 
@@ -255,7 +256,7 @@ def test_command(paths: tuple[str, ...], fmt: str, keyword: str | None, junit: s
     """Run test files (`tests for ...`; folders: every test file below); exit 1 unless all pass."""
     from decimal import Decimal, InvalidOperation
 
-    from dsl import testing
+    from dsl.tools import testing
 
     threshold = None
     if fail_under is not None:
@@ -281,7 +282,7 @@ def test_command(paths: tuple[str, ...], fmt: str, keyword: str | None, junit: s
                        f"below --fail-under {fail_under}", err=True)
         code = code or (1 if low else 0)
     if junit:
-        from dsl.output import write_text
+        from dsl.run.outputs import write_text
 
         # the policies tested may live elsewhere (`tests for "../p.ipl"`)
         refuse_overlap([("the policy", f.policy) for f in report.files if f.policy], [("--junit", junit)])
@@ -308,13 +309,14 @@ def test_command(paths: tuple[str, ...], fmt: str, keyword: str | None, junit: s
 def diff_command(old: str, new: str, records: str, fmt: str, cost_up: str | None, any_decrease: bool,
                  top: int, out: str | None) -> None:
     """Payout impact of a policy change: totals, per component, movers, level changes, guards."""
-    from dsl import diff, engine
+    from dsl.tools import diff
+    from dsl.run import engine
 
     refuse_overlap([("the old policy", old), ("the new policy", new), ("--records", records)], [("-o", out)])
     try:
         text, code, notes = diff.diff_command(old, new, records, fmt, top, cost_up, any_decrease)
         if out:
-            from dsl.output import OutputError, write_text
+            from dsl.run.outputs import OutputError, write_text
             try:
                 write_text(out, text)
             except OutputError as err:
@@ -378,7 +380,7 @@ _SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP
 
 
 def main() -> None:
-    from dsl.output import guard_standard_streams
+    from dsl.run.outputs import guard_standard_streams
 
     # Deep but legal policies recurse in the passes; the parser caps nesting (syntax.MAX_DEPTH).
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))

@@ -12,9 +12,10 @@ from __future__ import annotations
 import decimal
 from decimal import Decimal
 
-from dsl import ast, runtime
-from dsl.ir import CheckedPolicy
-from dsl.types import Kind
+from dsl.front import ast
+from dsl.backends.python import runtime
+from dsl.checker.checked import CheckedPolicy
+from dsl.checker.types import Kind
 
 
 class RefError(Exception):

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from dsl import ast
-from dsl.check import check_file, check_module, check_policy
-from dsl.diagnostics import Diagnostics
-from dsl.driver import Loaded
-from dsl.names import decl_exprs
-from dsl.source import SourceFile
-from dsl.syntax import parse_source
-from dsl.types import BOOL, COUNT, MONEY, NUMBER, PERCENT, Kind, Type
+from dsl.front import ast
+from dsl.checker.typecheck import check_file, check_module, check_policy
+from dsl.front.diagnostics import Diagnostics
+from dsl.checker.driver import Loaded
+from dsl.checker.names import decl_exprs
+from dsl.front.source import SourceFile
+from dsl.front.syntax import parse_source
+from dsl.checker.types import BOOL, COUNT, MONEY, NUMBER, PERCENT, Kind, Type
 
 from .conftest import ROOT, spec_blocks
 
@@ -448,7 +448,7 @@ def test_a_plain_given_is_one_record_in_the_period_it_names(tmp_path):
 
 
 def _is_policy(path: Path) -> bool:
-    from dsl.syntax import parse_text
+    from dsl.front.syntax import parse_text
 
     return isinstance(parse_text(path.read_text(encoding="utf-8")), ast.PolicyFile)
 
@@ -460,7 +460,7 @@ PROGRAM_POLICIES = sorted(p for p in (ROOT / "programs").rglob("*.ipl") if _is_p
 def test_every_program_checks_to_a_complete_checked_policy(path):
     """The contract of dsl/ir.py on every real program: a type for every expression node,
     a ref for every name, an order in which everything comes after what it reads."""
-    from dsl.driver import check_file as check_path
+    from dsl.checker.driver import check_file as check_path
 
     diags = Diagnostics()
     checked = check_path(path, diags)

@@ -6,14 +6,14 @@ from decimal import Decimal as D
 
 import pytest
 
-from dsl import runtime
-from dsl.compile import (
+from dsl.backends.python import runtime
+from dsl.backends.python.codegen import (
     R_BENEFITS, R_CAP_ADJ, R_COMPONENTS, R_ELIGIBLE, R_FLOOR_ADJ, R_LINE_REASONS, R_REASONS, R_SUM, R_TOTAL,
     compile_policy,
 )
-from dsl.engine import PolicyErrors, evaluate_record, load_policy
-from dsl.records import Reject
-from dsl.runtime import EvalError, Unsupported
+from dsl.run.engine import PolicyErrors, evaluate_record, load_policy
+from dsl.run.records import Reject
+from dsl.backends.python.runtime import EvalError, Unsupported
 
 HEAD = 'policy "T" currency USD\ninput pid : id\n'
 

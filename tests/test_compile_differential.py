@@ -18,14 +18,14 @@ from decimal import Decimal as D
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dsl import runtime
-from dsl.compile import (
+from dsl.backends.python import runtime
+from dsl.backends.python.codegen import (
     R_BENEFITS, R_CAP_ADJ, R_COMPONENTS, R_ELIGIBLE, R_FLOOR_ADJ, R_SUM, R_TOTAL, compile_policy,
 )
-from dsl.diagnostics import Diagnostics
-from dsl.ir import CheckedPolicy
-from dsl.source import SourceFile
-from dsl.syntax import parse_source
+from dsl.front.diagnostics import Diagnostics
+from dsl.checker.checked import CheckedPolicy
+from dsl.front.source import SourceFile
+from dsl.front.syntax import parse_source
 
 from .reference_eval import RefError
 from .reference_eval import evaluate as reference
@@ -161,7 +161,7 @@ def make_policy(seed: int) -> tuple[str, list[str]]:
 
 
 def check(text: str, name: str = "gen.ipl") -> CheckedPolicy | None:
-    from dsl import check as checker
+    from dsl.checker import typecheck as checker
 
     diags = Diagnostics()
     source = SourceFile(name, text)
@@ -232,7 +232,7 @@ def by_name(policy: CheckedPolicy, res) -> object:
 
 
 def _properties(policy: CheckedPolicy, res: tuple) -> None:
-    from dsl import ast
+    from dsl.front import ast
 
     # lines add up: components + floor adjustment + cap adjustment = total
     assert sum(res[R_COMPONENTS], D(0)) + res[R_FLOOR_ADJ] + res[R_CAP_ADJ] == res[R_TOTAL]

@@ -19,13 +19,13 @@ from decimal import Decimal as D
 
 import pytest
 
-from dsl import compile as compiler
-from dsl import runtime
-from dsl.compile import R_COMPONENTS, R_TOTAL, compile_policy
-from dsl.coverage import BRANCH_EVENT, branch_key
-from dsl.diagnostics import Diagnostics
-from dsl.engine import load_policy
-from dsl.syntax import parse_bytes
+from dsl.backends.python import codegen as compiler
+from dsl.backends.python import runtime
+from dsl.backends.python.codegen import R_COMPONENTS, R_TOTAL, compile_policy
+from dsl.tools.coverage import BRANCH_EVENT, branch_key
+from dsl.front.diagnostics import Diagnostics
+from dsl.run.engine import load_policy
+from dsl.front.syntax import parse_bytes
 
 from .reference_eval import evaluate as reference
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from dsl import coverage, runtime
-from dsl.compile import compile_policy
-from dsl.diagnostics import Diagnostics
-from dsl.driver import check_file
+from dsl.tools import coverage
+from dsl.backends.python import runtime
+from dsl.backends.python.codegen import compile_policy
+from dsl.front.diagnostics import Diagnostics
+from dsl.checker.driver import check_file
 
 POLICY = '''policy "Coverage" currency USD
 input partner_id : id

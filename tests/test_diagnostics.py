@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from dsl.cli import cli
-from dsl.diagnostics import CODES, Diagnostics, render_text
-from dsl.driver import check_file
-from dsl.source import SourceFile
+from dsl.front.diagnostics import CODES, Diagnostics, render_text
+from dsl.checker.driver import check_file
+from dsl.front.source import SourceFile
 
 from .conftest import GOLDEN, ROOT
 
@@ -96,7 +96,7 @@ def test_a_very_long_line_is_clipped_around_the_caret():
     text = 'policy "P" currency USD input partner_id : id ' + " " * 10_000 + "component c = x\n"
     source = SourceFile("long.ipl", text)
     start = text.index("= x") + 2
-    from dsl.diagnostics import Diagnostic
+    from dsl.front.diagnostics import Diagnostic
 
     out = render_text(Diagnostic("E200", "unknown name `x`", source.span(start, start + 1)))
     lines = out.splitlines()

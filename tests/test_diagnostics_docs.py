@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dsl.diagnostics import CODES, Diagnostics
-from dsl.driver import check_file
+from dsl.front.diagnostics import CODES, Diagnostics
+from dsl.checker.driver import check_file
 
 from .conftest import ROOT
 

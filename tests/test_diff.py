@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dsl import diff as diff_mod
+from dsl.tools import diff as diff_mod
 from dsl.cli import cli
-from dsl.engine import compile_file, iter_results, run
-from dsl.compile import R_TOTAL
-from dsl.records import Reject
+from dsl.run.engine import compile_file, iter_results, run
+from dsl.backends.python.codegen import R_TOTAL
+from dsl.run.records import Reject
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = "tests/golden/diff"
@@ -294,7 +294,7 @@ def test_different_currencies_exit_2(tmp_path):
 
 def test_multi_period_policy_is_compared_per_id_and_period(in_root, tmp_path):
     """recurring_mix (quarters, holds, clawbacks, a pool): each (id, period) is compared on its payable."""
-    from dsl import settle
+    from dsl.run import settle
 
     policy = ROOT / "programs/recurring_mix/recurring_mix.ipl"
     records = "programs/recurring_mix/records.csv"

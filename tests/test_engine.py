@@ -7,7 +7,7 @@ from decimal import Decimal as D
 from click.testing import CliRunner
 
 from dsl.cli import cli
-from dsl.engine import compile_file, iter_results, render_summary, run
+from dsl.run.engine import compile_file, iter_results, render_summary, run
 
 from .conftest import ROOT
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from dsl.diagnostics import Diagnostics
-from dsl.driver import check_file
+from dsl.front.diagnostics import Diagnostics
+from dsl.checker.driver import check_file
 
 FOLDER = Path(__file__).resolve().parent / "check"
 EXPECT = re.compile(r'#\s*expect:\s*(.*)$')

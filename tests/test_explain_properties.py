@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsl import ast
+from dsl.front import ast
 from dsl.cli import cli
-from dsl.fmt import format_file
+from dsl.tools.fmt import format_file
 
 from .strategies import typed_policies, typed_records
 

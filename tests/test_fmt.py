@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dsl import ast
+from dsl.front import ast
 from dsl.cli import cli
-from dsl.diagnostics import Diagnostics
-from dsl.fmt import _group, format_file, format_text
+from dsl.front.diagnostics import Diagnostics
+from dsl.tools.fmt import _group, format_file, format_text
 
 from .conftest import GOLDEN
 

@@ -14,10 +14,10 @@ from collections import Counter
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from dsl import ast
-from dsl.diagnostics import Diagnostics
-from dsl.fmt import format_bytes, format_file, format_text
-from dsl.syntax import parse_text
+from dsl.front import ast
+from dsl.front.diagnostics import Diagnostics
+from dsl.tools.fmt import format_bytes, format_file, format_text
+from dsl.front.syntax import parse_text
 
 from .conftest import ROOT, spec_examples
 from .strategies import files, messy_files, typed_policies
@@ -104,9 +104,9 @@ def test_generated_trees_print_to_text_that_parses_back(tree):
 @given(typed_policies())
 def test_typed_policies_check_clean_before_and_after_formatting(tree):
     """`typed_policies` promises policies without errors (for differential tests elsewhere)."""
-    from dsl.check import check_policy
-    from dsl.source import SourceFile
-    from dsl.syntax import parse_source
+    from dsl.checker.typecheck import check_policy
+    from dsl.front.source import SourceFile
+    from dsl.front.syntax import parse_source
 
     text = format_file(tree)
     diags = Diagnostics()

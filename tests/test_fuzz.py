@@ -16,11 +16,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsl import check, fmt
+from dsl.checker import typecheck as check
+from dsl.tools import fmt
 from dsl.cli import cli
-from dsl.diagnostics import Diagnostics, render_github, render_json, render_text
-from dsl.driver import Loaded
-from dsl.syntax import parse_bytes
+from dsl.front.diagnostics import Diagnostics, render_github, render_json, render_text
+from dsl.checker.driver import Loaded
+from dsl.front.syntax import parse_bytes
 
 from . import strategies
 from .conftest import ROOT, spec_examples

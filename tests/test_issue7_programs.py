@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dsl import ast
+from dsl.front import ast
 from dsl.cli import cli
-from dsl.compile import input_fields
-from dsl.diagnostics import Diagnostics
-from dsl.driver import check_file
-from dsl.records import Reject, Validator
-from dsl.syntax import parse_bytes
+from dsl.backends.python.codegen import input_fields
+from dsl.front.diagnostics import Diagnostics
+from dsl.checker.driver import check_file
+from dsl.run.records import Reject, Validator
+from dsl.front.syntax import parse_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = ("recurring_mix", "partner_performance", "renewal_quality")

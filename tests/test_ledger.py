@@ -8,9 +8,9 @@ from decimal import ROUND_HALF_EVEN, Decimal as D
 
 from hypothesis import given, settings, strategies as st
 
-from dsl.ledger import EMPTY, ClawbackSpec, HoldSpec, PeriodFacts, make_settler, owed, settle, still_held
-from dsl.periods import Period, period
-from dsl.runtime import CONTEXT, Money
+from dsl.run.ledger import EMPTY, ClawbackSpec, HoldSpec, PeriodFacts, make_settler, owed, settle, still_held
+from dsl.checker.periods import Period, period
+from dsl.backends.python.runtime import CONTEXT, Money
 
 USD = Money("USD", 2, ROUND_HALF_EVEN)
 

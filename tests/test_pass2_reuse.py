@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dsl.engine import compile_file
-from dsl.settle import run_periods
+from dsl.run.engine import compile_file
+from dsl.run.settle import run_periods
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from dsl.periods import GRANULARITIES, Period, PeriodError, parse_period, period
+from dsl.checker.periods import GRANULARITIES, Period, PeriodError, parse_period, period
 
 
 @pytest.mark.parametrize("granularity, text, year, number", [

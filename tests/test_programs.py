@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dsl import ast
+from dsl.front import ast
 from dsl.cli import cli
-from dsl.diagnostics import Diagnostics
-from dsl.syntax import parse_bytes
+from dsl.front.diagnostics import Diagnostics
+from dsl.front.syntax import parse_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 GROWTH = ROOT / "programs" / "growth"

@@ -11,7 +11,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from dsl.programwide import (
+from dsl.run.programwide import (
     BudgetResult, Percentile, PoolResult, ProgramWideError, Ranked, allocate_pool, percentile, rank,
     scale_to_budget,
 )
@@ -577,7 +577,7 @@ def _old_common_integers(values):
 
 def old_allocate_pool(amount, shares, minor_units, caps=None):
     """`allocate_pool` as it was before the speed-up (verbatim, with the old helpers)."""
-    from dsl.programwide import PoolShare
+    from dsl.run.programwide import PoolShare
 
     def show(value):
         return format(value, "f") if value.is_finite() else str(value)

@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 from click.testing import CliRunner
 
 from dsl.cli import cli
-from dsl.records import Field, Reject, Validator, duplicate_ids, fast_validator, raw_records
+from dsl.run.records import Field, Reject, Validator, duplicate_ids, fast_validator, raw_records
 
 from .conftest import ROOT
 
@@ -177,7 +177,7 @@ def test_nan_in_a_multi_period_json_file_has_a_reproducible_reason(tmp_path):
 def test_the_nan_marker_is_one_object_after_pickling():
     import pickle
 
-    from dsl.records import _NAN
+    from dsl.run.records import _NAN
 
     assert pickle.loads(pickle.dumps({"x": _NAN}))["x"] is _NAN
     (row,) = list(raw_records_of('[{"x": Infinity}]', ".json"))
@@ -223,7 +223,7 @@ def test_columns_are_read_and_rejects_name_them(tmp_path):
     assert dups == frozenset({"P-1"})
     v = Validator(COLUMNS, "partner_id", dups)
     slow = [v.validate(row, raw, problem) for row, raw, problem in raw_records(str(path))]
-    from dsl.records import csv_lists
+    from dsl.run.records import csv_lists
 
     header, rows = csv_lists(str(path))
     fast = [fast_validator(v, header)(row, cells, problem) for row, cells, problem in rows]
@@ -260,7 +260,7 @@ def columned(compiled):
 
 
 def test_a_run_explain_and_ids_like_read_columns(tmp_path):
-    from dsl.engine import compile_file, find_record, ids_like, run
+    from dsl.run.engine import compile_file, find_record, ids_like, run
 
     compiled = columned(compile_file(GROWTH))
     path = tmp_path / "r.csv"
@@ -284,8 +284,8 @@ def test_a_run_explain_and_ids_like_read_columns(tmp_path):
 def test_a_multi_period_run_reads_the_period_and_id_columns(tmp_path):
     import dataclasses
 
-    from dsl.engine import compile_file
-    from dsl.settle import run_periods
+    from dsl.run.engine import compile_file
+    from dsl.run.settle import run_periods
 
     (tmp_path / "p.ipl").write_text(PERIODS)
     compiled = compile_file(str(tmp_path / "p.ipl"))
@@ -519,7 +519,7 @@ def test_two_thousand_bad_values_against_a_large_enum_take_little_time():
 def test_best_spelling_is_difflibs_answer(word, candidates):
     import difflib
 
-    from dsl.records import _best_spelling
+    from dsl.run.records import _best_spelling
 
     expected = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     assert _best_spelling(word, candidates) == (expected[0] if expected else None)
@@ -559,7 +559,7 @@ def test_a_number_is_written_one_way_in_csv_and_json_strings(tmp_path, cell, out
     path = tmp_path / "r.csv"
     with path.open("w", newline="", encoding="utf-8") as out:
         csv.writer(out).writerows([["pid", "rev"], ["P1", cell]])
-    from dsl.records import csv_lists
+    from dsl.run.records import csv_lists
 
     header, rows = csv_lists(str(path))
     (row,) = list(rows)
@@ -646,7 +646,7 @@ def test_a_whole_percent_without_a_sign_is_rejected(tmp_path, column, cell, outc
     path = tmp_path / "r.csv"
     with path.open("w", newline="") as out:
         csv.writer(out).writerows([list(raw), list(raw.values())])
-    from dsl.records import csv_lists
+    from dsl.run.records import csv_lists
 
     header, rows = csv_lists(str(path))
     fast = fast_validator(v, header)(*next(rows))

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from dsl.output import atomic_open, defuse, dumps, write_text
-from dsl.records import Field, Reject, Validator, duplicate_ids, parse_decimal, raw_records, _Bad
+from dsl.run.outputs import atomic_open, defuse, dumps, write_text
+from dsl.run.records import Field, Reject, Validator, duplicate_ids, parse_decimal, raw_records, _Bad
 
 FIELDS = (
     Field(name="pid", kind="id"),
@@ -167,7 +167,7 @@ def test_json_dumps_keeps_decimal_digits():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from dsl.records import fast_validator  # noqa: E402
+from dsl.run.records import fast_validator  # noqa: E402
 
 _CELLS = st.one_of(
     st.sampled_from(["", " ", "0", "1", "-1", "1.5", "12.345", "1e3", "NaN", "inf", "true", "no", "Yes", "digital",

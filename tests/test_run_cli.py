@@ -179,7 +179,7 @@ def test_policy_with_errors_exits_1_with_diagnostics(tmp_path):
 def test_an_interrupted_run_keeps_the_previous_output(tmp_path, monkeypatch):
     out = tmp_path / "o.csv"
     out.write_text("previous\n")
-    from dsl import engine
+    from dsl.run import engine
 
     def boom(*a, **k):
         raise KeyboardInterrupt

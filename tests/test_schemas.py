@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dsl import schemas
+from dsl.run import schemas
 from dsl.cli import cli
-from dsl.output import dumps
+from dsl.run.outputs import dumps
 
 from .conftest import ROOT
 

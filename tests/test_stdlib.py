@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from dsl import ast
-from dsl.diagnostics import Diagnostics
-from dsl.syntax import parse_bytes, parse_text
+from dsl.front import ast
+from dsl.front.diagnostics import Diagnostics
+from dsl.front.syntax import parse_bytes, parse_text
 from tests.test_stdlib_doc import gen_stdlib
 
 ROOT = Path(__file__).resolve().parent.parent

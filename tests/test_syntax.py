@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from dsl import ast
-from dsl.diagnostics import Diagnostics
-from dsl.syntax import MAX_DEPTH, RESERVED, keywords, parse_bytes, parse_text
+from dsl.front import ast
+from dsl.front.diagnostics import Diagnostics
+from dsl.front.syntax import MAX_DEPTH, RESERVED, keywords, parse_bytes, parse_text
 
 from .conftest import NOT_YET_IMPLEMENTED, spec_blocks, spec_examples
 

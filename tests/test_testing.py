@@ -9,10 +9,11 @@ from decimal import Decimal
 import pytest
 from click.testing import CliRunner
 
-from dsl import ast, testing
+from dsl.front import ast
+from dsl.tools import testing
 from dsl.cli import cli
-from dsl.syntax import parse_text
-from dsl.types import BOOL, LIST, MONEY, NUMBER, PERCENT, TEXT, Kind, Type
+from dsl.front.syntax import parse_text
+from dsl.checker.types import BOOL, LIST, MONEY, NUMBER, PERCENT, TEXT, Kind, Type
 
 from .conftest import ROOT
 

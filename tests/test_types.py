@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from dsl import types
-from dsl.check import check_policy
-from dsl.diagnostics import Diagnostics
-from dsl.source import SourceFile
-from dsl.syntax import parse_source
-from dsl.currency import MINOR_UNITS, minor_units
-from dsl.types import ARITHMETIC, Kind, Type, assignable, unify, unit_hint
+from dsl.checker import types
+from dsl.checker.typecheck import check_policy
+from dsl.front.diagnostics import Diagnostics
+from dsl.front.source import SourceFile
+from dsl.front.syntax import parse_source
+from dsl.checker.currency import MINOR_UNITS, minor_units
+from dsl.checker.types import ARITHMETIC, Kind, Type, assignable, unify, unit_hint
 
 M, P, N, C = Kind.MONEY, Kind.PERCENT, Kind.NUMBER, Kind.COUNT
 NAMES = {M: "m", P: "p", N: "n", C: "c"}
@@ -136,7 +136,7 @@ def test_minor_units(code, digits):
 def test_one_table_of_minor_units_serves_every_module():
     """An issue-12 defect: two tables disagreed (`ipl diff` showed BIF with 2 decimals and
     rounded CLF to 2 of its 4). dsl/currency.py is the one table."""
-    from dsl import currency
+    from dsl.checker import currency
 
     assert [currency.minor_units(c) for c in ("USD", "EUR", "JPY", "BIF", "KWD", "CLF", "UYW")] == [2, 2, 0, 0, 3, 4, 4]
     assert currency.minor_units("XYZ") == 2 and not currency.is_known("XYZ") and currency.is_known("GBP")

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from dsl import ast
-from dsl.source import SourceFile
-from dsl.types import Type
+from dsl.front import ast
+from dsl.front.source import SourceFile
+from dsl.checker.types import Type
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,10 +43,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple, NoReturn
 
-from dsl import ledger as L
-from dsl import programwide, runtime
-from dsl.periods import Period, PeriodError, parse_period
-from dsl.records import Reject, Validator, column_of, csv_lists, detect_format, fast_validator, raw_records
+from dsl.run import ledger as L
+from dsl.run import programwide
+from dsl.backends.python import runtime
+from dsl.checker.periods import Period, PeriodError, parse_period
+from dsl.run.records import Reject, Validator, column_of, csv_lists, detect_format, fast_validator, raw_records
 
 ZERO = runtime.ZERO
 
@@ -303,7 +304,7 @@ def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
 
 def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upto, period_of,
               cells, by_name) -> MultiSummary:
-    from dsl.compile import R_TOTAL
+    from dsl.backends.python.codegen import R_TOTAL
 
     runtime.activate()
     info: MultiInfo = compiled.multi
@@ -560,7 +561,7 @@ def _make_settle_loop(money, holds, until, clawbacks, windows, with_events: bool
     sum, budget scaling sum, per component its sum, benefit sums)`: `scalings[j]` is the
     j-th record's budget line (None: no budget binds), `t` the period settled, `kind_sums`
     the sums per kind of statement line (added to in place)."""
-    from dsl.compile import R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_HIST, R_SETTLE, R_TOTAL
+    from dsl.backends.python.codegen import R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_HIST, R_SETTLE, R_TOTAL
 
     src = ["def settle_all(live, hs, pw_of, results, evaluate_one, scalings, key, period, t, on_row, on_event,",
            "               trace_events, kind_sums):"]
@@ -796,10 +797,10 @@ def settlement_cells(s: L.Settlement) -> tuple[Decimal, ...]:
 
 def row_writer(compiled, json_like: bool):
     """PeriodRow -> the cells of one payouts row."""
-    from dsl.compile import R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_TOTAL
-    from dsl.engine import cell_formatter, line_reasons
-    from dsl.output import defuse
-    from dsl.types import Kind
+    from dsl.backends.python.codegen import R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_TOTAL
+    from dsl.run.engine import cell_formatter, line_reasons
+    from dsl.run.outputs import defuse
+    from dsl.checker.types import Kind
 
     has_period = compiled.multi.period_field is not None
     q = compiled.money.q
@@ -876,7 +877,7 @@ def _spill_folder():
     """The run's folder for records spilled per period: `ipl-periods-PID-XXXXXXXX` in the
     temporary directory, removed at the end, on an error or a signal; those of dead runs
     (`kill -9`) are removed first."""
-    from dsl.output import temporary_folder
+    from dsl.run.outputs import temporary_folder
 
     return temporary_folder("ipl-periods")
 
@@ -886,9 +887,9 @@ def run_command(compiled, records: str, out: str | None, rejects: str | None, tr
     """`ipl run` of a multi-period or program-wide policy: returns the exit code."""
     import sys
 
-    from dsl.engine import UsageProblem, contextlib_nullable, finish_run
-    from dsl.output import OutputError, RowWriter, atomic_open, dumps, output_format, outputs_together
-    from dsl.records import RecordsUnreadable
+    from dsl.run.engine import UsageProblem, contextlib_nullable, finish_run
+    from dsl.run.outputs import OutputError, RowWriter, atomic_open, dumps, output_format, outputs_together
+    from dsl.run.records import RecordsUnreadable
 
     try:
         for path in (out, rejects, ledger):
@@ -959,7 +960,7 @@ def run_command(compiled, records: str, out: str | None, rejects: str | None, tr
 
 def summary_json(compiled, s: MultiSummary, records: str) -> str:
     """The summary for tools (`ipl run --summary FILE`): docs/schemas/run-summary.schema.json."""
-    from dsl import schemas
+    from dsl.run import schemas
 
     return schemas.document_text(schemas.multi_run_summary(compiled, s, records))
 
@@ -976,7 +977,7 @@ def settlement_json(s: L.Settlement) -> dict:
 
 def period_tree(compiled, pr: PeriodRow) -> dict:
     """The trace tree of one (id, period) with its settlement."""
-    from dsl.trace import record_tree
+    from dsl.explain.trace import record_tree
 
     tree = record_tree(compiled, pr.row, pr.id, pr.result, pr.events or [])
     if pr.period is not None:

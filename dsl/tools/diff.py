@@ -45,17 +45,17 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from itertools import zip_longest
 from pathlib import Path
 
-from dsl import runtime
-from dsl.compile import (
+from dsl.backends.python import runtime
+from dsl.backends.python.codegen import (
     R_BENEFITS, R_CAP_ADJ, R_COMPONENTS, R_ELIGIBLE, R_FLOOR_ADJ, R_REASONS, R_TOTAL, CompiledPolicy,
 )
-from dsl.currency import minor_units
-from dsl.diagnostics import Diagnostics
-from dsl.records import (
+from dsl.checker.currency import minor_units
+from dsl.front.diagnostics import Diagnostics
+from dsl.run.records import (
     Reject, Validator, column_of, csv_lists, detect_format, duplicate_ids, fast_validator, raw_records,
 )
-from dsl.runtime import fmt_decimal
-from dsl.types import Kind
+from dsl.backends.python.runtime import fmt_decimal
+from dsl.checker.types import Kind
 
 ZERO = Decimal(0)
 LIST_LIMIT = 10  # per-record entries kept for text and markdown (JSON keeps them all)
@@ -109,7 +109,7 @@ def outcomes(compiled: CompiledPolicy, records: str) -> Iterator[Side]:
     A multi-period or program-wide policy yields one `Side` per (id, period), from the
     multi-period runner.
     """
-    from dsl.engine import evaluate_record
+    from dsl.run.engine import evaluate_record
 
     if compiled.multi is not None:
         yield from _multi_outcomes(compiled, records)
@@ -153,7 +153,7 @@ def _multi_outcomes(compiled: CompiledPolicy, records: str) -> Iterator[Side]:
     import queue
     import threading
 
-    from dsl import settle
+    from dsl.run import settle
 
     handoff: queue.Queue = queue.Queue(maxsize=256)
     done = object()
@@ -1021,7 +1021,7 @@ def _status(side: Side) -> str:
 
 
 def render_json(rep: Report, checks: list[Guard]) -> str:
-    from dsl.output import dumps
+    from dsl.run.outputs import dumps
 
     return dumps(report_json(rep, checks), indent=2) + "\n"
 
@@ -1107,7 +1107,7 @@ def render_markdown(rep: Report, checks: list[Guard]) -> str:
 
 
 def _compile(which: str, path: str) -> CompiledPolicy:
-    from dsl.engine import PolicyErrors, UsageProblem, compile_file, load_policy
+    from dsl.run.engine import PolicyErrors, UsageProblem, compile_file, load_policy
 
     try:
         policy = load_policy(path)
@@ -1127,8 +1127,8 @@ def _compile(which: str, path: str) -> CompiledPolicy:
 def diff_command(old_path: str, new_path: str, records: str, fmt: str, top: int,
                  cost_up: str | None, any_decrease: bool) -> tuple[str, int, list[str]]:
     """`ipl diff`: (the report, the exit code, lines for stderr); raises UsageProblem / BrokenPolicy."""
-    from dsl.engine import UsageProblem
-    from dsl.records import RecordsUnreadable, detect_format
+    from dsl.run.engine import UsageProblem
+    from dsl.run.records import RecordsUnreadable, detect_format
 
     limit = None
     if cost_up is not None:

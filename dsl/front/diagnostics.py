@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from enum import Enum
 
-from dsl.source import Span
+from dsl.front.source import Span
 
 
 class Severity(str, Enum):

@@ -30,9 +30,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from dsl import ast
-from dsl.ir import CheckedPolicy
-from dsl.source import Span
+from dsl.front import ast
+from dsl.checker.checked import CheckedPolicy
+from dsl.front.source import Span
 
 BRANCH_EVENT = "branch"  # the traced variant's `{'branch': key}` events (if, match, otherwise)
 

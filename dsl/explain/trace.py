@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from dsl.compile import (
+from dsl.backends.python.codegen import (
     R_CAP_ADJ, R_ELIGIBLE, R_FLOOR_ADJ, R_REASONS, R_SUM, R_TOTAL, CompiledPolicy, TableInfo,
 )
-from dsl.types import Kind
+from dsl.checker.types import Kind
 
 
 def band_detail(table: TableInfo, key: Decimal, index: int | None) -> dict:
@@ -168,8 +168,9 @@ def next_band_what_if(compiled: CompiledPolicy, record: dict, table: str, band: 
     import dataclasses
     import decimal
 
-    from dsl import ast, runtime
-    from dsl.compile import compile_policy
+    from dsl.front import ast
+    from dsl.backends.python import runtime
+    from dsl.backends.python.codegen import compile_policy
 
     policy = compiled.policy
     d = policy.definitions.get(table)

@@ -873,7 +873,7 @@ def _reaches(f: Field, d: Decimal) -> bool:
 
 
 def _whole_percent(v, d: Decimal) -> str:
-    from dsl.runtime import fmt_decimal
+    from dsl.backends.python.runtime import fmt_decimal
 
     shown = v.strip() if isinstance(v, str) else format(d, "f")
     return (f"`{shown}` for a percent would be {fmt_decimal(d.scaleb(2))} %: "
@@ -963,7 +963,7 @@ def _best_spelling(word: str, candidates, cutoff: float = 0.6) -> str | None:
 
 
 def _num(d: Decimal, f: Field) -> str:
-    from dsl.runtime import fmt_decimal
+    from dsl.backends.python.runtime import fmt_decimal
 
     if f.unit == "%":
         return f"{fmt_decimal(d.scaleb(2))}%"

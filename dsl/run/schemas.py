@@ -87,7 +87,7 @@ class Model(_ExactJson, BaseModel):
 
 def document_text(model: BaseModel) -> str:
     """A document as `ipl` writes it: `dumps` of the model's Python values, indented by 2."""
-    from dsl.output import dumps
+    from dsl.run.outputs import dumps
 
     return dumps(model.model_dump(by_alias=True), indent=2) + "\n"
 
@@ -625,7 +625,7 @@ def schema_texts() -> dict[str, str]:
 
 def write_schemas(folder: str | Path) -> list[Path]:
     """Write every schema into `folder` (docs/schemas); returns the paths written."""
-    from dsl.output import write_text
+    from dsl.run.outputs import write_text
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -25,10 +25,10 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from dsl import ast
-from dsl.diagnostics import Diagnostics
-from dsl.ir import CheckedModule, Ref
-from dsl.types import BUILTIN_TYPES
+from dsl.front import ast
+from dsl.front.diagnostics import Diagnostics
+from dsl.checker.checked import CheckedModule, Ref
+from dsl.checker.types import BUILTIN_TYPES
 
 # §4.2 and §14.1: functions called by name. `pool`, `rank`, `percentile` are keywords.
 BUILTIN_FUNCTIONS = frozenset({

@@ -30,10 +30,10 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from dsl import ast
-from dsl.diagnostics import Diagnostics
-from dsl.source import SourceFile, Span
-from dsl.syntax import RESERVED, keywords, parse_source
+from dsl.front import ast
+from dsl.front.diagnostics import Diagnostics
+from dsl.front.source import SourceFile, Span
+from dsl.front.syntax import RESERVED, keywords, parse_source
 
 INDENT = "  "
 # A `with { }` block or an inline `given { }` stays on one line up to this width.
@@ -969,7 +969,7 @@ class Formatted:
 
 def format_bytes(path: str, data: bytes, diags: Diagnostics) -> Formatted:
     """Decode, parse and format a file's bytes (E100 into `diags` when it does not parse)."""
-    from dsl.syntax import parse_bytes
+    from dsl.front.syntax import parse_bytes
 
     source, tree = parse_bytes(path, data, diags)
     if tree is None or diags.has_errors:
@@ -981,7 +981,7 @@ def rewrite(path: str, text: str) -> None:
     """Replace a file's content atomically (dsl/output.py: temporary file + rename, the file's
     own mode kept, a killed run's temporary file swept by the next), through a symlink to its
     target. Raises `output.OutputError` when it cannot be written."""
-    from dsl.output import atomic_open
+    from dsl.run.outputs import atomic_open
 
     with atomic_open(path, newline="\n") as handle:
         handle.write(text)

@@ -17,9 +17,9 @@ import html
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from dsl.compile import CompiledPolicy
-from dsl.runtime import fmt_decimal
-from dsl.types import Kind, Type
+from dsl.backends.python.codegen import CompiledPolicy
+from dsl.backends.python.runtime import fmt_decimal
+from dsl.checker.types import Kind, Type
 
 
 @dataclass
@@ -294,8 +294,8 @@ def _lookup_text(f: _Fmt, compiled: CompiledPolicy, node: dict) -> str | None:
 
 
 def _what_if_text(f: _Fmt, compiled: CompiledPolicy, tree: dict, record: dict, table: str, band: int) -> str:
-    from dsl.compile import R_COMPONENTS, R_ELIGIBLE, R_TOTAL
-    from dsl.trace import next_band_what_if
+    from dsl.backends.python.codegen import R_COMPONENTS, R_ELIGIBLE, R_TOTAL
+    from dsl.explain.trace import next_band_what_if
 
     res = next_band_what_if(compiled, record, table, band)
     if res is None or not res[R_ELIGIBLE] or not tree["eligible"]:
@@ -363,7 +363,7 @@ def _benefit_value(compiled: CompiledPolicy, line: Line) -> str:
 
 
 def render_json(st: Statement, compiled: CompiledPolicy) -> str:
-    from dsl.output import dumps
+    from dsl.run.outputs import dumps
 
     def line_json(line: Line) -> dict:
         return {"name": line.name, "label": line.title, "description": line.description, "kind": line.kind,
@@ -479,9 +479,9 @@ def explain_command(policy_path: str, records: str, wanted: str, fmt: str, sets:
     """The rendered statement and the exit code (1 when the record is rejected)."""
     from pathlib import Path
 
-    from dsl.engine import UsageProblem, compile_file, find_record, ids_like
-    from dsl.records import RecordsUnreadable, Reject, column_of, detect_format
-    from dsl.trace import record_tree
+    from dsl.run.engine import UsageProblem, compile_file, find_record, ids_like
+    from dsl.run.records import RecordsUnreadable, Reject, column_of, detect_format
+    from dsl.explain.trace import record_tree
 
     compiled = compile_file(policy_path, sets)
     if compiled.multi is not None:
@@ -509,7 +509,7 @@ def explain_command(policy_path: str, records: str, wanted: str, fmt: str, sets:
         text = (f"record {found.row} ({wanted}) is rejected"
                 + (f": field {found.field}" if found.field else "") + f": {found.reason}")
         if fmt == "json":
-            from dsl.output import dumps
+            from dsl.run.outputs import dumps
             return dumps({"id": wanted, "rejected": found.to_json()}, indent=2) + "\n", 1
         if fmt == "html":
             return f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>rejected</title></head>" \
@@ -546,10 +546,10 @@ def explain_periods(compiled: CompiledPolicy, records: str, wanted: str, fmt: st
                     period_text: str | None) -> tuple[str, int]:
     """`ipl explain` of a multi-period policy: one period's statement (`--period`) or the
     partner's whole history, each period with its settlement lines."""
-    from dsl.engine import UsageProblem, ids_like
-    from dsl.periods import PeriodError, parse_period
-    from dsl.records import column_of
-    from dsl.settle import partner_rows, period_tree
+    from dsl.run.engine import UsageProblem, ids_like
+    from dsl.checker.periods import PeriodError, parse_period
+    from dsl.run.records import column_of
+    from dsl.run.settle import partner_rows, period_tree
 
     info = compiled.multi
     period = None
@@ -581,8 +581,8 @@ def explain_periods(compiled: CompiledPolicy, records: str, wanted: str, fmt: st
     code = 1 if rejects else 0
     match fmt:
         case "json":
-            from dsl.output import dumps
-            from dsl.settle import settlement_json
+            from dsl.run.outputs import dumps
+            from dsl.run.settle import settlement_json
             out = {"id": wanted, "periods": [
                 {**json_dict(ps.statement), "period": ps.period, "settlement": settlement_json(ps.settlement),
                  **({"program_wide": ps.program_wide} if ps.program_wide else {})}

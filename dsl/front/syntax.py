@@ -22,9 +22,9 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 
-from dsl import ast
-from dsl.diagnostics import Diagnostics
-from dsl.source import SourceFile, Span, decode
+from dsl.front import ast
+from dsl.front.diagnostics import Diagnostics
+from dsl.front.source import SourceFile, Span, decode
 
 # §9: 34 significant digits; a literal that does not fit cannot be exact.
 MAX_DIGITS = 34

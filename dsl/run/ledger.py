@@ -29,8 +29,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import NamedTuple
 
-from dsl.periods import Period
-from dsl.runtime import ZERO, Money
+from dsl.checker.periods import Period
+from dsl.backends.python.runtime import ZERO, Money
 
 ONE_HUNDRED_PERCENT = Decimal(1)
 NOTHING: Mapping = MappingProxyType({})

@@ -25,19 +25,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
-from dsl import runtime
-from dsl.compile import (
+from dsl.backends.python import runtime
+from dsl.backends.python.codegen import (
     R_BENEFITS, R_CAP_ADJ, R_COMPONENTS, R_ELIGIBLE, R_FLOOR_ADJ, R_LINE_REASONS, R_REASONS, R_TOTAL,
     CompiledPolicy, compile_policy,
 )
-from dsl.diagnostics import Diagnostics
-from dsl.ir import CheckedPolicy
-from dsl.records import (
+from dsl.front.diagnostics import Diagnostics
+from dsl.checker.checked import CheckedPolicy
+from dsl.run.records import (
     Field, Reject, Validator, _Bad, _converter, _id_text, closest, column_of, csv_lists, detect_format,
     duplicate_ids, exact_duplicates, fast_validator, raw_records, repeated_hashes,
 )
-from dsl.runtime import EvalError, Unsupported
-from dsl.types import Kind
+from dsl.backends.python.runtime import EvalError, Unsupported
+from dsl.checker.types import Kind
 
 
 class PolicyErrors(Exception):
@@ -55,7 +55,7 @@ class UsageProblem(Exception):
 def load_policy(path: str, diags: Diagnostics | None = None) -> CheckedPolicy:
     """Parse and check a policy. A `tests for` file gives the policy it tests (callers that
     need the file itself to be a policy compare `source.path`, as `compile_file` does)."""
-    from dsl.driver import UsageError, check_file
+    from dsl.checker.driver import UsageError, check_file
 
     diags = diags if diags is not None else Diagnostics()
     p = Path(path)
@@ -403,7 +403,7 @@ def payout_writer(compiled: CompiledPolicy, json_like: bool):
                     + [res[R_TOTAL], res[R_ELIGIBLE], line_reasons(res)])
         return cells_json
 
-    from dsl.output import defuse
+    from dsl.run.outputs import defuse
 
     def cells_csv(ev: Evaluated) -> list:
         res = ev.result
@@ -455,7 +455,7 @@ def render_summary(compiled: CompiledPolicy, s: Summary) -> str:
 
 def summary_json(compiled: CompiledPolicy, s: Summary, records: str) -> str:
     """The summary for tools (`ipl run --summary FILE`): docs/schemas/run-summary.schema.json."""
-    from dsl import schemas
+    from dsl.run import schemas
 
     return schemas.document_text(schemas.single_run_summary(compiled, s, records))
 
@@ -469,12 +469,12 @@ def run_command(policy_path: str, records: str, out: str | None, rejects: str | 
     """`ipl run`: returns the exit code; raises UsageProblem / PolicyErrors for the CLI to render."""
     import os
 
-    from dsl.output import OutputError, output_format
-    from dsl.records import RecordsUnreadable, detect_format
+    from dsl.run.outputs import OutputError, output_format
+    from dsl.run.records import RecordsUnreadable, detect_format
 
     compiled = compile_file(policy_path, sets)
     if compiled.multi is not None:  # periods, history, holds, clawbacks, pools, budget (§14, §15)
-        from dsl import settle
+        from dsl.run import settle
 
         try:
             detect_format(records)
@@ -533,7 +533,7 @@ def _run_once(compiled: CompiledPolicy, records: str, out, rejects, trace, progr
               summary_path: str | None = None):
     import sys
 
-    from dsl.output import RowWriter, atomic_open, dumps, outputs_together
+    from dsl.run.outputs import RowWriter, atomic_open, dumps, outputs_together
 
     columns = payout_columns(compiled)
     payouts = RowWriter(out, columns) if out else None
@@ -557,7 +557,7 @@ def _run_once(compiled: CompiledPolicy, records: str, out, rejects, trace, progr
         cells = payout_writer(compiled, json_like)
         emit = None
         if tw is not None:
-            from dsl.trace import record_tree
+            from dsl.explain.trace import record_tree
 
             def on_paid(ev: Evaluated) -> None:
                 write(cells(ev))
@@ -589,7 +589,7 @@ def _run_once(compiled: CompiledPolicy, records: str, out, rejects, trace, progr
 
 def csv_emitter(compiled: CompiledPolicy, write: Callable[[list], None]) -> Callable[[str, tuple], None]:
     """A generated `emit(id, result)` writing one payout CSV row (the fast path of `ipl run`)."""
-    from dsl.output import defuse
+    from dsl.run.outputs import defuse
 
     ns = {"_write": write, "_defuse": defuse, "_F": _FORMULA, "_reasons": line_reasons, "_fmt": runtime.fmt_decimal}
     cells = ["_defuse(rid) if rid[0] in _F else rid"]

@@ -27,13 +27,13 @@ import dataclasses
 from decimal import Decimal, DivisionByZero, InvalidOperation
 from pathlib import Path
 
-from dsl import ast
-from dsl.currency import minor_units
-from dsl.diagnostics import Diagnostics
-from dsl.ir import CheckedModule, CheckedPolicy, Definition, Ref
-from dsl.names import ELIGIBILITY, HISTORY_FUNCTIONS, TOTAL, Resolution, decl_exprs, resolve, suggest
-from dsl.source import SourceFile
-from dsl.types import (
+from dsl.front import ast
+from dsl.checker.currency import minor_units
+from dsl.front.diagnostics import Diagnostics
+from dsl.checker.checked import CheckedModule, CheckedPolicy, Definition, Ref
+from dsl.checker.names import ELIGIBILITY, HISTORY_FUNCTIONS, TOTAL, Resolution, decl_exprs, resolve, suggest
+from dsl.front.source import SourceFile
+from dsl.checker.types import (
     BOOL, BUILTIN_TYPES, COUNT, ERROR, LIST, MEMBERSHIP, MONEY, NEGATION, NUMBER, PERCENT, TEXT,
     Kind, Type, arithmetic, assignable, comparable, is_unit_confusion, unify, unit_hint,
 )
@@ -1184,8 +1184,8 @@ _MODULE_MAPS: dict[int, tuple[dict, dict, dict]] = {}
 def check_policy(source: SourceFile, file: ast.PolicyFile, diags: Diagnostics, *,
                  path: Path | None = None) -> CheckedPolicy | None:
     """Check a policy; the `CheckedPolicy` when it has no errors (warnings allowed), else None."""
-    from dsl import ranges
-    from dsl.loader import load_modules
+    from dsl.checker import ranges
+    from dsl.checker.loader import load_modules
 
     first = len(diags.items)
     header = file.header
@@ -1504,7 +1504,7 @@ def check_tests(source: SourceFile, file: ast.TestFile, diags: Diagnostics, *,
     """A test file: its policy (relative to the test file) must exist and check; every
     fixture field, param override and expectation must name something of the policy, with
     a value of its type. Returns the policy's `CheckedPolicy` (None on errors)."""
-    from dsl.syntax import parse_bytes
+    from dsl.front.syntax import parse_bytes
 
     folder = path.parent if path is not None else Path(".")
     target = folder / file.target

@@ -35,12 +35,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from dsl import ast, coverage, runtime
-from dsl.currency import minor_units
-from dsl.diagnostics import Diagnostic, Diagnostics
-from dsl.ir import CheckedPolicy
-from dsl.runtime import Unsupported
-from dsl.types import Kind, Type
+from dsl.front import ast
+from dsl.tools import coverage
+from dsl.backends.python import runtime
+from dsl.checker.currency import minor_units
+from dsl.front.diagnostics import Diagnostic, Diagnostics
+from dsl.checker.checked import CheckedPolicy
+from dsl.backends.python.runtime import Unsupported
+from dsl.checker.types import Kind, Type
 
 PASS, FAIL, ERROR = "pass", "fail", "error"
 NOT_COMPUTED = object()  # a definition the evaluation did not need (§5: evaluated on demand)
@@ -136,7 +138,7 @@ def is_test_file(path: Path) -> bool:
 
 def test_files(paths: list[str]) -> list[Path]:
     """The test files among the paths (folders: every `*.ipl` below); `UsageError` for a missing path."""
-    from dsl.driver import collect
+    from dsl.checker.driver import collect
 
     return [p for p in collect(paths) if is_test_file(p)]
 
@@ -163,8 +165,8 @@ def run_paths(paths: list[str], keyword: str | None = None, with_coverage: bool 
 def run_file(path: Path, keyword: str | None = None,
              coverages: dict[str, coverage.Coverage] | None = None) -> FileResult:
     """Check one test file and run its selected tests (coverage added to `coverages`)."""
-    from dsl import check
-    from dsl.driver import load
+    from dsl.checker import typecheck as check
+    from dsl.checker.driver import load
 
     diags = Diagnostics()
     loaded = load(path, diags)
@@ -214,7 +216,7 @@ class Runner:
         self._compiled: dict[tuple, object] = {}
 
     def compiled(self, params: dict[str, object]):
-        from dsl.compile import compile_policy
+        from dsl.backends.python.codegen import compile_policy
 
         key = tuple(sorted((k, repr(v)) for k, v in params.items()))
         if key not in self._compiled:
@@ -230,7 +232,7 @@ class Runner:
     def _multi(self) -> bool:
         """Pools, ranks, a budget, holds or draws: the multi-period evaluator runs the test (§15:
         a single-period policy's records are one period)."""
-        from dsl.compile import is_multi
+        from dsl.backends.python.codegen import is_multi
 
         return is_multi(self.policy)
 
@@ -289,8 +291,8 @@ class Runner:
 
     # -- evaluation and comparison
     def evaluate(self, test: ast.Test, compiled, fields: dict) -> tuple[Outcome, set[tuple]]:
-        from dsl.engine import Evaluated, evaluate_record
-        from dsl.records import Reject, Validator
+        from dsl.run.engine import Evaluated, evaluate_record
+        from dsl.run.records import Reject, Validator
 
         validator = Validator(compiled.fields, compiled.id_field, fixtures=True)
         runtime.activate()
@@ -343,7 +345,7 @@ class Runner:
                        message=None if not values else f"the record is rejected: {message}")
 
     def expect_type(self, name: str | None) -> Type:
-        from dsl.types import BOOL, LIST, MONEY
+        from dsl.checker.types import BOOL, LIST, MONEY
 
         if name == "total" or name in ("held", "released", "payable"):
             return self.policy.definitions[name].type if name in self.policy.definitions else MONEY
@@ -354,7 +356,7 @@ class Runner:
         return self.policy.definitions[name].type
 
     def actual(self, name: str, compiled, out):
-        from dsl.compile import R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_REASONS, R_TOTAL
+        from dsl.backends.python.codegen import R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_REASONS, R_TOTAL
 
         result = out.result
         if name == "total":
@@ -388,8 +390,8 @@ class Runner:
         explanation and coverage come from the normal evaluation, never from this one."""
         import dataclasses
 
-        from dsl.compile import compile_policy
-        from dsl.ir import Ref
+        from dsl.backends.python.codegen import compile_policy
+        from dsl.checker.checked import Ref
 
         d = self.policy.definitions[name]
         span = d.decl.span
@@ -414,7 +416,7 @@ class Runner:
         """Multi-period: the forced variant over the test's whole history; its value in the
         period of `out`, provided that forcing rejected no record up to that period (a
         history that differs would give a different value)."""
-        from dsl.settle import PeriodRow, run_history
+        from dsl.run.settle import PeriodRow, run_history
 
         for row in run_history(variant, list(self.history)):
             if not isinstance(row, PeriodRow):
@@ -440,8 +442,8 @@ def evaluate_periods(runner: Runner, test: ast.Test) -> tuple[Outcome, set[tuple
     evaluator (dsl/settle.py); each expectation is about its `in "PERIOD"`, else the last
     period. `held` and `released` are the period's amounts (positive), `clawback NAME` the
     period's clawback lines of NAME (negative), `payable` the settled payable."""
-    from dsl.records import Reject
-    from dsl.settle import PeriodRow, run_history
+    from dsl.run.records import Reject
+    from dsl.run.settle import PeriodRow, run_history
 
     policy = runner.policy
     pfield = policy.period_input
@@ -531,8 +533,8 @@ def evaluate_periods(runner: Runner, test: ast.Test) -> tuple[Outcome, set[tuple
 
 def period_explanation(compiled, row) -> str | None:
     """The `ipl explain --period` text of one evaluated (id, period): statement and settlement."""
-    from dsl import explain
-    from dsl.settle import period_tree
+    from dsl.explain import statement as explain
+    from dsl.run.settle import period_tree
 
     try:
         tree = period_tree(compiled, row)
@@ -545,8 +547,8 @@ def period_explanation(compiled, row) -> str | None:
 
 def explanation(compiled, out) -> str | None:
     """The `ipl explain` text statement of an evaluated record."""
-    from dsl import explain
-    from dsl.trace import record_tree
+    from dsl.explain import statement as explain
+    from dsl.explain.trace import record_tree
 
     try:
         tree = record_tree(compiled, out.row, out.id, out.result, out.events or [])
@@ -652,7 +654,7 @@ def _quote(text: str) -> str:
 
 def render_text(report: Report, show_coverage: bool = False) -> str:
     """pytest-like: a line per test, the failures in detail, coverage, then `N passed, N failed`."""
-    from dsl.diagnostics import render_text as render_diagnostic
+    from dsl.front.diagnostics import render_text as render_diagnostic
 
     out: list[str] = []
     for f in report.files:
@@ -698,7 +700,7 @@ def render_junit(report: Report) -> str:
                               failures=str(sum(1 for o in f.outcomes if o.status == FAIL)),
                               errors=str(sum(1 for o in f.outcomes if o.status == ERROR)))
         if f.diagnostics:
-            from dsl.diagnostics import render_text as render_diagnostic
+            from dsl.front.diagnostics import render_text as render_diagnostic
 
             err = ET.SubElement(suite, "system-err")
             err.text = _xml("\n\n".join(render_diagnostic(d) for d in f.diagnostics))

@@ -55,14 +55,15 @@ import decimal
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from dsl import ast, runtime
-from dsl.coverage import branch_key
-from dsl.ir import CheckedPolicy, Definition
-from dsl.records import Field
-from dsl.runtime import Unsupported
-from dsl.ledger import clawback_due, hold_open
-from dsl.settle import Missing, MultiInfo, NotRanked, PwSite, missing_period
-from dsl.types import Kind, Type
+from dsl.front import ast
+from dsl.backends.python import runtime
+from dsl.tools.coverage import branch_key
+from dsl.checker.checked import CheckedPolicy, Definition
+from dsl.run.records import Field
+from dsl.backends.python.runtime import Unsupported
+from dsl.run.ledger import clawback_due, hold_open
+from dsl.run.settle import Missing, MultiInfo, NotRanked, PwSite, missing_period
+from dsl.checker.types import Kind, Type
 
 HISTORY_CALLS = frozenset({"prior", "trailing_sum", "trailing_avg", "trailing_min", "trailing_max", "streak"})
 # Deeper generated expressions are split into temporaries (Python's parser nests at most 200).

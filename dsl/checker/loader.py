@@ -21,10 +21,10 @@ from __future__ import annotations
 import importlib.resources
 from pathlib import Path
 
-from dsl import ast
-from dsl.diagnostics import Diagnostic, Diagnostics
-from dsl.ir import CheckedModule
-from dsl.names import suggest
+from dsl.front import ast
+from dsl.front.diagnostics import Diagnostic, Diagnostics
+from dsl.checker.checked import CheckedModule
+from dsl.checker.names import suggest
 
 # (display path, text, currency) -> (module or None, its diagnostics); modules are checked once.
 _CACHE: dict[tuple[str, str, str | None], tuple[CheckedModule | None, list[Diagnostic]]] = {}
@@ -67,8 +67,8 @@ def _local(folder: Path, name: str) -> tuple[Path | None, str | None]:
 def load_modules(file: ast.PolicyFile | ast.ModuleFile, path: Path | None, currency: str | None,
                  diags: Diagnostics) -> tuple[dict[str, CheckedModule], set[str]]:
     """The checked modules a file uses, and the names of those that had errors."""
-    from dsl.check import check_module  # check.py imports names.py, which this module uses
-    from dsl.syntax import parse_bytes
+    from dsl.checker.typecheck import check_module  # check.py imports names.py, which this module uses
+    from dsl.front.syntax import parse_bytes
 
     modules: dict[str, CheckedModule] = {}
     broken: set[str] = set()

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsl import ast
-from dsl.diagnostics import Diagnostics
-from dsl.source import SourceFile
-from dsl.syntax import parse_bytes
+from dsl.front import ast
+from dsl.front.diagnostics import Diagnostics
+from dsl.front.source import SourceFile
+from dsl.front.syntax import parse_bytes
 
 
 class UsageError(Exception):
@@ -59,7 +59,7 @@ def check_file(path: Path, diags: Diagnostics):
 
     A policy gives a `CheckedPolicy`, a module a `CheckedModule` (None on errors).
     """
-    from dsl import check
+    from dsl.checker import typecheck as check
 
     loaded = load(path, diags)
     return check.check_file(loaded, diags)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Union
 
-from dsl.source import Span
+from dsl.front.source import Span
 
 
 def _span() -> Span:

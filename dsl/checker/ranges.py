@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, InvalidOperation
 
-from dsl import ast
-from dsl.diagnostics import Diagnostics
-from dsl.names import Resolution, decl_exprs
-from dsl.currency import minor_units
-from dsl.types import Kind, Type
+from dsl.front import ast
+from dsl.front.diagnostics import Diagnostics
+from dsl.checker.names import Resolution, decl_exprs
+from dsl.checker.currency import minor_units
+from dsl.checker.types import Kind, Type
 
 INF = Decimal("Infinity")
 NEG_INF = Decimal("-Infinity")
@@ -373,7 +373,7 @@ class _Ranges:
 
     # ------------------------------------------------------------------ findings
     def show(self, value: Decimal, t: Type | None) -> str:
-        from dsl.check import _fmt
+        from dsl.checker.typecheck import _fmt
 
         if t is not None and t.kind is Kind.PERCENT:
             return f"{_fmt(value * 100)} %"
