@@ -112,7 +112,7 @@ def hand_script(src: str, dst: str) -> None:
 
 
 def validated(path: Path, compiled) -> list[dict]:
-    v = Validator(compiled.fields, compiled.id_field)
+    v = Validator(fields_of(compiled.program), compiled.id_field)
     return [v.validate(row, raw, p) for row, raw, p in raw_records(str(path))]
 
 

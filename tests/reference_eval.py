@@ -12,6 +12,7 @@ from __future__ import annotations
 import decimal
 from decimal import Decimal
 
+from dsl.backends.python.compiled import RecordResult
 from dsl.front import ast
 from dsl.backends.python import runtime
 from dsl.checker.checked import CheckedPolicy
@@ -230,8 +231,8 @@ class _Ref:
                         bens.append(self.value(n))
                     else:
                         bens.append({Kind.MONEY: zero, Kind.BOOL: False}.get(kind, Decimal(0)))
-                return (False, self.reasons, tuple(zero for _ in p.components), tuple(bens),
-                        zero, zero, zero, zero, ())
+                return RecordResult(False, self.reasons, tuple(zero for _ in p.components), tuple(bens),
+                                    zero, zero, zero, zero, ())
             comps, line_reasons = [], []
             for n in (*p.components, *p.benefits):
                 d = p.definitions[n]
@@ -251,7 +252,7 @@ class _Ref:
             for item in items:
                 if isinstance(item, ast.Cap):
                     t = min(t, self.rnd(self.ev(item.value, {})))
-            return (True, self.reasons, tuple(values), tuple(comps[len(p.components):]), t, s, fa, t - s - fa,
-                    tuple(line_reasons))
+            return RecordResult(True, self.reasons, tuple(values), tuple(comps[len(p.components):]), t, s, fa,
+                                t - s - fa, tuple(line_reasons))
         except ZeroDivisionError as err:
             raise RefError(str(err)) from None

@@ -7,10 +7,7 @@ from decimal import Decimal as D
 import pytest
 
 from dsl.backends.python import runtime
-from dsl.backends.python.codegen import (
-    R_BENEFITS, R_CAP_ADJ, R_COMPONENTS, R_ELIGIBLE, R_FLOOR_ADJ, R_LINE_REASONS, R_REASONS, R_SUM, R_TOTAL,
-    compile_policy,
-)
+from dsl.run.policy import compile_policy
 from dsl.run.engine import PolicyErrors, evaluate_record, load_policy
 from dsl.run.records import Reject
 from dsl.backends.python.runtime import EvalError, Unsupported
@@ -46,17 +43,17 @@ component a = x * 10%
 component b = x * 0.333
 """)
     r = ev(cp, x="12.35", ok=True)
-    assert r[R_COMPONENTS] == (D("5.00"), D("4.11"))  # 1.235 floored to 5; 4.11255 rounds half even
+    assert r.components == (D("5.00"), D("4.11"))  # 1.235 floored to 5; 4.11255 rounds half even
     r = ev(cp, x="10000", ok=True)
-    assert r[R_COMPONENTS][0] == D("100.00")
+    assert r.components[0] == D("100.00")
     r = ev(cp, x="10000", ok=False)
-    assert r[R_COMPONENTS][0] == D("0.00") and r[R_LINE_REASONS] == (("a", ("needs ok",)),)
+    assert r.components[0] == D("0.00") and r.line_reasons == (("a", ("needs ok",)),)
 
 
 def test_cap_wins_over_floor(tmp_path):
     cp = compiled(tmp_path, "input x : money\ncomponent a = x\n  floor x * 50\n  cap 20 USD\n")
     # E600 refuses constant floors above constant caps; with a computed floor the cap still wins
-    assert ev(cp, x="1")[R_COMPONENTS] == (D("20.00"),)
+    assert ev(cp, x="1").components == (D("20.00"),)
 
 
 def test_rounding_modes(tmp_path):
@@ -65,14 +62,14 @@ def test_rounding_modes(tmp_path):
         path.write_text(f'policy "T" currency USD rounding {mode}\ninput pid : id\ninput x : money\n'
                         "component a = x * 50%\n")
         cp = compile_policy(load_policy(str(path)))
-        assert ev(cp, x="0.25")[R_COMPONENTS] == (D(want),), mode
+        assert ev(cp, x="0.25").components == (D(want),), mode
 
 
 def test_yen_has_no_minor_unit(tmp_path):
     path = tmp_path / "y.ipl"
     path.write_text('policy "T" currency JPY\ninput pid : id\ninput x : money\ncomponent a = x * 10%\n')
     cp = compile_policy(load_policy(str(path)))
-    assert ev(cp, x="1235")[R_COMPONENTS] == (D("124"),)
+    assert ev(cp, x="1235").components == (D("124"),)
 
 
 def test_eligibility_reports_every_failing_reason_and_zeroes(tmp_path):
@@ -89,10 +86,10 @@ benefit f = x * 2%
 total { floor 500 USD }
 """)
     r = ev(cp, a="0", x="0")
-    assert r[R_ELIGIBLE] is False and r[R_REASONS] == ("A", "B", "C")
-    assert r[R_TOTAL] == 0 and r[R_COMPONENTS] == (D("0.00"),) and r[R_BENEFITS] == (D("0.00"),)
+    assert r.eligible is False and r.reasons == ("A", "B", "C")
+    assert r.total == 0 and r.components == (D("0.00"),) and r.benefits == (D("0.00"),)
     r = ev(cp, a="5", x="10")
-    assert r[R_ELIGIBLE] is True and r[R_TOTAL] == D("500.00") and r[R_FLOOR_ADJ] == D("490.00")
+    assert r.eligible is True and r.total == D("500.00") and r.floor_adjustment == D("490.00")
 
 
 def test_total_floor_and_cap_are_adjustments_that_add_up(tmp_path):
@@ -100,9 +97,9 @@ def test_total_floor_and_cap_are_adjustments_that_add_up(tmp_path):
                             "total {\n  floor 100 USD\n  cap 1_000 USD\n}\n")
     for x in ("1", "50", "800", "5000"):
         r = ev(cp, x=x)
-        assert r[R_SUM] + r[R_FLOOR_ADJ] + r[R_CAP_ADJ] == r[R_TOTAL]
-        assert sum(r[R_COMPONENTS]) == r[R_SUM]
-    assert ev(cp, x="5000")[R_CAP_ADJ] == D("-6500.00")
+        assert r.sum + r.floor_adjustment + r.cap_adjustment == r.total
+        assert sum(r.components) == r.sum
+    assert ev(cp, x="5000").cap_adjustment == D("-6500.00")
 
 
 def test_flat_tiers_bounds_are_inclusive_below(tmp_path):
@@ -116,7 +113,7 @@ tiers t on r {
 input x : money
 component c = x * t
 """)
-    assert [ev(cp, r=v, x="100")[R_COMPONENTS][0] for v in ("0.7999", "0.8", "0.8999", "0.9", "5")] == \
+    assert [ev(cp, r=v, x="100").components[0] for v in ("0.7999", "0.8", "0.8999", "0.9", "5")] == \
         [D("0.00"), D("2.00"), D("2.00"), D("4.00"), D("4.00")]
 
 
@@ -130,9 +127,9 @@ tiers q on s marginal {
 }
 component c = q
 """)
-    assert ev(cp, s="90")[R_COMPONENTS] == (D("4500.00"),)
-    assert ev(cp, s="59")[R_COMPONENTS] == (D("0.00"),)
-    assert ev(cp, s="70.5")[R_COMPONENTS] == (D("1050.00"),)
+    assert ev(cp, s="90").components == (D("4500.00"),)
+    assert ev(cp, s="59").components == (D("0.00"),)
+    assert ev(cp, s="70.5").components == (D("1050.00"),)
 
 
 def test_scorecard_clamps_attainment(tmp_path):
@@ -147,8 +144,8 @@ input x : money
 component c = x * sc
 """)
     # a: 200%/90% capped at 120% -> 48%; b: 25/50 = 50% -> 30%; sum 78%
-    assert ev(cp, a="2", b="25", x="1000")[R_COMPONENTS] == (D("780.00"),)
-    assert ev(cp, a="-1", b="0", x="1000")[R_COMPONENTS] == (D("0.00"),)
+    assert ev(cp, a="2", b="25", x="1000").components == (D("780.00"),)
+    assert ev(cp, a="-1", b="0", x="1000").components == (D("0.00"),)
 
 
 def test_otherwise_catches_division_by_zero_including_zero_by_zero(tmp_path):
@@ -159,9 +156,9 @@ metric rate : percent = w / d otherwise 0%
 input x : money
 component c = x * rate
 """)
-    assert ev(cp, w="0", d="0", x="100")[R_COMPONENTS] == (D("0.00"),)
-    assert ev(cp, w="1", d="0", x="100")[R_COMPONENTS] == (D("0.00"),)
-    assert ev(cp, w="1", d="4", x="100")[R_COMPONENTS] == (D("25.00"),)
+    assert ev(cp, w="0", d="0", x="100").components == (D("0.00"),)
+    assert ev(cp, w="1", d="0", x="100").components == (D("0.00"),)
+    assert ev(cp, w="1", d="4", x="100").components == (D("25.00"),)
 
 
 def test_uncaught_division_by_zero_rejects_with_definition_location_and_operands(tmp_path):
@@ -189,7 +186,7 @@ component c = x * t * (if k > 100 then boom else 1)
 component e = x * match k > 50 { true -> boom  false -> 2 }
 """)
     r = ev(cp, k="1", d="0", x="10")
-    assert r[R_COMPONENTS] == (D("10.00"), D("20.00"))
+    assert r.components == (D("10.00"), D("20.00"))
     out = evaluate_record(cp, 1, "P1", {"pid": "P1", "k": D(-1), "d": D(0), "x": D(10)})
     assert isinstance(out, Reject) and "in boom" in out.reason
 
@@ -203,7 +200,7 @@ component a = x * (if k > 0 then m else 1)
 component b = x * (if k > 1 then m else 1)
 component c = x * m
 """)
-    assert ev(cp, k="3", x="1")[R_COMPONENTS] == (D("6.00"), D("6.00"), D("6.00"))
+    assert ev(cp, k="3", x="1").components == (D("6.00"), D("6.00"), D("6.00"))
     assert cp.source.count("v_m = (v_k * ") == 3  # three guarded places, each `if v_m is _UNSET`
     assert "if v_m is _UNSET:" in cp.source
 
@@ -225,9 +222,9 @@ benefit top = level >= silver
 component c = if level > silver then 100 USD else 0 USD
 """)
     r = ev(cp, rev="20000", ok=True)
-    assert r[R_BENEFITS] == ("gold", True) and r[R_COMPONENTS] == (D("100.00"),)
+    assert r.benefits == ("gold", True) and r.components == (D("100.00"),)
     r = ev(cp, rev="20000", ok=False)
-    assert r[R_BENEFITS] == ("gold", False) and r[R_TOTAL] == 0
+    assert r.benefits == ("gold", False) and r.total == 0
 
 
 def test_builtins(tmp_path):
@@ -241,22 +238,22 @@ benefit d : number = round(n, 1)
 benefit e : number = abs(n)
 """.replace("benefit d : number", "benefit d").replace("benefit e : number", "benefit e"))
     r = ev(cp, x="2.50", n="-1.25")
-    assert r[R_COMPONENTS] == (D("11.00"), D("2.50"), D("2.51"))
-    assert r[R_BENEFITS] == (D("-1.2"), D("1.25"))
+    assert r.components == (D("11.00"), D("2.50"), D("2.51"))
+    assert r.benefits == (D("-1.2"), D("1.25"))
 
 
 def test_params_and_overrides(tmp_path):
     text = "param rate : percent = 10%\nparam double : percent = rate * 2\ninput x : money\ncomponent c = x * double\n"
-    assert ev(compiled(tmp_path, text), x="100")[R_COMPONENTS] == (D("20.00"),)
+    assert ev(compiled(tmp_path, text), x="100").components == (D("20.00"),)
     cp = compiled(tmp_path, text, overrides={"rate": D("0.25")})
-    assert ev(cp, x="100")[R_COMPONENTS] == (D("50.00"),) and cp.params == {"rate": D("0.25"), "double": D("0.50")}
+    assert ev(cp, x="100").components == (D("50.00"),) and cp.params == {"rate": D("0.25"), "double": D("0.50")}
 
 
 def test_stdlib_module_functions(tmp_path):
     cp = compiled(tmp_path, "use metrics\ninput a : money\ninput b : money\n"
                             "metric g = metrics.growth(a, b)\ncomponent c = a * g\n")
-    assert ev(cp, a="120", b="100")[R_COMPONENTS] == (D("24.00"),)
-    assert ev(cp, a="120", b="0")[R_COMPONENTS] == (D("0.00"),)
+    assert ev(cp, a="120", b="100").components == (D("24.00"),)
+    assert ev(cp, a="120", b="0").components == (D("0.00"),)
 
 
 def test_deeply_nested_expressions_compile(tmp_path):
@@ -264,7 +261,7 @@ def test_deeply_nested_expressions_compile(tmp_path):
     for _ in range(45):
         expr = f"({expr} + 1 USD)"
     cp = compiled(tmp_path, f"input x : money\ncomponent c = {expr}\n")
-    assert ev(cp, x="1")[R_COMPONENTS] == (D("47.00"),)
+    assert ev(cp, x="1").components == (D("47.00"),)
 
 
 def test_huge_values_reject_instead_of_crashing(tmp_path):
@@ -293,7 +290,7 @@ def test_user_text_is_only_a_literal_in_generated_code(tmp_path):
     cp.traced()
     assert "import os" not in cp.traced_source
     runtime.activate()
-    assert ev(cp, x="0")[R_LINE_REASONS] == (("c", ('"); import os #',)),)
+    assert ev(cp, x="0").line_reasons == (("c", ('"); import os #',)),)
 
 
 @pytest.mark.parametrize("bands, want", [(2, "2.00"), (30, "3.00")])
@@ -304,4 +301,4 @@ def test_a_module_table_with_a_param_threshold(tmp_path, bands, want):
     table = f"tiers ladder on base * 2 + 5 {{\n  from 0 -> 1%\n  from base -> 2%\n{rest}}}\n"
     (tmp_path / "steps.ipl").write_text("module steps\nparam base : number = 10\n" + table)
     cp = compiled(tmp_path, "use steps\ninput m : money\ncomponent pay = m * steps.ladder\n")
-    assert ev(cp, m="100")[R_COMPONENTS] == (D(want),)  # key 25: from base (2 bands), from 20 (30 bands)
+    assert ev(cp, m="100").components == (D(want),)  # key 25: from base (2 bands), from 20 (30 bands)

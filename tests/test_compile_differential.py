@@ -19,9 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from dsl.backends.python import runtime
-from dsl.backends.python.codegen import (
-    R_BENEFITS, R_CAP_ADJ, R_COMPONENTS, R_ELIGIBLE, R_FLOOR_ADJ, R_SUM, R_TOTAL, compile_policy,
-)
+from dsl.run.policy import compile_policy
 from dsl.front.diagnostics import Diagnostics
 from dsl.checker.checked import CheckedPolicy
 from dsl.front.source import SourceFile
@@ -227,34 +225,35 @@ def by_name(policy: CheckedPolicy, res) -> object:
     """A result with its lines keyed by name (declaration order is not part of a result)."""
     if res == "rejected":
         return res
-    return (res[0], res[1], dict(zip(policy.components, res[R_COMPONENTS])),
-            dict(zip(policy.benefits, res[R_BENEFITS])), *res[4:8], dict(res[8]))
+    return (res.eligible, res.reasons, dict(zip(policy.components, res.components)),
+            dict(zip(policy.benefits, res.benefits)), res.total, res.sum, res.floor_adjustment,
+            res.cap_adjustment, dict(res.line_reasons))
 
 
 def _properties(policy: CheckedPolicy, res: tuple) -> None:
     from dsl.front import ast
 
     # lines add up: components + floor adjustment + cap adjustment = total
-    assert sum(res[R_COMPONENTS], D(0)) + res[R_FLOOR_ADJ] + res[R_CAP_ADJ] == res[R_TOTAL]
-    assert res[R_SUM] + res[R_FLOOR_ADJ] + res[R_CAP_ADJ] == res[R_TOTAL]
+    assert sum(res.components, D(0)) + res.floor_adjustment + res.cap_adjustment == res.total
+    assert res.sum + res.floor_adjustment + res.cap_adjustment == res.total
     items = policy.total.items if policy.total else ()
     caps = [i.value.amount for i in items if isinstance(i, ast.Cap)]
     floors = [i.value.amount for i in items if isinstance(i, ast.Floor)]
-    assert all(res[R_TOTAL] <= cap for cap in caps)
-    if res[R_ELIGIBLE]:
+    assert all(res.total <= cap for cap in caps)
+    if res.eligible:
         # floors hold for eligible records (unless a cap below them wins)
-        assert all(res[R_TOTAL] >= min(f, *caps) for f in floors)
-        for name, value in zip(policy.components, res[R_COMPONENTS]):
+        assert all(res.total >= min(f, *caps) for f in floors)
+        for name, value in zip(policy.components, res.components):
             decl = policy.definitions[name].decl
             for cap in decl.caps:
                 assert value <= cap.value.amount
             if not decl.requires or value != 0:
                 for f in decl.floors:
                     assert value >= min([f.value.amount, *(c.value.amount for c in decl.caps)])
-        fund = res[R_BENEFITS][0]
+        fund = res.benefits[0]
         assert fund <= 300
     else:
-        assert res[R_TOTAL] == 0 and all(v == 0 for v in res[R_COMPONENTS])
+        assert res.total == 0 and all(v == 0 for v in res.components)
 
 
 def test_generator_produces_checked_policies():

@@ -19,9 +19,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from dsl.backends.python import codegen as compiler
+from dsl.backends.python import branches, definitions, expressions, module
 from dsl.backends.python import runtime
-from dsl.backends.python.codegen import R_COMPONENTS, R_TOTAL, compile_policy
+from dsl.run.policy import compile_policy
 from dsl.tools.coverage import BRANCH_EVENT, branch_key
 from dsl.front.diagnostics import Diagnostics
 from dsl.run.engine import load_policy
@@ -101,7 +101,7 @@ def nested_match(n: int) -> str:
 
 def test_the_longest_legal_ladder_runs_explains_tests_and_diffs(tmp_path):
     n = deepest(ladder)
-    assert n > 2 * compiler.MAX_EXPR_DEPTH  # deep enough to cross the split into temporaries twice
+    assert n > 2 * expressions.MAX_EXPR_DEPTH  # deep enough to cross the split into temporaries twice
     (tmp_path / "ladder.ipl").write_text(ladder(n))
     top, middle = n * 10 + 5, (n // 2) * 10
     (tmp_path / "r.csv").write_text(f"pid,x,m\nTOP,{top},100\nMID,{middle},100\nLOW,10,100\nNONE,9.99,100\n")
@@ -125,7 +125,7 @@ def test_the_longest_legal_ladder_runs_explains_tests_and_diffs(tmp_path):
 
 def test_the_deepest_legal_nested_match_runs(tmp_path):
     n = deepest(nested_match)
-    assert n > compiler.MAX_EXPR_DEPTH
+    assert n > expressions.MAX_EXPR_DEPTH
     (tmp_path / "match.ipl").write_text(nested_match(n))
     (tmp_path / "r.csv").write_text(f"pid,k\nFIRST,0\nMID,{n // 2}\nLAST,{n - 1}\nNONE,{n}\n")
     done = ipl("run", "match.ipl", "--records", "r.csv", "-o", "out.csv", cwd=tmp_path)
@@ -175,7 +175,7 @@ def branch_events(cp, record) -> list[tuple]:
     return [(key[-1], key[2]) for ev in events if BRANCH_EVENT in ev for key in [ev[BRANCH_EVENT]]]
 
 
-@pytest.mark.parametrize("n", [12, 2 * compiler.MAX_EXPR_DEPTH + 5])
+@pytest.mark.parametrize("n", [12, 2 * expressions.MAX_EXPR_DEPTH + 5])
 def test_the_traced_ladder_records_the_branches_nested_ifs_take(tmp_path, n):
     policy, cp = compiled(tmp_path, ladder(n))
     rungs = []  # the `if` nodes, outermost first
@@ -209,7 +209,7 @@ def and_or(n: int) -> str:
 
 def test_nested_and_or_compile_each_operand_once(tmp_path):
     n = deepest(and_or)
-    assert n > compiler.MAX_EXPR_DEPTH // 2
+    assert n > expressions.MAX_EXPR_DEPTH // 2
     policy, cp = compiled(tmp_path, and_or(n))  # each level compiled its right operand twice: 2^n
     runtime.activate()
     for x in (D(0), D(n // 2), D(n - 1), D(n), D(n + 10)):
@@ -292,11 +292,11 @@ def test_bisection_agrees_with_one_test_per_band(tmp_path, monkeypatch, text, p)
     path.write_text(TABLE_HEAD + text + "component c = t\n")
     policy = load_policy(str(path))
     overrides = {} if p is None else {"p": p}
-    monkeypatch.setattr(compiler, "INLINE_BANDS", 1_000)
-    monkeypatch.setattr(compiler, "INLINE_MARGINAL_BANDS", 1_000)
+    monkeypatch.setattr(definitions, "INLINE_BANDS", 1_000)
+    monkeypatch.setattr(definitions, "INLINE_MARGINAL_BANDS", 1_000)
     inline = compile_policy(policy, overrides)
-    monkeypatch.setattr(compiler, "INLINE_BANDS", 0)
-    monkeypatch.setattr(compiler, "INLINE_MARGINAL_BANDS", 0)
+    monkeypatch.setattr(definitions, "INLINE_BANDS", 0)
+    monkeypatch.setattr(definitions, "INLINE_MARGINAL_BANDS", 0)
     bisected = compile_policy(policy, overrides)
     assert "_bisect" in bisected.source or "_marginal_table" in bisected.source
     assert "_bisect" not in inline.source and "_marginal_table" not in inline.source
@@ -321,11 +321,11 @@ def test_a_key_under_the_first_band_of_a_table_without_below_is_an_error(tmp_pat
     text = ('policy "T" currency USD\ninput pid : id\ninput x : number in 0..\nparam q : number = 0\n'
             "tiers t on x {\n  from q -> 0 USD\n" + "".join(f"  from {i * 100} -> {i} USD\n" for i in range(1, 20))
             + "}\ncomponent c = t\n")
-    monkeypatch.setattr(compiler, "INLINE_BANDS", 0)
+    monkeypatch.setattr(definitions, "INLINE_BANDS", 0)
     _policy, cp = compiled(tmp_path, text, {"q": D(50)})
     runtime.activate()
-    assert cp.evaluate({"pid": "P", "x": D(1950)})[R_COMPONENTS] == (D("19.00"),)
-    assert cp.evaluate({"pid": "P", "x": D(50)})[R_COMPONENTS] == (D("0.00"),)
+    assert cp.evaluate({"pid": "P", "x": D(1950)}).components == (D("19.00"),)
+    assert cp.evaluate({"pid": "P", "x": D(50)}).components == (D("0.00"),)
     for fn in (cp.evaluate, cp.traced()):
         message = r"t has no band for this key: the first band starts at q \(key 49\)"
         with pytest.raises(runtime.EvalError, match=message):
@@ -377,9 +377,9 @@ def test_a_dict_dispatched_match_agrees_with_one_test_per_arm(tmp_path, monkeypa
     path = tmp_path / "m.ipl"
     path.write_text(big_match(n))
     policy = load_policy(str(path))
-    monkeypatch.setattr(compiler, "INLINE_ARMS", 10_000)
+    monkeypatch.setattr(branches, "INLINE_ARMS", 10_000)
     chain = compile_policy(policy)
-    monkeypatch.setattr(compiler, "INLINE_ARMS", 0)
+    monkeypatch.setattr(branches, "INLINE_ARMS", 0)
     lookup = compile_policy(policy)
     assert ".get(" in lookup.source and ".get(" not in chain.source
     runtime.activate()
@@ -412,7 +412,7 @@ def test_nesting_python_refuses_is_explained(tmp_path, link, n, why):
 
 
 def test_a_compiler_error_without_a_message_still_says_what_happened():
-    text = compiler._too_deep(MemoryError())
+    text = module.too_deep(MemoryError())
     assert text == ("the policy is too deeply nested to compile: Python's compiler gave up on the generated "
                     "code (MemoryError: MemoryError); help: split the longest expressions into named metrics")
 
@@ -431,11 +431,11 @@ def test_thousands_of_components_and_measures_compile(tmp_path):
             "component pay = m * sc\n")
     _policy, cp = compiled(tmp_path, text)
     for source in (cp.source, cp.traced_source):
-        assert max(line.count(" + ") for line in source.splitlines()) <= compiler.MAX_SUM_TERMS
+        assert max(line.count(" + ") for line in source.splitlines()) <= definitions.MAX_SUM_TERMS
         rounded = [line.split(" = ")[0].strip() for line in source.splitlines() if "_r = " in line]
         assert len(rounded) == len(set(rounded)) == n + 1  # each `p`, and 1_000 USD once
     runtime.activate()
     result = cp.evaluate({"pid": "P", "x": D("0.5"), "m": D(1)})
     # c0 floored to 1; c1..c1000 = 1..1000; c1001..c1999 capped at 1000; pay = 1 * 50 %
-    assert result[R_COMPONENTS][:3] == (D("1.00"), D("1.00"), D("2.00")) and result[R_COMPONENTS][-1] == D("0.50")
-    assert result[R_TOTAL] == 1 + 500_500 + 999 * 1_000 + D("0.50")
+    assert result.components[:3] == (D("1.00"), D("1.00"), D("2.00")) and result.components[-1] == D("0.50")
+    assert result.total == 1 + 500_500 + 999 * 1_000 + D("0.50")

@@ -11,7 +11,7 @@ import pytest
 
 from dsl.tools import coverage
 from dsl.backends.python import runtime
-from dsl.backends.python.codegen import compile_policy
+from dsl.run.policy import compile_policy
 from dsl.front.diagnostics import Diagnostics
 from dsl.checker.driver import check_file
 

@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from dsl.tools import diff as diff_mod
 from dsl.cli import cli
 from dsl.run.engine import compile_file, iter_results, run
-from dsl.backends.python.codegen import R_TOTAL
 from dsl.run.records import Reject
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,8 +132,8 @@ def test_growth_base_rate_12_percent_exact_cost_change(in_root, tmp_path):
     assert ipl("diff", GROWTH, str(raised), "--records", GROWTH_RECORDS, "--fail-if-cost-up", "13%").exit_code == 1
     assert ipl("diff", GROWTH, str(raised), "--records", GROWTH_RECORDS, "--fail-if-cost-up", "13.15").exit_code == 0
     # per record: every delta is new total - old total of the same record
-    old = {ev.id: ev.result[R_TOTAL] for ev in iter_results(compile_file(GROWTH), GROWTH_RECORDS)}
-    new = {ev.id: ev.result[R_TOTAL] for ev in iter_results(compile_file(GROWTH, ["base_rate=12%"]), GROWTH_RECORDS)}
+    old = {ev.id: ev.result.total for ev in iter_results(compile_file(GROWTH), GROWTH_RECORDS)}
+    new = {ev.id: ev.result.total for ev in iter_results(compile_file(GROWTH, ["base_rate=12%"]), GROWTH_RECORDS)}
     changed = {k for k in old if old[k] != new[k]}
     assert doc["counts"]["changed"] == len(changed) and doc["counts"]["down"] == 0
     top = max(changed, key=lambda k: (new[k] - old[k], [-ord(c) for c in k]))
@@ -348,7 +347,7 @@ def test_per_record_deltas_add_up_to_the_total_change(in_root):
     rep = diff_mod.diff(old, new, f"{FIX}/records.csv", top=100)
 
     def totals(compiled):
-        return {x.row: (Decimal(0) if isinstance(x, Reject) else x.result[R_TOTAL])
+        return {x.row: (Decimal(0) if isinstance(x, Reject) else x.result.total)
                 for x in iter_results(compiled, f"{FIX}/records.csv")}
     a, b = totals(old), totals(new)
     assert sum(b[k] - a[k] for k in a) == rep.delta == sum(m.delta for m in rep.movers)
@@ -490,7 +489,7 @@ def test_report_reconciles_on_generated_records(tmp_path_factory):
         rep = diff_mod.diff(old, new, str(path), top=len(rows) + 1)
 
         def totals(compiled):
-            return {x.row: (Decimal(0) if isinstance(x, Reject) else x.result[R_TOTAL])
+            return {x.row: (Decimal(0) if isinstance(x, Reject) else x.result.total)
                     for x in iter_results(compiled, str(path))}
         a, b = totals(old), totals(new)
         assert rep.read == len(rows) == len(a) == len(b)

@@ -20,7 +20,8 @@ from click.testing import CliRunner
 
 from dsl.front import ast
 from dsl.cli import cli
-from dsl.backends.python.codegen import input_fields
+from dsl.ir.lower import lower
+from dsl.run.records import fields_of
 from dsl.front.diagnostics import Diagnostics
 from dsl.checker.driver import check_file
 from dsl.run.records import Reject, Validator
@@ -170,7 +171,7 @@ def test_records_are_accepted_by_the_policy_inputs(name):
     diags = Diagnostics()
     policy = check_file(folder(name) / f"{name}.ipl", diags)
     assert policy is not None and not diags.has_errors
-    validator = Validator(input_fields(policy), "partner_id")
+    validator = Validator(fields_of(lower(policy)), "partner_id")
     rejected = []
     for i, row in enumerate(records(name), start=1):
         out = validator.validate(i, row)

@@ -255,8 +255,15 @@ def columned(compiled):
     `column` clause is built elsewhere; the readers only see `Field.column`)."""
     import dataclasses
 
-    fields = tuple(dataclasses.replace(f, column=f.name.replace("_", " ").title()) for f in compiled.fields)
-    return dataclasses.replace(compiled, fields=fields)
+    return with_columns(compiled, lambda name: name.replace("_", " ").title())
+
+
+def with_columns(compiled, column):
+    """The compiled policy with its inputs read from the columns `column(name)`."""
+    import dataclasses
+
+    inputs = tuple(dataclasses.replace(i, column=column(i.name)) for i in compiled.program.inputs)
+    return dataclasses.replace(compiled, program=dataclasses.replace(compiled.program, inputs=inputs))
 
 
 def test_a_run_explain_and_ids_like_read_columns(tmp_path):
@@ -290,8 +297,7 @@ def test_a_multi_period_run_reads_the_period_and_id_columns(tmp_path):
     (tmp_path / "p.ipl").write_text(PERIODS)
     compiled = compile_file(str(tmp_path / "p.ipl"))
     names = {"pid": "Partner", "q": "Fiscal Quarter", "revenue": "Revenue USD"}
-    compiled = dataclasses.replace(compiled, fields=tuple(dataclasses.replace(f, column=names[f.name])
-                                                          for f in compiled.fields))
+    compiled = with_columns(compiled, names.__getitem__)
     for name, text in [("r.csv", "Partner,Fiscal Quarter,Revenue USD\nA,2026-Q2,10\nA,2026-Q1,20\n"
                                  "B,2026-Q5,1\nC,2026-Q1,1\nC,2026-Q1,2\n"),
                        ("r.jsonl", '{"Partner": "A", "Fiscal Quarter": "2026-Q2", "Revenue USD": 10}\n'

@@ -100,6 +100,7 @@ class CheckedPolicy:
     constants: dict[int, Decimal] = field(default_factory=dict)  # id(expr) -> value, constant numerics
     # (a constant that reads a param holds the param's declared value, not a what-if override)
     levels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # level table -> labels in order
+    intervals: dict = field(default_factory=dict)  # id(expr) -> its static Interval (language §9.3), or None
     # `types`, `refs` and `constants` also cover the expressions of the used modules' files.
     # `refs` also maps id(Call) -> Ref("builtin", func) or Ref("definition", func, module).
 

@@ -489,8 +489,9 @@ def _decide(op: str, a: Interval, b: Interval) -> bool | None:
 
 
 def analyse(file: ast.PolicyFile, res: Resolution, types, refs, constants, modules,
-            diags: Diagnostics) -> None:
-    """The range pass over a policy that checked without errors."""
+            diags: Diagnostics) -> dict[int, Interval | None]:
+    """The range pass over a policy that checked without errors; returns the interval of every
+    numeric expression it reached, by id (None: not numeric)."""
     r = _Ranges(file, res, types, refs, constants, modules, diags)
     for name in res.visit_order:  # dependencies first: no deep recursion along long chains
         r.of_definition(name)
@@ -499,3 +500,4 @@ def analyse(file: ast.PolicyFile, res: Resolution, types, refs, constants, modul
         r.conditions()
     except RecursionError:  # pragma: no cover - defs nested hundreds deep: skip the warnings
         pass
+    return r.memo

@@ -1205,7 +1205,7 @@ def check_policy(source: SourceFile, file: ast.PolicyFile, diags: Diagnostics, *
             all_constants.update(maps[2])
     definitions = _definitions(res, types, None)
     before = len(diags.items)
-    ranges.analyse(file, res, all_types, all_refs, all_constants, modules, diags)
+    intervals = ranges.analyse(file, res, all_types, all_refs, all_constants, modules, diags)
     if any(d.severity.value == "error" for d in diags.items[before:]):
         return None
     budget = next((b for d in file.decls if isinstance(d, ast.Program) for b in d.budgets), None)
@@ -1232,6 +1232,7 @@ def check_policy(source: SourceFile, file: ast.PolicyFile, diags: Diagnostics, *
         refs=all_refs,
         constants=all_constants,
         levels=dict(res.levels),
+        intervals=intervals,
     )
 
 

@@ -17,7 +17,7 @@ import html
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from dsl.backends.python.codegen import CompiledPolicy
+from dsl.backends.python.compiled import CompiledPolicy
 from dsl.backends.python.runtime import fmt_decimal
 from dsl.checker.types import Kind, Type
 
@@ -68,7 +68,7 @@ class _Fmt:
         self.money = compiled.money
 
     def type_of(self, name: str) -> Type | None:
-        d = self.c.policy.definitions.get(name)
+        d = self.c.program.definitions.get(name)
         return d.type if d is not None else None
 
     def value(self, v, t: Type | None) -> str:
@@ -90,11 +90,11 @@ class _Fmt:
 
     def title(self, name: str) -> str:
         """§2a: a definition's label, or its name."""
-        d = self.c.policy.definitions.get(name)
+        d = self.c.program.definitions.get(name)
         return d.title if d is not None else name
 
     def description(self, name: str) -> str:
-        d = self.c.policy.definitions.get(name)
+        d = self.c.program.definitions.get(name)
         return d.description if d is not None else ""
 
     def values(self, values: dict) -> dict[str, str]:
@@ -124,7 +124,7 @@ def build(compiled: CompiledPolicy, tree: dict, record: dict | None = None) -> S
     """The statement of one record's trace tree; with `record`, each next band says what it
     would pay (the record evaluated again with that band's value)."""
     f = _Fmt(compiled)
-    header = compiled.policy.file.header
+    header = compiled.program
     lines: list[Line] = []
     next_bands: list[str] = []
     seen_tables: set[str] = set()
@@ -179,7 +179,7 @@ def build(compiled: CompiledPolicy, tree: dict, record: dict | None = None) -> S
         collect_bands(node)
     for node in tree.get("other", ()):
         collect_bands(node)
-    st = Statement(policy=header.name, version=header.version, currency=compiled.policy.currency, id=tree["id"],
+    st = Statement(policy=header.name, version=header.version, currency=compiled.program.currency, id=tree["id"],
                    row=tree["row"], eligible=tree["eligible"], reasons=list(tree["reasons"]), lines=lines,
                    total=t["total"], benefits=benefits, next_bands=next_bands, tree=tree,
                    failed=[(g["reason"], f.values(g.get("values", {}))) for g in tree.get("eligibility", ())
@@ -294,21 +294,18 @@ def _lookup_text(f: _Fmt, compiled: CompiledPolicy, node: dict) -> str | None:
 
 
 def _what_if_text(f: _Fmt, compiled: CompiledPolicy, tree: dict, record: dict, table: str, band: int) -> str:
-    from dsl.backends.python.codegen import R_COMPONENTS, R_ELIGIBLE, R_TOTAL
-    from dsl.explain.trace import next_band_what_if
-
     res = next_band_what_if(compiled, record, table, band)
-    if res is None or not res[R_ELIGIBLE] or not tree["eligible"]:
+    if res is None or not res.eligible or not tree["eligible"]:
         return ""
     now = {n["name"]: n["value"] for n in tree["components"]}
     moved = []
-    for c, value in zip(compiled.components, res[R_COMPONENTS]):
+    for c, value in zip(compiled.components, res.components):
         if c.name in now and value != now[c.name]:
             moved.append(f"{f.title(c.name)} {f.money.display(value)} ({_signed(f, value - now[c.name])})")
     total = tree["total"]["total"]
-    if not moved and res[R_TOTAL] == total:
+    if not moved and res.total == total:
         return "; in that band, all else equal, the payout would not change"
-    moved.append(f"total {f.money.display(res[R_TOTAL])} ({_signed(f, res[R_TOTAL] - total)})")
+    moved.append(f"total {f.money.display(res.total)} ({_signed(f, res.total - total)})")
     return "; in that band, all else equal: " + ", ".join(moved)
 
 
@@ -480,8 +477,8 @@ def explain_command(policy_path: str, records: str, wanted: str, fmt: str, sets:
     from pathlib import Path
 
     from dsl.run.engine import UsageProblem, compile_file, find_record, ids_like
-    from dsl.run.records import RecordsUnreadable, Reject, column_of, detect_format
-    from dsl.explain.trace import record_tree
+    from dsl.run.records import RecordsUnreadable, Reject, column_of, detect_format, fields_of
+    from dsl.run.trace import record_tree
 
     compiled = compile_file(policy_path, sets)
     if compiled.multi is not None:
@@ -502,7 +499,7 @@ def explain_command(policy_path: str, records: str, wanted: str, fmt: str, sets:
     except RecordsUnreadable as err:
         raise UsageProblem(str(err)) from None
     if found is None:
-        hint = ids_like(records, column_of(compiled.fields, compiled.id_field), wanted)
+        hint = ids_like(records, column_of(fields_of(compiled.program), compiled.id_field), wanted)
         raise UsageProblem(f"no record with {compiled.id_field} {wanted!r} in {records}"
                            + (f" (did you mean {hint!r}?)" if hint else ""))
     if isinstance(found, Reject):
@@ -548,7 +545,7 @@ def explain_periods(compiled: CompiledPolicy, records: str, wanted: str, fmt: st
     partner's whole history, each period with its settlement lines."""
     from dsl.run.engine import UsageProblem, ids_like
     from dsl.checker.periods import PeriodError, parse_period
-    from dsl.run.records import column_of
+    from dsl.run.records import column_of, fields_of
     from dsl.run.settle import partner_rows, period_tree
 
     info = compiled.multi
@@ -567,7 +564,7 @@ def explain_periods(compiled: CompiledPolicy, records: str, wanted: str, fmt: st
     if not rows and not rejects:
         if period is not None:
             raise UsageProblem(f"no record with {compiled.id_field} {wanted!r} in period {period} in {records}")
-        hint = ids_like(records, column_of(compiled.fields, compiled.id_field), wanted)
+        hint = ids_like(records, column_of(fields_of(compiled.program), compiled.id_field), wanted)
         raise UsageProblem(f"no record with {compiled.id_field} {wanted!r} in {records}"
                            + (f" (did you mean {hint!r}?)" if hint else ""))
     statements = []
@@ -688,3 +685,30 @@ def _settlement_html(ps: PeriodStatement, compiled: CompiledPolicy) -> str:
     body += (f'<tr class="total"><td class="name"><div class="lname">Payable</div></td>'
              f'<td class="amt">{e(m.display(st.payable))}</td></tr>')
     return f"<h2>Settlement</h2><table><tr><th>Line</th><th class=\"amt\">Amount</th></tr>{body}</table>"
+
+
+def next_band_what_if(compiled: CompiledPolicy, record: dict, table: str, band: int):
+    """What the record would be paid if table `table` gave the value of band `band + 1`
+    (language §9.1): the program with the table replaced by a metric of that band's value,
+    the record evaluated with it; None when that evaluation fails. For explanations only: one
+    compilation per table asked about."""
+    import dataclasses
+    import decimal
+
+    from dsl.backends.python import runtime
+    from dsl.backends.python.compiled import compile_program
+    from dsl.ir import nodes as ir
+
+    program = compiled.program
+    t = program.definitions.get(table)
+    if not isinstance(t, ir.Table) or band + 1 >= len(t.bands):
+        return None
+    metric = ir.Metric(key=t.key, type=t.type, value=t.bands[band + 1].value, reads=t.reads, text=t.text,
+                       doc=t.doc, span=t.span)
+    alt = dataclasses.replace(program, definitions={**program.definitions, table: metric})
+    try:
+        other = compile_program(alt, compiled._overrides)
+        with decimal.localcontext(runtime.CONTEXT):
+            return other.evaluate(record)
+    except Exception:  # noqa: BLE001 - an explanation without the what-if is still right
+        return None

@@ -26,96 +26,14 @@ from pathlib import Path
 from typing import NamedTuple
 
 from dsl.backends.python import runtime
-from dsl.backends.python.codegen import (
-    R_BENEFITS, R_CAP_ADJ, R_COMPONENTS, R_ELIGIBLE, R_FLOOR_ADJ, R_LINE_REASONS, R_REASONS, R_TOTAL,
-    CompiledPolicy, compile_policy,
-)
-from dsl.front.diagnostics import Diagnostics
-from dsl.checker.checked import CheckedPolicy
+from dsl.backends.python.compiled import CompiledPolicy
+from dsl.run.policy import PolicyErrors, UsageProblem, compile_file, compile_policy, load_policy, parse_overrides  # noqa: F401
 from dsl.run.records import (
     Field, Reject, Validator, _Bad, _converter, _id_text, closest, column_of, csv_lists, detect_format,
-    duplicate_ids, exact_duplicates, fast_validator, raw_records, repeated_hashes,
+    duplicate_ids, exact_duplicates, fast_validator, fields_of, raw_records, repeated_hashes,
 )
 from dsl.backends.python.runtime import EvalError, Unsupported
 from dsl.checker.types import Kind
-
-
-class PolicyErrors(Exception):
-    """The policy does not check; `diags` says why (the CLI prints them and exits 1)."""
-
-    def __init__(self, diags: Diagnostics):
-        super().__init__("the policy has errors")
-        self.diags = diags
-
-
-class UsageProblem(Exception):
-    """A bad `--set`, an unreadable file, an unsupported feature: exit 2 with this one line."""
-
-
-def load_policy(path: str, diags: Diagnostics | None = None) -> CheckedPolicy:
-    """Parse and check a policy. A `tests for` file gives the policy it tests (callers that
-    need the file itself to be a policy compare `source.path`, as `compile_file` does)."""
-    from dsl.checker.driver import UsageError, check_file
-
-    diags = diags if diags is not None else Diagnostics()
-    p = Path(path)
-    if not p.is_file():
-        raise UsageProblem(f"no such policy file: {path}")
-    try:
-        checked = check_file(p, diags)
-    except UsageError as err:
-        raise UsageProblem(str(err)) from None
-    if diags.has_errors or checked is None:
-        raise PolicyErrors(diags)
-    if not isinstance(checked, CheckedPolicy):
-        raise UsageProblem(f"{path} is not a policy (it starts with `module` or `tests for`)")
-    return checked
-
-
-# A number as the policy writes one: digits grouped by `_` (`1_000`), as in `param x = 1_000 USD`.
-_GROUPED = re.compile(r"-?[0-9](?:_?[0-9])*(?:\.[0-9](?:_?[0-9])*)?\s*%?")
-
-
-def parse_overrides(policy: CheckedPolicy, pairs: list[str]) -> dict[str, object]:
-    """`--set NAME=VALUE`: VALUE parsed by the param's type, like a record field (the plain
-    decimal syntax, §2a's rule for percents without `%`), except that money may end with the
-    policy's currency code and digits may be grouped with `_` as in the policy's own numbers."""
-    params = {n: d for n, d in policy.definitions.items() if d.kind == "param" and d.module is None}
-    out: dict[str, object] = {}
-    for pair in pairs:
-        name, eq, text = pair.partition("=")
-        name = name.strip()
-        if not eq:
-            raise UsageProblem(f"--set {pair}: write NAME=VALUE")
-        if name not in params:
-            hint = closest(name, tuple(params))
-            extra = f" (did you mean `{hint}`?)" if hint else (
-                f" (params: {', '.join(params)})" if params else " (the policy has no params)")
-            raise UsageProblem(f"--set {pair}: unknown param `{name}`{extra}")
-        t = params[name].type
-        f = Field(name=name, kind=t.kind.value, members=tuple(t.members))
-        try:
-            value = text.strip()
-            if t.kind is Kind.MONEY and value.upper().endswith(policy.currency):
-                value = value[: -len(policy.currency)].strip()
-            if t.kind in (Kind.MONEY, Kind.NUMBER, Kind.PERCENT, Kind.COUNT) and _GROUPED.fullmatch(value):
-                value = value.replace("_", "")
-            out[name] = _converter(f)(value)
-        except _Bad as bad:
-            raise UsageProblem(f"--set {pair}: {bad}") from None
-    return out
-
-
-def compile_file(path: str, overrides: list[str] = ()) -> CompiledPolicy:
-    policy = load_policy(path)
-    if Path(policy.source.path).resolve() != Path(path).resolve():
-        raise UsageProblem(f"{path} is not a policy (it starts with `tests for`): use the policy it tests, "
-                           f"{policy.source.path}")
-    try:
-        values = parse_overrides(policy, list(overrides))
-        return compile_policy(policy, values)
-    except Unsupported as err:
-        raise UsageProblem(str(err)) from None
 
 
 # ------------------------------------------------------------------ one record
@@ -207,8 +125,8 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
     levels: dict[str, dict[str, list]] = {name: {} for _, name in level_bens}
     track = duplicates is None and optimistic
     if duplicates is None and not optimistic:
-        duplicates = duplicate_ids(records_path, column_of(compiled.fields, compiled.id_field))
-    validator = Validator(compiled.fields, compiled.id_field, duplicates or frozenset())
+        duplicates = duplicate_ids(records_path, column_of(fields_of(compiled.program), compiled.id_field))
+    validator = Validator(fields_of(compiled.program), compiled.id_field, duplicates or frozenset())
     header, rows = (None, None)
     if detect_format(records_path) == "csv":
         header, rows = csv_lists(records_path, tick=progress, notes=summary.notes)
@@ -256,22 +174,22 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
                     continue
                 out = None
             paid += 1
-            if res[0]:  # R_ELIGIBLE
+            if res.eligible:
                 eligible += 1
-                total += res[4]  # R_TOTAL
-                floor_adj += res[6]  # R_FLOOR_ADJ
-                cap_adj += res[7]  # R_CAP_ADJ
-                comp_totals = list(map(add, comp_totals, res[2]))  # R_COMPONENTS
+                total += res.total
+                floor_adj += res.floor_adjustment
+                cap_adj += res.cap_adjustment
+                comp_totals = list(map(add, comp_totals, res.components))
                 if money_bens:
-                    bvals = res[R_BENEFITS]
+                    bvals = res.benefits
                     for i, name in money_bens:
                         ben_totals[name] += bvals[i]
             if level_bens:
                 for i, name in level_bens:
-                    label = res[R_BENEFITS][i]
+                    label = res.benefits[i]
                     slot = levels[name].setdefault(label, [0, Decimal(0)])
                     slot[0] += 1
-                    slot[1] += res[R_TOTAL]
+                    slot[1] += res.total
             if emit is not None:
                 emit(rid, res)
             else:
@@ -279,7 +197,7 @@ def run(compiled: CompiledPolicy, records_path: str, on_paid: Callable[[Evaluate
     repeated = repeated_hashes(buckets)
     del buckets, pushes
     if repeated:
-        exact = exact_duplicates(records_path, column_of(compiled.fields, id_field), repeated)
+        exact = exact_duplicates(records_path, column_of(fields_of(compiled.program), id_field), repeated)
         if exact:
             raise DuplicatesFound(exact)
     summary.read, summary.paid, summary.rejected = read, paid, rejected
@@ -304,7 +222,7 @@ def find_record(compiled: CompiledPolicy, records_path: str, wanted: str) -> Eva
     A CSV file's rows are validated for its header (a required column it lacks rejects them).
     """
     runtime.activate()
-    validator = Validator(compiled.fields, compiled.id_field)
+    validator = Validator(fields_of(compiled.program), compiled.id_field)
     header, cells = csv_lists(records_path) if detect_format(records_path) == "csv" else (None, None)
     if header is not None:
         validator = validator.for_header(header)
@@ -353,8 +271,8 @@ def iter_results(compiled: CompiledPolicy, records_path: str) -> Iterator[Evalua
 
 def line_reasons(result: tuple) -> list[str]:
     """Eligibility reasons, then each failed component/benefit `require` as `name: reason`."""
-    reasons = list(result[R_REASONS])
-    for name, rs in result[R_LINE_REASONS]:
+    reasons = list(result.reasons)
+    for name, rs in result.line_reasons:
         reasons.extend(f"{name}: {r}" for r in rs)
     return reasons
 
@@ -399,8 +317,8 @@ def payout_writer(compiled: CompiledPolicy, json_like: bool):
 
         def cells_json(ev: Evaluated) -> list:
             res = ev.result
-            return ([ev.id, *res[R_COMPONENTS]] + [f(v) for f, v in zip(ben_json, res[R_BENEFITS])]
-                    + [res[R_TOTAL], res[R_ELIGIBLE], line_reasons(res)])
+            return ([ev.id, *res.components] + [f(v) for f, v in zip(ben_json, res.benefits)]
+                    + [res.total, res.eligible, line_reasons(res)])
         return cells_json
 
     from dsl.run.outputs import defuse
@@ -409,11 +327,11 @@ def payout_writer(compiled: CompiledPolicy, json_like: bool):
         res = ev.result
         rid = ev.id
         # components and totals are rounded to the minor unit: their str() has no exponent
-        out = [defuse(rid) if rid[0] in _FORMULA else rid, *res[R_COMPONENTS]]
-        out += [defuse(f(v)) for f, v in zip(ben_fmt, res[R_BENEFITS])]
-        out.append(res[R_TOTAL])
-        out.append("true" if res[R_ELIGIBLE] else "false")
-        out.append(defuse("; ".join(line_reasons(res))) if (res[R_REASONS] or res[R_LINE_REASONS]) else "")
+        out = [defuse(rid) if rid[0] in _FORMULA else rid, *res.components]
+        out += [defuse(f(v)) for f, v in zip(ben_fmt, res.benefits)]
+        out.append(res.total)
+        out.append("true" if res.eligible else "false")
+        out.append(defuse("; ".join(line_reasons(res))) if (res.reasons or res.line_reasons) else "")
         return out
     _ = comp_n
     return cells_csv
@@ -445,7 +363,7 @@ def render_summary(compiled: CompiledPolicy, s: Summary) -> str:
         out += [f"  {n.ljust(w)}  {m.display(v).rjust(20)}" for n, v in s.benefits.items()]
     for name, labels in s.levels.items():
         out.append(f"per level ({name}):")
-        order = compiled.policy.levels.get(compiled.policy.definitions[name].type.name or "", ())
+        order = compiled.program.levels.get(compiled.program.definitions[name].type.name or "", ())
         keys = sorted(labels, key=lambda lab: order.index(lab) if lab in order else len(order))
         w = max((len(k) for k in keys), default=0)
         out += [f"  {k.ljust(w)}  {labels[k][0]:>8,} partners  {m.display(labels[k][1]).rjust(20)}" for k in keys]
@@ -542,7 +460,7 @@ def _run_once(compiled: CompiledPolicy, records: str, out, rejects, trace, progr
     summary_w = atomic_open(summary_path) if summary_path else None
     if out is None and duplicates is None:
         # payouts stream to stdout: find duplicate ids first, there is no second chance
-        duplicates = duplicate_ids(records, column_of(compiled.fields, compiled.id_field))
+        duplicates = duplicate_ids(records, column_of(fields_of(compiled.program), compiled.id_field))
     shown: list[Reject] = []
     with outputs_together(), contextlib_nullable(payouts) as pw, contextlib_nullable(reject_w) as rw, \
             contextlib_nullable(trace_w) as tw, contextlib_nullable(summary_w) as sw:
@@ -557,7 +475,7 @@ def _run_once(compiled: CompiledPolicy, records: str, out, rejects, trace, progr
         cells = payout_writer(compiled, json_like)
         emit = None
         if tw is not None:
-            from dsl.explain.trace import record_tree
+            from dsl.run.trace import record_tree
 
             def on_paid(ev: Evaluated) -> None:
                 write(cells(ev))
@@ -604,9 +522,9 @@ def csv_emitter(compiled: CompiledPolicy, write: Callable[[list], None]) -> Call
             cells.append(f"_fmt(b[{i}])")
         else:
             cells.append(f"_defuse(str(b[{i}]))")
-    cells += ["res[4]", "('true' if res[0] else 'false')",
-              "(_defuse('; '.join(_reasons(res))) if (res[1] or res[8]) else '')"]
-    src = ("def emit(rid, res):\n    c = res[2]\n    b = res[3]\n"
+    cells += ["res.total", "('true' if res.eligible else 'false')",
+              "(_defuse('; '.join(_reasons(res))) if (res.reasons or res.line_reasons) else '')"]
+    src = ("def emit(rid, res):\n    c = res.components\n    b = res.benefits\n"
            f"    _write([{', '.join(cells)}])\n")
     exec(compile(src, "<ipl payout row>", "exec"), ns)
     return ns["emit"]

@@ -88,6 +88,17 @@ class Field:
             object.__setattr__(self, "column", self.name)
 
 
+def fields_of(program) -> tuple[Field, ...]:
+    """The inputs of an IR program (dsl/ir/nodes.py) as the readers validate them."""
+    out = []
+    for inp in program.inputs:
+        t = inp.type
+        unit = {"money": program.currency, "percent": "%"}.get(t.kind.value, "")
+        out.append(Field(name=inp.name, kind=t.kind.value, members=tuple(t.members), lo=inp.lo, hi=inp.hi,
+                         default=inp.default, has_default=inp.has_default, unit=unit, column=inp.column))
+    return tuple(out)
+
+
 def column_of(fields: tuple[Field, ...], name: str) -> str:
     """The column (§2a) that the input `name` is read from; `name` itself if it is no input."""
     for f in fields:

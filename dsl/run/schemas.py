@@ -555,16 +555,16 @@ def _padded(value: Decimal, q: Decimal) -> Decimal:
 
 
 def _head(compiled, s, records: str) -> dict:
-    header = compiled.policy.file.header
+    header = compiled.program
     return {"schema": RUN_SUMMARY_SCHEMA, "policy": header.name, "version": header.version,
-            "currency": compiled.policy.currency, "records": records, "read": s.read, "paid": s.paid,
+            "currency": compiled.program.currency, "records": records, "read": s.read, "paid": s.paid,
             "rejected": s.rejected, "eligible": s.eligible, "reconciled": s.reconciled}
 
 
 def single_run_summary(compiled, s, records: str) -> SingleRunSummary:
     """The document of an `engine.Summary`."""
     q = compiled.money.q
-    policy = compiled.policy
+    policy = compiled.program
     levels = {}
     for name, labels in s.levels.items():
         order = policy.levels.get(policy.definitions[name].type.name or "", ())

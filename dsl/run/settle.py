@@ -43,11 +43,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple, NoReturn
 
+from dsl.backends.python.compiled import MultiInfo
+from dsl.backends.python.runtime import Missing, missing_period  # noqa: F401
 from dsl.run import ledger as L
 from dsl.run import programwide
 from dsl.backends.python import runtime
 from dsl.checker.periods import Period, PeriodError, parse_period
-from dsl.run.records import Reject, Validator, column_of, csv_lists, detect_format, fast_validator, raw_records
+from dsl.run.records import (
+    Reject, Validator, column_of, csv_lists, detect_format, fast_validator, fields_of, raw_records,
+)
 
 ZERO = runtime.ZERO
 
@@ -55,54 +59,6 @@ ZERO = runtime.ZERO
 class BudgetProblem(Exception):
     """A program-wide figure that cannot be computed (a negative budget or pool amount):
     the CLI exits 2 with the message."""
-
-
-class Missing(ZeroDivisionError):
-    """A value that does not exist: an evaluation error that `otherwise` catches (it is
-    caught where a division by zero is)."""
-
-
-class HistoryMissing(Missing):
-    """`prior` of a period without a record (§14.1)."""
-
-
-class NotRanked(Missing):
-    """`rank` / `percentile` of a record that its `among` condition leaves out (§15)."""
-
-
-@dataclass(frozen=True, slots=True)
-class PwSite:
-    """A `pool`, `rank` or `percentile` expression of the policy (§15)."""
-
-    kind: str  # pool | rank | percentile
-    amount: Decimal | None = None  # pool: the amount (a constant)
-    component: str | None = None  # pool: the component whose value is the pool itself (for unallocated)
-    text: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class MultiInfo:
-    """What the compiler tells the multi-period runner about a policy."""
-
-    period_field: str | None
-    granularity: str | None
-    hist_names: tuple[str, ...]  # names read through prior/trailing (slots of the stored tuple)
-    streaks: int  # number of `streak` call sites (their conditions follow the names)
-    window: int  # how many earlier periods history reads
-    hold_components: tuple[tuple[str, int], ...]  # (component, within)
-    clawbacks: tuple[tuple[str, int], ...]  # (component, within), declaration order
-    pw_sites: tuple[PwSite, ...]
-    pw_inputs: Callable | None  # (record, H) -> (((value, among), ...) per site, K)
-    budget: Decimal | None
-    uses_total: bool  # `prior(total)`
-    # (record, H, PW, K) -> result: pass 2 from pass 1's values K (the fast path; None: `evaluate`)
-    evaluate_pw: Callable | None = None
-    draws: bool = True  # a recoverable floor: a record can draw (else the draw is always 0)
-
-
-def missing_period(k: int) -> NoReturn:
-    """`prior` of a period without a record: an error that `otherwise` catches (§14.1)."""
-    raise HistoryMissing(f"no record {k} period{'s' if k != 1 else ''} earlier")
 
 
 class History:
@@ -242,7 +198,7 @@ def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None]
                 traced: bool | str = False, progress=None, upto: Period | None = None) -> MultiSummary:
     """Run every period in calendar order. `traced` is True (trace every record) or an id
     (trace only that partner's records: `ipl explain`); `upto` stops after that period."""
-    validator = Validator(compiled.fields, compiled.id_field)
+    validator = Validator(fields_of(compiled.program), compiled.id_field)
     header, rows = (None, None)
     notes: list[str] = []  # the reader's, about the file as a whole
     if detect_format(records_path) == "csv":
@@ -250,7 +206,7 @@ def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None]
     if header is None or rows is None:
         header, rows = None, raw_records(records_path, tick=progress, notes=notes)
     pfield = compiled.multi.period_field
-    pcolumn = column_of(compiled.fields, pfield) if pfield is not None else None  # as in the file (§2a)
+    pcolumn = column_of(fields_of(compiled.program), pfield) if pfield is not None else None  # as in the file (§2a)
     if header is not None:
         at = header.index(pcolumn) if pcolumn in header else None
 
@@ -270,7 +226,7 @@ def run_periods(compiled, records_path: str, on_row: Callable[[PeriodRow], None]
 def run_history(compiled, records: list[dict]) -> list[PeriodRow | Reject]:
     """Evaluate raw records given in memory (a test's `given periods`: keyed by input name,
     values typed), traced; every outcome in period order."""
-    validator = Validator(compiled.fields, compiled.id_field, fixtures=True)
+    validator = Validator(fields_of(compiled.program), compiled.id_field, fixtures=True)
     out: list = []
     pfield = compiled.multi.period_field
     run_rows(compiled, ((i + 1, r, None) for i, r in enumerate(records)), validator.validate,
@@ -304,7 +260,6 @@ def run_rows(compiled, rows, validate, on_row: Callable[[PeriodRow], None],
 
 def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upto, period_of,
               cells, by_name) -> MultiSummary:
-    from dsl.backends.python.codegen import R_TOTAL
 
     runtime.activate()
     info: MultiInfo = compiled.multi
@@ -316,8 +271,8 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
     gran = info.granularity
     pfield = info.period_field
     # rejects name the columns as written in the file (§2a); a test's records are keyed by name
-    id_column = id_field if by_name else column_of(compiled.fields, id_field)
-    pcolumn = pfield if by_name or pfield is None else column_of(compiled.fields, pfield)
+    id_column = id_field if by_name else column_of(fields_of(compiled.program), id_field)
+    pcolumn = pfield if by_name or pfield is None else column_of(fields_of(compiled.program), pfield)
     hold_index = {name: i for i, (name, _) in enumerate(info.hold_components)}
     windows: dict[str, int] = {}
     for name, within in info.clawbacks:
@@ -490,9 +445,9 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
                         results = [evaluate_pw(x[2], h, pw, k) for x, h, pw, k in zip(live, hs, pw_of, ks)]
                     except Exception:  # noqa: BLE001 - evaluate_one fails the same way and rejects
                         results = [evaluate_one(j) for j in range(len(live))]
-                totals = [(x[1], res[R_TOTAL]) for x, res in zip(live, results) if res is not None]
+                totals = [(x[1], res.total) for x, res in zip(live, results) if res is not None]
                 if totals:
-                    got = programwide.scale_to_budget(totals, info.budget, compiled.policy.minor_units, money.mode,
+                    got = programwide.scale_to_budget(totals, info.budget, compiled.program.minor_units, money.mode,
                                                       checked=True)
                     if isinstance(got, programwide.ProgramWideError):
                         raise BudgetProblem(got.message)
@@ -561,7 +516,6 @@ def _make_settle_loop(money, holds, until, clawbacks, windows, with_events: bool
     sum, budget scaling sum, per component its sum, benefit sums)`: `scalings[j]` is the
     j-th record's budget line (None: no budget binds), `t` the period settled, `kind_sums`
     the sums per kind of statement line (added to in place)."""
-    from dsl.backends.python.codegen import R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_HIST, R_SETTLE, R_TOTAL
 
     src = ["def settle_all(live, hs, pw_of, results, evaluate_one, scalings, key, period, t, on_row, on_event,",
            "               trace_events, kind_sums):"]
@@ -586,12 +540,12 @@ def _make_settle_loop(money, holds, until, clawbacks, windows, with_events: bool
     emit(2, "if res is None:")
     emit(3, "continue")
     emit(2, "tev = trace_events.pop(j, None)" if traced else "tev = None")
-    emit(2, f"values = res[{R_COMPONENTS}]")
+    emit(2, "values = res.components")
     for i in ben_pools:
-        emit(2, f"b_{i} += res[{R_BENEFITS}][{i}]")
-    emit(2, f"facts = res[{R_SETTLE}]")
-    emit(2, f"earned = res[{R_TOTAL}]")
-    emit(2, f"eligible = res[{R_ELIGIBLE}]")
+        emit(2, f"b_{i} += res.benefits[{i}]")
+    emit(2, "facts = res.settlement")
+    emit(2, "earned = res.total")
+    emit(2, "eligible = res.eligible")
     emit(2, "ledger = h.ledger")
     emit(2, "scaling = scalings[j] if scalings is not None else ZERO" if budget else "scaling = ZERO")
     # nothing open, nothing held back, paid or drawn: the settlement has no lines (what the
@@ -611,7 +565,7 @@ def _make_settle_loop(money, holds, until, clawbacks, windows, with_events: bool
     emit(3, "s = new(Settlement, (t, earned, scaling, tuple(lines), running))")
     emit(3, "pay = running")
     # the partner's history: what `prior`, `trailing_*` and `streak` read in later periods
-    emit(2, f"stored, conds = res[{R_HIST}]")
+    emit(2, "stored, conds = res.history")
     if streaks:
         emit(2, "if conds:")
         emit(3, "prev = h.streak_at if h.last == key - 1 else ()")
@@ -724,7 +678,7 @@ def _program_wide_figures(compiled, info: MultiInfo, keep: list, keep_h: list, i
     ids = [x[1] for x in keep]
     per_site: list[list] = []  # per site, per record: (value, figures)
     notes = []
-    minor = compiled.policy.minor_units
+    minor = compiled.program.minor_units
     for i, site in enumerate(info.pw_sites):
         figs = [got[i] for got in inputs]  # (value, among) per record
         members = [(rid, v) for rid, (v, among) in zip(ids, figs) if among]
@@ -797,7 +751,6 @@ def settlement_cells(s: L.Settlement) -> tuple[Decimal, ...]:
 
 def row_writer(compiled, json_like: bool):
     """PeriodRow -> the cells of one payouts row."""
-    from dsl.backends.python.codegen import R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_TOTAL
     from dsl.run.engine import cell_formatter, line_reasons
     from dsl.run.outputs import defuse
     from dsl.checker.types import Kind
@@ -812,14 +765,14 @@ def row_writer(compiled, json_like: bool):
         res = pr.result
         head = [pr.id if json_like else defuse(pr.id)] + ([str(pr.period)] if has_period else [])
         fmt = ben_json if json_like else ben_fmt
-        bens = [f(v) for f, v in zip(fmt, res[R_BENEFITS])]
+        bens = [f(v) for f, v in zip(fmt, res.benefits)]
         if not json_like:
             bens = [defuse(b) for b in bens]
         reasons = line_reasons(res)
         settled = [v.quantize(q) + 0 for v in settlement_cells(pr.settlement)]
-        return (head + list(res[R_COMPONENTS]) + bens + [res[R_TOTAL]] + settled
-                + ([res[R_ELIGIBLE], reasons] if json_like
-                   else ["true" if res[R_ELIGIBLE] else "false", defuse("; ".join(reasons))]))
+        return (head + list(res.components) + bens + [res.total] + settled
+                + ([res.eligible, reasons] if json_like
+                   else ["true" if res.eligible else "false", defuse("; ".join(reasons))]))
     return cells
 
 
@@ -977,7 +930,7 @@ def settlement_json(s: L.Settlement) -> dict:
 
 def period_tree(compiled, pr: PeriodRow) -> dict:
     """The trace tree of one (id, period) with its settlement."""
-    from dsl.explain.trace import record_tree
+    from dsl.run.trace import record_tree
 
     tree = record_tree(compiled, pr.row, pr.id, pr.result, pr.events or [])
     if pr.period is not None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from dsl.front import ast
+from dsl.ir.nodes import decision_key
 from dsl.checker.checked import CheckedPolicy
 from dsl.front.source import Span
 
@@ -54,11 +55,7 @@ class Decision:
 # ------------------------------------------------------------------ keys (shared with compile.py)
 
 
-def branch_key(kind: str, node, outcome) -> tuple:
-    """The key of an `if` branch ("then"/"else"), a `match` arm (its index) or an `otherwise`
-    ("taken"/"not taken"): by the node's position, so that equal nodes stay apart."""
-    span = node.span
-    return (kind, span.path, span.start, span.end, outcome)
+branch_key = decision_key  # the key of a decision's outcome: dsl/ir/nodes.py
 
 
 # ------------------------------------------------------------------ the inventory

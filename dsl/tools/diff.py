@@ -46,13 +46,11 @@ from itertools import zip_longest
 from pathlib import Path
 
 from dsl.backends.python import runtime
-from dsl.backends.python.codegen import (
-    R_BENEFITS, R_CAP_ADJ, R_COMPONENTS, R_ELIGIBLE, R_FLOOR_ADJ, R_REASONS, R_TOTAL, CompiledPolicy,
-)
+from dsl.backends.python.compiled import CompiledPolicy
 from dsl.checker.currency import minor_units
 from dsl.front.diagnostics import Diagnostics
 from dsl.run.records import (
-    Reject, Validator, column_of, csv_lists, detect_format, duplicate_ids, fast_validator, raw_records,
+    Reject, Validator, fields_of, column_of, csv_lists, detect_format, duplicate_ids, fast_validator, raw_records,
 )
 from dsl.backends.python.runtime import fmt_decimal
 from dsl.checker.types import Kind
@@ -91,14 +89,14 @@ class Side:
 
     @property
     def eligible(self) -> bool:
-        return self.result is not None and bool(self.result[R_ELIGIBLE])
+        return self.result is not None and bool(self.result.eligible)
 
     @property
     def total(self) -> Decimal:
         """What the record is paid: its total, or in a multi-period policy its period's payable."""
         if self.settlement is not None:
             return self.settlement[-1][1]
-        return self.result[R_TOTAL] if self.result is not None else ZERO
+        return self.result.total if self.result is not None else ZERO
 
 
 def outcomes(compiled: CompiledPolicy, records: str) -> Iterator[Side]:
@@ -114,16 +112,16 @@ def outcomes(compiled: CompiledPolicy, records: str) -> Iterator[Side]:
     if compiled.multi is not None:
         yield from _multi_outcomes(compiled, records)
         return
-    period_input = compiled.policy.period_input
-    validator = Validator(compiled.fields, compiled.id_field,
-                          duplicate_ids(records, column_of(compiled.fields, compiled.id_field)))
+    period_input = compiled.program.period_input
+    validator = Validator(fields_of(compiled.program), compiled.id_field,
+                          duplicate_ids(records, column_of(fields_of(compiled.program), compiled.id_field)))
     header, rows = None, None
     if detect_format(records) == "csv":  # the fast path of `ipl run`: cells as lists
         header, rows = csv_lists(records)
     if header is None or rows is None:
         header, rows = None, raw_records(records)
     validate = fast_validator(validator, header)
-    period_column = column_of(compiled.fields, period_input) if period_input is not None else None
+    period_column = column_of(fields_of(compiled.program), period_input) if period_input is not None else None
     at = header.index(period_column) if header and period_column in header else None
     for row, raw, problem in rows:
         rec = validate(row, raw, problem)
@@ -205,8 +203,8 @@ def _tiers(compiled: CompiledPolicy, side: Side) -> dict[str, tuple[int, object]
     if side.result is not None:
         for i, b in enumerate(compiled.benefits):
             if b.type.kind is Kind.LEVEL:
-                labels = compiled.policy.levels.get(b.type.name or "", ())
-                label = side.result[R_BENEFITS][i]
+                labels = compiled.program.levels.get(b.type.name or "", ())
+                label = side.result.benefits[i]
                 if label in labels:
                     out[b.name] = (labels.index(label), label)
     return out
@@ -367,8 +365,8 @@ def diff(old: CompiledPolicy, new: CompiledPolicy, records: str, old_path: str =
          top: int = 5, keep_lists: bool = True) -> Report:
     """Evaluate both policies over `records` and compare them record by record."""
     runtime.activate()
-    oh, nh = old.policy.file.header, new.policy.file.header
-    rep = Report(old_path, new_path, records, new.policy.currency, oh.name, nh.name, oh.version, nh.version,
+    oh, nh = old.program, new.program
+    rep = Report(old_path, new_path, records, new.program.currency, oh.name, nh.name, oh.version, nh.version,
                  top=top)
     so, sn = _Show(old), _Show(new)
     rep.params = [ParamChange(n, old.params.get(n), new.params.get(n),
@@ -383,10 +381,10 @@ def diff(old: CompiledPolicy, new: CompiledPolicy, records: str, old_path: str =
                 "benefits": {n: ZERO for _, n in old_bens}, "settlement": {}}
     sums_new = {"components": [ZERO] * len(new_comps), "floor": ZERO, "cap": ZERO,
                 "benefits": {n: ZERO for _, n in new_bens}, "settlement": {}}
-    old_levels = set(old.policy.levels)
+    old_levels = set(old.program.levels)
     levels: dict[str, LevelChanges] = {}
     for name in _union(list(old.tables) + _level_benefits(old), list(new.tables) + _level_benefits(new)):
-        is_level = (name in new.policy.levels or name in old_levels or name in _level_benefits(new)
+        is_level = (name in new.program.levels or name in old_levels or name in _level_benefits(new)
                     or name in _level_benefits(old))
         levels[name] = LevelChanges(name, "level" if is_level else "tier")
     lists = {"newly_rejected": rep.newly_rejected, "newly_accepted": rep.newly_accepted,
@@ -404,13 +402,13 @@ def diff(old: CompiledPolicy, new: CompiledPolicy, records: str, old_path: str =
         for name, amount in side.settlement or ():  # settles earlier periods even when not eligible
             if name not in ("forfeited", "payable"):  # a forfeit line moves no cash (§14.2)
                 sums["settlement"][name] = sums["settlement"].get(name, ZERO) + amount
-        if res is None or not res[R_ELIGIBLE]:
+        if res is None or not res.eligible:
             return
-        sums["components"] = [a + b for a, b in zip(sums["components"], res[R_COMPONENTS])]
-        sums["floor"] += res[R_FLOOR_ADJ]
-        sums["cap"] += res[R_CAP_ADJ]
+        sums["components"] = [a + b for a, b in zip(sums["components"], res.components)]
+        sums["floor"] += res.floor_adjustment
+        sums["cap"] += res.cap_adjustment
         for i, name in bens:
-            sums["benefits"][name] += res[R_BENEFITS][i]
+            sums["benefits"][name] += res.benefits[i]
 
     def compare(a: Side, b: Side) -> None:
         rep.read += 1
@@ -432,9 +430,9 @@ def diff(old: CompiledPolicy, new: CompiledPolicy, records: str, old_path: str =
             keep("newly_accepted", Entry(rid, period, b.row, detail=_reject_text(a.reject)))
         elif a.accepted and b.accepted:
             if a.eligible and not b.eligible:
-                keep("newly_ineligible", Entry(rid, period, b.row, detail="; ".join(b.result[R_REASONS])))
+                keep("newly_ineligible", Entry(rid, period, b.row, detail="; ".join(b.result.reasons)))
             elif b.eligible and not a.eligible:
-                keep("newly_eligible", Entry(rid, period, b.row, detail="; ".join(a.result[R_REASONS])))
+                keep("newly_eligible", Entry(rid, period, b.row, detail="; ".join(a.result.reasons)))
             if levels:
                 _level_changes(old, new, a, b, rid, period, levels, keep_lists)
         delta = b.total - a.total
@@ -496,7 +494,7 @@ def diff(old: CompiledPolicy, new: CompiledPolicy, records: str, old_path: str =
 def _label(old: CompiledPolicy, new: CompiledPolicy, name: str) -> str:
     """§2a: a line's label in the new policy, else in the old one ("" when neither has one)."""
     for compiled in (new, old):
-        d = compiled.policy.definitions.get(name)
+        d = compiled.program.definitions.get(name)
         if d is not None and d.label:
             return d.label
     return ""
@@ -535,9 +533,9 @@ def _level_changes(old: CompiledPolicy, new: CompiledPolicy, a: Side, b: Side, r
         if lv.kind == "level":
             if va == vb:
                 continue
-            order = new.policy.levels.get(_level_type(new, name), ())
+            order = new.program.levels.get(_level_type(new, name), ())
             if va not in order or vb not in order:
-                order = old.policy.levels.get(_level_type(old, name), ())
+                order = old.program.levels.get(_level_type(old, name), ())
             up = order.index(vb) > order.index(va) if va in order and vb in order else ib > ia
             old_text, new_text = str(va), str(vb)
         else:
@@ -554,7 +552,7 @@ def _level_changes(old: CompiledPolicy, new: CompiledPolicy, a: Side, b: Side, r
 
 
 def _level_type(compiled: CompiledPolicy, name: str) -> str:
-    d = compiled.policy.definitions.get(name)
+    d = compiled.program.definitions.get(name)
     if d is not None and d.kind == "benefit":
         return d.type.name or ""
     return name
@@ -583,7 +581,7 @@ class _Show:
         self.c = compiled
 
     def kind(self, name: str) -> Kind | None:
-        d = self.c.policy.definitions.get(name)
+        d = self.c.program.definitions.get(name)
         return d.type.kind if d is not None else None
 
     def value(self, v: object, kind: Kind | None) -> str:
@@ -661,8 +659,8 @@ def explain_change(old: CompiledPolicy, new: CompiledPolicy, m: Mover) -> None:
     old_comps = [c.name for c in old.components]
     new_comps = [c.name for c in new.components]
     for name in _union(old_comps, new_comps):
-        va = a.result[R_COMPONENTS][old_comps.index(name)] if name in old_comps else None
-        vb = b.result[R_COMPONENTS][new_comps.index(name)] if name in new_comps else None
+        va = a.result.components[old_comps.index(name)] if name in old_comps else None
+        vb = b.result.components[new_comps.index(name)] if name in new_comps else None
         if (va or ZERO) == (vb or ZERO):  # unchanged, or added / removed without moving money
             continue
         why: list[str] = []
@@ -1138,9 +1136,9 @@ def diff_command(old_path: str, new_path: str, records: str, fmt: str, top: int,
             raise UsageProblem(str(err)) from None
     old = _compile("old", old_path)
     new = _compile("new", new_path)
-    if old.policy.currency != new.policy.currency:
-        raise UsageProblem(f"the policies pay in different currencies ({old.policy.currency} and "
-                           f"{new.policy.currency}): their costs cannot be compared")
+    if old.program.currency != new.program.currency:
+        raise UsageProblem(f"the policies pay in different currencies ({old.program.currency} and "
+                           f"{new.program.currency}): their costs cannot be compared")
     try:
         detect_format(records)
         if not Path(records).is_file():

@@ -216,7 +216,7 @@ class Runner:
         self._compiled: dict[tuple, object] = {}
 
     def compiled(self, params: dict[str, object]):
-        from dsl.backends.python.codegen import compile_policy
+        from dsl.run.policy import compile_policy
 
         key = tuple(sorted((k, repr(v)) for k, v in params.items()))
         if key not in self._compiled:
@@ -232,9 +232,9 @@ class Runner:
     def _multi(self) -> bool:
         """Pools, ranks, a budget, holds or draws: the multi-period evaluator runs the test (§15:
         a single-period policy's records are one period)."""
-        from dsl.backends.python.codegen import is_multi
+        from dsl.ir.lower import lower
 
-        return is_multi(self.policy)
+        return lower(self.policy).multi
 
     def run(self, test: ast.Test) -> tuple[Outcome, set[tuple]]:
         outcome, hits = self._run(test)
@@ -292,9 +292,9 @@ class Runner:
     # -- evaluation and comparison
     def evaluate(self, test: ast.Test, compiled, fields: dict) -> tuple[Outcome, set[tuple]]:
         from dsl.run.engine import Evaluated, evaluate_record
-        from dsl.run.records import Reject, Validator
+        from dsl.run.records import Reject, Validator, fields_of
 
-        validator = Validator(compiled.fields, compiled.id_field, fixtures=True)
+        validator = Validator(fields_of(compiled.program), compiled.id_field, fixtures=True)
         runtime.activate()
         with decimal.localcontext(runtime.CONTEXT):
             rec = validator.validate(1, fields)
@@ -356,15 +356,14 @@ class Runner:
         return self.policy.definitions[name].type
 
     def actual(self, name: str, compiled, out):
-        from dsl.backends.python.codegen import R_BENEFITS, R_COMPONENTS, R_ELIGIBLE, R_REASONS, R_TOTAL
 
         result = out.result
         if name == "total":
-            return result[R_TOTAL]
+            return result.total
         if name == "eligible":
-            return result[R_ELIGIBLE]
+            return result.eligible
         if name == "reasons":
-            return tuple(result[R_REASONS])
+            return tuple(result.reasons)
         d = self.policy.definitions[name]
         match d.kind:
             case "input":
@@ -372,9 +371,9 @@ class Runner:
             case "param":
                 return compiled.params[name]
             case "component":
-                return result[R_COMPONENTS][[c.name for c in compiled.components].index(name)]
+                return result.components[[c.name for c in compiled.components].index(name)]
             case "benefit":
-                return result[R_BENEFITS][[b.name for b in compiled.benefits].index(name)]
+                return result.benefits[[b.name for b in compiled.benefits].index(name)]
             case "metric" | "tiers" | "scorecard":
                 found = _traced_value(out.events, name)
                 if found is NOT_COMPUTED:
@@ -390,25 +389,23 @@ class Runner:
         explanation and coverage come from the normal evaluation, never from this one."""
         import dataclasses
 
-        from dsl.backends.python.codegen import compile_policy
-        from dsl.checker.checked import Ref
+        from dsl.backends.python.compiled import compile_program
+        from dsl.checker.types import BOOL
+        from dsl.ir import nodes as ir
+        from dsl.ir.lower import lower
 
-        d = self.policy.definitions[name]
-        span = d.decl.span
-        left, right = ast.Name(name=name, span=span), ast.Name(name=name, span=span)
-        gate = ast.Require(cond=ast.Binary(op="==", left=left, right=right, span=span), reason="", span=span)
-        refs = dict(self.policy.refs)
-        refs[id(left)] = refs[id(right)] = Ref("definition", name)
-        forced_policy = dataclasses.replace(self.policy, eligibility=(*self.policy.eligibility, gate), refs=refs)
+        program = compiled.program if compiled.program is not None else lower(self.policy)
+        d = program.definitions[name]
+        ref = ir.Ref(key=name, kind=ir.kind_of(d), type=d.type, span=d.span)
+        gate = ir.Gate(cond=ir.Binary(op="==", left=ref, right=ref, type=BOOL, span=d.span), reason="", span=d.span)
         try:
-            variant = compile_policy(forced_policy, compiled._overrides)
+            variant = compile_program(dataclasses.replace(program, gates=(*program.gates, gate)), compiled._overrides)
             if hasattr(out, "settlement"):  # a PeriodRow of the multi-period evaluator
                 return self._forced_in_history(variant, name, out)
             with decimal.localcontext(runtime.CONTEXT):
                 _result, events = variant.traced()(out.record)
         except Exception:  # noqa: BLE001 - e.g. a division by zero: the definition has no value here
             return NOT_COMPUTED
-        _ = (left, right)  # keep the nodes alive while `refs` holds their ids
         return _traced_value(events, name)
 
 
@@ -548,7 +545,7 @@ def period_explanation(compiled, row) -> str | None:
 def explanation(compiled, out) -> str | None:
     """The `ipl explain` text statement of an evaluated record."""
     from dsl.explain import statement as explain
-    from dsl.explain.trace import record_tree
+    from dsl.run.trace import record_tree
 
     try:
         tree = record_tree(compiled, out.row, out.id, out.result, out.events or [])

@@ -1,13 +1,14 @@
-"""The run-time support of compiled policies: the Decimal context of §9,
-rounding, the builtins of §4.2 and evaluation errors.
+"""The run-time support of generated code: the Decimal context of language §12, rounding, the
+builtins, the lookups of big tables, the history reads, and evaluation errors.
 
-Receives nothing from other passes; compiled code (dsl/compile.py) imports
-these names into the namespace it executes in. Guarantees: every arithmetic
-step runs in `CONTEXT` (34 significant digits, ROUND_HALF_EVEN for inexact
-intermediates, traps on division by zero, invalid operations and overflow);
-money is rounded only by `round_money` with the policy's mode. Emits no
-diagnostics: a failing evaluation raises `EvalError` (or a Decimal
-`ArithmeticError`, which the engine turns into a reject of that record).
+Receives nothing from other passes: the code the Python backend generates (its namespace, see
+dsl/backends/python/build.py) names these; it imports neither the compiler nor the runner.
+Guarantees: every arithmetic step runs in `CONTEXT` (34 significant digits, ROUND_HALF_EVEN for
+inexact intermediates, traps on division by zero, invalid operations and overflow); money is
+rounded only where the generated code says (`quantize` with the policy's mode). Emits no
+diagnostics: a failing evaluation raises `EvalError`, `Missing` (history or a rank that does not
+exist: `otherwise` catches it) or a Decimal `ArithmeticError`, which the runner turns into a
+reject of that record.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from decimal import (
     ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Context, Decimal, DivisionByZero, InvalidOperation,
     Overflow,
 )
+from typing import NoReturn
+
+from dsl.ir.lower import Unsupported  # noqa: F401 - what no backend runs (the callers of a backend catch it)
 
 # §9: 34 significant digits; the exponent bounds keep huge values an error, not a hang.
 CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999,
@@ -68,52 +72,109 @@ class EvalError(Exception):
         return text
 
 
-class Unsupported(Exception):
-    """A policy feature the evaluator does not run yet (the CLI exits 2 with the message)."""
+class DivByZero(EvalError, ZeroDivisionError):
+    """A division by zero seen by the traced variant; `otherwise` catches it like the fast path's."""
 
 
-def round_money(value: Decimal, q: Decimal, mode: str) -> Decimal:
-    """Round to the minor unit `q` with the policy's mode (§9)."""
-    return value.quantize(q, rounding=mode)
+class Missing(ZeroDivisionError):
+    """A value that does not exist: an evaluation error that `otherwise` catches (it is
+    caught where a division by zero is)."""
 
 
-def ipl_round(value: Decimal, q: Decimal, mode: str) -> Decimal:
-    """`round(x)` / `round(x, places)`: to `q` with the policy's mode."""
-    return value.quantize(q, rounding=mode)
+class HistoryMissing(Missing):
+    """`prior` of a period without a record (language §15)."""
 
 
-def ipl_min(*values: Decimal) -> Decimal:
-    return min(values)
+class NotRanked(Missing):
+    """`rank` / `percentile` of a record that its `among` condition leaves out (language §16)."""
 
 
-def ipl_max(*values: Decimal) -> Decimal:
-    return max(values)
+def missing_period(k: int) -> NoReturn:
+    """`prior` of a period without a record: an error that `otherwise` catches."""
+    raise HistoryMissing(f"no record {k} period{'s' if k != 1 else ''} earlier")
 
 
-def ipl_abs(value: Decimal) -> Decimal:
-    return abs(value)
+def program_wide(pw, i: int):
+    """A program-wide figure of this record; a record left out by `among` has no rank."""
+    value = pw[i][0]
+    if value is None:
+        raise NotRanked("the record is not among the ranked records")
+    return value
 
 
-def ipl_clamp(value: Decimal, lo: Decimal, hi: Decimal) -> Decimal:
+class Unset:
+    """A definition not computed (yet) in this record: on demand, language §8."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<not computed>"
+
+
+UNSET = Unset()
+
+
+def computed(values: dict) -> dict:
+    """The entries of `values` that were computed (a trace's operands)."""
+    return {k: v for k, v in values.items() if v is not UNSET}
+
+
+def divide(a, b, site):
+    """`a / b` in the traced variant: a division by zero says where and with which operands."""
+    if b.is_zero():
+        definition, location, left, right, text = site
+        raise DivByZero(f"division by zero: `{text}`", definition, location, ((left, a), (right, b)))
+    return a / b
+
+
+def not_division_by_zero(err: Exception) -> bool:
+    """Whether an error inside `otherwise` is something else than a division by zero (0/0 included)."""
+    if isinstance(err, ZeroDivisionError):
+        return False
+    signals = err.args[0] if err.args and isinstance(err.args[0], list) else ()
+    return decimal.DivisionUndefined not in signals
+
+
+def arithmetic_reason(err: ArithmeticError) -> str:
+    """An arithmetic error in words, for a reject."""
+    if isinstance(err, decimal.InvalidOperation):
+        return "a value is too large to be computed exactly (more than 34 digits)"
+    if isinstance(err, decimal.Overflow):
+        return "a value overflows the decimal range"
+    return f"arithmetic error: {type(err).__name__}"
+
+
+def hold_open(history, component: str) -> bool:
+    """Language §8, on demand: whether the partner has a hold of `component` still open in the
+    current period (`history.t`): only then is its `until` evaluated. `history` is the
+    partner's run history (its `ledger` and the period `t`), or None outside a run."""
+    if history is None:
+        return False
+    t = history.t
+    return any(h.component == component and h.deadline.index >= t for h in history.ledger.holds)
+
+
+def clawback_due(history, component: str, within: int) -> bool:
+    """Language §8: whether an origin of `component` inside the window `within` of the current
+    period has money left to recover or still held: only then is the clawback's `when`
+    evaluated (and `recover` only where `when` holds)."""
+    if history is None:
+        return False
+    t = history.t
+    ledger = history.ledger
+    return any(p.component == component and p.origin.index < t <= p.origin.index + within
+               and p.paid > p.recovered for p in ledger.paid) or \
+        any(h.component == component and h.origin.index < t <= h.origin.index + within
+            and h.deadline.index >= t for h in ledger.holds)
+
+
+def clamp(value: Decimal, lo: Decimal, hi: Decimal) -> Decimal:
     """`clamp(x, lo, hi)`: lo when x < lo, hi when x > hi (hi wins if lo > hi)."""
     if value < lo:
         value = lo
     if value > hi:
         value = hi
     return value
-
-
-def marginal(key: Decimal, bands: tuple[tuple[Decimal, Decimal], ...]) -> Decimal:
-    """§6: `sum over bands of rate_i * max(0, min(key, T(i+1)) - T(i))`; bands are (threshold, rate)."""
-    total = ZERO
-    last = len(bands) - 1
-    for i, (lo, rate) in enumerate(bands):
-        if key <= lo:
-            break
-        hi = bands[i + 1][0] if i < last else None
-        top = key if hi is None or key < hi else hi
-        total += rate * (top - lo)
-    return total
 
 
 def flat_steps(thresholds: tuple[Decimal, ...], below: bool, values: tuple | None = None) -> tuple:

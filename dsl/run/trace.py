@@ -17,9 +17,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from dsl.backends.python.codegen import (
-    R_CAP_ADJ, R_ELIGIBLE, R_FLOOR_ADJ, R_REASONS, R_SUM, R_TOTAL, CompiledPolicy, TableInfo,
-)
+from dsl.backends.python.compiled import CompiledPolicy, TableInfo
 from dsl.checker.types import Kind
 
 
@@ -132,14 +130,14 @@ def record_tree(compiled: CompiledPolicy, row: int, rid: str, result: tuple, eve
     tree = {
         "id": rid,
         "row": row,
-        "eligible": result[R_ELIGIBLE],
-        "reasons": list(result[R_REASONS]),
+        "eligible": result.eligible,
+        "reasons": list(result.reasons),
         "eligibility": eligibility,
         "components": lines,
         "benefits": benefits,
         "total": {
-            "sum": result[R_SUM], "floor_adjustment": result[R_FLOOR_ADJ], "cap_adjustment": result[R_CAP_ADJ],
-            "total": result[R_TOTAL],
+            "sum": result.sum, "floor_adjustment": result.floor_adjustment, "cap_adjustment": result.cap_adjustment,
+            "total": result.total,
             "floors": [{"floor": f, "value": v} for f, v in (total or {}).get("floors", ())],
             "caps": [{"cap": c, "value": v} for c, v in (total or {}).get("caps", ())],
         },
@@ -153,38 +151,5 @@ def record_tree(compiled: CompiledPolicy, row: int, rid: str, result: tuple, eve
 
 
 def is_money(compiled: CompiledPolicy, name: str) -> bool:
-    d = compiled.policy.definitions.get(name)
+    d = compiled.program.definitions.get(name)
     return d is not None and d.type.kind is Kind.MONEY
-
-
-def next_band_what_if(compiled: CompiledPolicy, record: dict, table: str, band: int) -> tuple | None:
-    """What the record would be paid if table `table` gave the value of band `band + 1` (§6.1).
-
-    The policy is compiled again with that table replaced by the next band's value (a metric
-    of the same expression: a constant, or computed like the band would compute it), and the
-    record evaluated with it; None when that evaluation fails. For explanations only: one
-    compilation per table asked about.
-    """
-    import dataclasses
-    import decimal
-
-    from dsl.front import ast
-    from dsl.backends.python import runtime
-    from dsl.backends.python.codegen import compile_policy
-
-    policy = compiled.policy
-    d = policy.definitions.get(table)
-    if d is None or not isinstance(d.decl, ast.Tiers) or band + 1 >= len(d.decl.bands):
-        return None
-    t: ast.Tiers = d.decl
-    nxt = t.bands[band + 1]
-    metric = ast.Metric(name=t.name, type=None, value=nxt.value, name_span=t.name_span, span=t.span)
-    defs = dict(policy.definitions)
-    defs[table] = dataclasses.replace(d, kind="metric", decl=metric)
-    alt = dataclasses.replace(policy, definitions=defs)
-    try:
-        other = compile_policy(alt, compiled._overrides)
-        with decimal.localcontext(runtime.CONTEXT):
-            return other.evaluate(record)
-    except Exception:  # noqa: BLE001 - an explanation without the what-if is still right
-        return None
