@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from dsl.front import ast
-from dsl.checker.typecheck import check_file, check_module, check_policy
+from dsl.checker.driver import check_loaded as check_file
+from dsl.checker.program import check_module, check_policy
 from dsl.front.diagnostics import Diagnostics
 from dsl.checker.driver import Loaded
 from dsl.checker.names import decl_exprs

@@ -159,7 +159,7 @@ def make_policy(seed: int) -> tuple[str, list[str]]:
 
 
 def check(text: str, name: str = "gen.ipl") -> CheckedPolicy | None:
-    from dsl.checker import typecheck as checker
+    from dsl.checker import program as checker
 
     diags = Diagnostics()
     source = SourceFile(name, text)

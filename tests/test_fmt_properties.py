@@ -104,7 +104,7 @@ def test_generated_trees_print_to_text_that_parses_back(tree):
 @given(typed_policies())
 def test_typed_policies_check_clean_before_and_after_formatting(tree):
     """`typed_policies` promises policies without errors (for differential tests elsewhere)."""
-    from dsl.checker.typecheck import check_policy
+    from dsl.checker.program import check_policy
     from dsl.front.source import SourceFile
     from dsl.front.syntax import parse_source
 

@@ -16,11 +16,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsl.checker import typecheck as check
 from dsl.tools import fmt
 from dsl.cli import cli
 from dsl.front.diagnostics import Diagnostics, render_github, render_json, render_text
-from dsl.checker.driver import Loaded
+from dsl.checker.driver import Loaded, check_loaded
 from dsl.front.syntax import parse_bytes
 
 from . import strategies
@@ -47,7 +46,7 @@ def check_text(path: Path, text: str | bytes) -> None:
     diags = Diagnostics()
     data = text.encode("utf-8", errors="surrogatepass") if isinstance(text, str) else text
     source, file = parse_bytes(str(path), data, diags)
-    check.check_file(Loaded(str(path), source, file), diags)
+    check_loaded(Loaded(str(path), source, file), diags)
     found = diags.sorted()
     for d in found:
         assert d.span.line >= 1 and d.span.column >= 1

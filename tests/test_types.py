@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dsl.checker import types
-from dsl.checker.typecheck import check_policy
+from dsl.checker.program import check_policy
 from dsl.front.diagnostics import Diagnostics
 from dsl.front.source import SourceFile
 from dsl.front.syntax import parse_source

@@ -73,6 +73,11 @@ class CheckedModule:
     source: SourceFile
     definitions: dict[str, Definition]
     constants: dict[str, Decimal] = field(default_factory=dict)  # param name -> constant value
+    # the maps of its expressions (id -> ...), with references qualified by the module's name,
+    # which a policy that uses the module merges into its own
+    types: dict = field(default_factory=dict)
+    refs: dict = field(default_factory=dict)
+    expr_constants: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

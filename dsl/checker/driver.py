@@ -1,6 +1,6 @@
-"""The small driver that chains the passes (STYLE.md §1).
+"""The small driver that reads files and chains the passes (STYLE.md §1).
 
-parse → (policy) check ; (module) check_module ; (tests) check_tests.
+parse → (policy) check_policy ; (module) check_module ; (tests) check_tests.
 It keeps going inside a stage so that every error is reported, and stops after
 a stage that reported errors. It reads files; the passes never do.
 """
@@ -14,6 +14,8 @@ from dsl.front import ast
 from dsl.front.diagnostics import Diagnostics
 from dsl.front.source import SourceFile
 from dsl.front.syntax import parse_bytes
+from dsl.checker.program import check_module, check_policy
+from dsl.checker.testfile import check_tests
 
 
 class UsageError(Exception):
@@ -57,9 +59,23 @@ def load(path: Path, diags: Diagnostics) -> Loaded:
 def check_file(path: Path, diags: Diagnostics):
     """Parse and check one file of any kind; returns the checked result or None.
 
-    A policy gives a `CheckedPolicy`, a module a `CheckedModule` (None on errors).
-    """
-    from dsl.checker import typecheck as check
+    A policy gives a `CheckedPolicy`, a module a `CheckedModule`, a test file the
+    `CheckedPolicy` of the policy it tests (None on errors)."""
+    return check_loaded(load(path, diags), diags)
 
-    loaded = load(path, diags)
-    return check.check_file(loaded, diags)
+
+def check_loaded(loaded: Loaded, diags: Diagnostics):
+    """Check a parsed file by its kind: policy, module or test file."""
+    file = loaded.file
+    path = Path(loaded.path)
+    match file:
+        case None:
+            return None
+        case ast.PolicyFile():
+            return check_policy(loaded.source, file, diags, path=path)
+        case ast.ModuleFile():
+            return check_module(loaded.source, file, diags)
+        case ast.TestFile():
+            return check_tests(loaded.source, file, diags, path=path)
+        case _:
+            raise AssertionError(f"unhandled {type(file).__name__}")

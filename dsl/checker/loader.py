@@ -25,6 +25,7 @@ from dsl.front import ast
 from dsl.front.diagnostics import Diagnostic, Diagnostics
 from dsl.checker.checked import CheckedModule
 from dsl.checker.names import suggest
+from dsl.front.syntax import parse_bytes
 
 # (display path, text, currency) -> (module or None, its diagnostics); modules are checked once.
 _CACHE: dict[tuple[str, str, str | None], tuple[CheckedModule | None, list[Diagnostic]]] = {}
@@ -65,11 +66,9 @@ def _local(folder: Path, name: str) -> tuple[Path | None, str | None]:
 
 
 def load_modules(file: ast.PolicyFile | ast.ModuleFile, path: Path | None, currency: str | None,
-                 diags: Diagnostics) -> tuple[dict[str, CheckedModule], set[str]]:
-    """The checked modules a file uses, and the names of those that had errors."""
-    from dsl.checker.typecheck import check_module  # check.py imports names.py, which this module uses
-    from dsl.front.syntax import parse_bytes
-
+                 diags: Diagnostics, check_module) -> tuple[dict[str, CheckedModule], set[str]]:
+    """The checked modules a file uses, and the names of those that had errors;
+    `check_module(source, file, diags, currency=...)` checks one (dsl/checker/program.py)."""
     modules: dict[str, CheckedModule] = {}
     broken: set[str] = set()
     if isinstance(file, ast.ModuleFile):

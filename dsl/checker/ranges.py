@@ -22,6 +22,7 @@ from dsl.front import ast
 from dsl.front.diagnostics import Diagnostics
 from dsl.checker.names import Resolution, decl_exprs
 from dsl.checker.currency import minor_units
+from dsl.checker.text import fmt_number
 from dsl.checker.types import Kind, Type
 
 INF = Decimal("Infinity")
@@ -373,13 +374,11 @@ class _Ranges:
 
     # ------------------------------------------------------------------ findings
     def show(self, value: Decimal, t: Type | None) -> str:
-        from dsl.checker.typecheck import _fmt
-
         if t is not None and t.kind is Kind.PERCENT:
-            return f"{_fmt(value * 100)} %"
+            return f"{fmt_number(value * 100)} %"
         if t is not None and t.kind is Kind.MONEY:
-            return f"{_fmt(value)} {self.currency}"
-        return _fmt(value)
+            return f"{fmt_number(value)} {self.currency}"
+        return fmt_number(value)
 
     def tables(self) -> None:
         for name, decl in self.res.decls.items():
@@ -435,7 +434,7 @@ class _Ranges:
         lt, rt = self.types.get(id(e.left)), self.types.get(id(e.right))
         side, iv, t = (e.left, a, lt) if not (a.lo == a.hi) else (e.right, b, rt)
         if iv.lo == iv.hi:
-            reason = f"both sides are constant"
+            reason = "both sides are constant"
         elif iv.lo.is_finite() and iv.hi.is_finite():
             reason = f"{side.span.text} is between {self.show(iv.lo, t)} and {self.show(iv.hi, t)}"
         elif iv.lo.is_finite():

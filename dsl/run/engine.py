@@ -16,7 +16,6 @@ checker's diagnostics (`PolicyErrors`).
 from __future__ import annotations
 
 import decimal
-import re
 from array import array
 from operator import add
 from collections.abc import Callable, Iterator
@@ -29,10 +28,10 @@ from dsl.backends.python import runtime
 from dsl.backends.python.compiled import CompiledPolicy
 from dsl.run.policy import PolicyErrors, UsageProblem, compile_file, compile_policy, load_policy, parse_overrides  # noqa: F401
 from dsl.run.records import (
-    Field, Reject, Validator, _Bad, _converter, _id_text, closest, column_of, csv_lists, detect_format,
+    Reject, Validator, _id_text, column_of, csv_lists, detect_format,
     duplicate_ids, exact_duplicates, fast_validator, fields_of, raw_records, repeated_hashes,
 )
-from dsl.backends.python.runtime import EvalError, Unsupported
+from dsl.backends.python.runtime import EvalError
 from dsl.checker.types import Kind
 
 

@@ -41,7 +41,7 @@ import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import NamedTuple, NoReturn
+from typing import NamedTuple
 
 from dsl.backends.python.compiled import MultiInfo
 from dsl.backends.python.runtime import Missing, missing_period  # noqa: F401

@@ -165,7 +165,7 @@ def run_paths(paths: list[str], keyword: str | None = None, with_coverage: bool 
 def run_file(path: Path, keyword: str | None = None,
              coverages: dict[str, coverage.Coverage] | None = None) -> FileResult:
     """Check one test file and run its selected tests (coverage added to `coverages`)."""
-    from dsl.checker import typecheck as check
+    from dsl.checker.driver import check_loaded
     from dsl.checker.driver import load
 
     diags = Diagnostics()
@@ -178,7 +178,7 @@ def run_file(path: Path, keyword: str | None = None,
             result.outcomes.append(Outcome(str(path), "(the whole file)", ERROR, f"{path}:1:1",
                                            message="the test file does not parse (see above)"))
         return result
-    policy = check.check_tests(loaded.source, file, diags, path=path)
+    policy = check_loaded(loaded, diags)
     result.diagnostics = [d for d in diags.sorted() if d.severity.value == "error"]
     selected = [t for t in file.tests if keyword is None or keyword.lower() in t.name.lower()]
     if policy is None:
