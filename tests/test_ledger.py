@@ -1,4 +1,5 @@
-"""dsl/ledger.py: settlement of a period (spec §14.2–§14.5) as pure functions."""
+"""The settlement of a period (language §15): the rules by name (tests/oracles/ledger.py) on the
+worked examples, and dsl/run/ledger.py's settler against them on generated ledgers and policies."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from decimal import ROUND_HALF_EVEN, Decimal as D
 
 from hypothesis import given, settings, strategies as st
 
-from dsl.run.ledger import EMPTY, ClawbackSpec, HoldSpec, PeriodFacts, make_settler, owed, settle, still_held
+from dsl.run.ledger import EMPTY, Terms, owed, settler, still_held
+
+from .oracles.ledger import ClawbackSpec, HoldSpec, PeriodFacts, settle
 from dsl.checker.periods import Period, period
 from dsl.backends.python.runtime import CONTEXT, Money
 
@@ -236,7 +239,7 @@ def test_a_later_period_never_changes_an_earlier_statement(facts, cut):
     assert prefix == whole[:cut]
 
 
-# ---- the generated settler (make_settler) against the reference (settle) ----------------
+# ---- the run's settler (dsl/run/ledger.py) against the rules by name (the oracle) ----------
 
 # amounts with other exponents too (whole units, 0 and 0.00), and some negative ones
 signed_cents = st.one_of(
@@ -246,12 +249,14 @@ signed_cents = st.one_of(
 
 @functools.cache
 def _settler(holds, until, clawbacks, windows, with_events, draws):
-    """One generated settler per policy shape (examples share shapes; compiling is the slow part)."""
-    return make_settler(USD, holds, dict(until), clawbacks, windows, with_events, draws)
+    """One settler per policy shape."""
+    terms = Terms(holds=holds, until=dict(until), clawbacks=clawbacks, windows={n: w for n, _, w in windows},
+                  window_values=windows, draws=draws)
+    return settler(terms, USD, with_events)
 
 
 class Policy:
-    """A policy's settlement shape, as dsl/settle.py `_run_rows` hands it to `make_settler`."""
+    """A policy's settlement shape, as the runner hands it to `ledger.settler`."""
 
     def __init__(self, names, hold_clauses, clawbacks, draws):
         self.names = names
@@ -350,11 +355,11 @@ def test_generated_settler_equals_settle(history):
     check_settler(*history, with_events=True)
 
 
-def test_generated_settler_hold_release_clawback_carry_forward():
+def test_the_settler_hold_release_clawback_carry_forward():
     """A held bonus released, then the whole paid bonus clawed back: the carry forward is
     recovered from the next period."""
     # components (bonus, base); `hold 25 % within 2` on bonus; `clawback bonus within 2`
-    settle_row = make_settler(USD, (("bonus", 0, 0, 2),), {"bonus": 0}, (("bonus", 2),), (("bonus", 0, 2),), True)
+    settle_row = _settler((("bonus", 0, 0, 2),), (("bonus", 0),), (("bonus", 2),), (("bonus", 0, 2),), True, True)
     no_claw = ((False, D(1)),)
     records = [
         (q("2026-Q1"), D("1000.00"), (D("400.00"), D("600.00")), ((D("0.25"),), (False,), no_claw)),

@@ -34,7 +34,6 @@ Emits no diagnostics.
 from __future__ import annotations
 
 import decimal
-import functools
 import gc
 import os
 import pickle
@@ -109,9 +108,30 @@ class History:
     def active(self) -> Decimal:
         return Decimal(self.count + 1)
 
-    # kept by the runner after each record of the partner (in `_run_rows`, inlined: it runs
-    # once per record): `values`/`totals` get the period, trimmed to the window; `streak_at`,
-    # `last` and `count` advance
+    def keep(self, key: int, history: tuple, earned: Decimal, info) -> None:
+        """After the partner's record of period `key`: what `prior` and `trailing_*` read later
+        (`values`, and `totals` for `prior(total)`), trimmed to the window; the `streak`
+        counts; the partner's latest period and the number of its periods."""
+        stored, conds = history
+        if info.streaks:
+            if conds:
+                prev = self.streak_at if self.last == key - 1 else ()
+                self.streak_at = tuple([p + 1 if c else 0 for p, c in zip(prev, conds)] if prev
+                                       else [1 if c else 0 for c in conds])
+            elif self.streak_at:
+                self.streak_at = ()
+        window = info.window
+        if window:
+            self.values[key] = stored
+            if info.uses_total:
+                self.totals[key] = earned
+            # periods come in calendar order, so the dict's first key is the oldest: the periods
+            # before key - window are never read again, and are dropped to bound the memory
+            while (oldest := next(iter(self.values))) < key - window:
+                del self.values[oldest]
+                self.totals.pop(oldest, None)
+        self.last = key
+        self.count += 1
 
 
 @dataclass
@@ -282,17 +302,14 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
     comp_index = {n: i for i, n in enumerate(comps)}
     ben_index = {b.name: i for i, b in enumerate(compiled.benefits)}
     ben_pools = [ben_index[site.component] for site in info.pw_sites if site.component in ben_index]
-    fact_comps = tuple(comp_index[n] for n in sorted(set(hold_index) | set(windows)))
     # one hold per component: a component's last `hold` is the one in force
     holds: dict[str, tuple[str, int, int, int]] = {}
     for n, w in info.hold_components:
         holds[n] = (n, comp_index[n], hold_index[n], w)
     with_events = on_event is not None
-    settle_all = _make_settle_loop(
-        money, tuple(holds.values()), hold_index, info.clawbacks,
-        tuple((n, comp_index[n], w) for n, w in windows.items()), with_events, info.draws,
-        fact_comps, tuple(ben_pools), info.window, info.uses_total, info.streaks,
-        traced is not False, info.budget is not None, len(comps))
+    terms = L.Terms(holds=tuple(holds.values()), until=hold_index, clawbacks=info.clawbacks, windows=windows,
+                    window_values=tuple((n, comp_index[n], w) for n, w in windows.items()), draws=info.draws)
+    settle_row = L.settler(terms, money, with_events)
     evaluate = compiled.evaluate
 
     with _spill_folder() as tmp, decimal.localcontext(runtime.CONTEXT):
@@ -460,9 +477,10 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
             # settlement (§14.4 steps 5-6), the history and the period's sums: `_make_settle_loop`
             pt = summary.periods.setdefault(str(period) if period is not None else "", PeriodTotals())
             kind_sums = dict.fromkeys(L.COLUMN_KINDS, ZERO)
-            settled, eligible_n, earned_sum, payable_sum, scaling_sum, comp_sums, ben_sums = settle_all(
+            settled, eligible_n, earned_sum, payable_sum, scaling_sum, comp_sums, ben_sums = _settle_period(
                 live, hs, pw_of, results, evaluate_one, scalings, key, period,
-                period if period is not None else Period(0, "year"), on_row, on_event, trace_events, kind_sums)
+                period if period is not None else Period(0, "year"), on_row, on_event, trace_events, kind_sums,
+                settle_row, info, len(comps), ben_pools)
             summary.paid += settled
             summary.eligible += eligible_n
             for n, v in zip(comps, comp_sums):
@@ -497,132 +515,40 @@ def _run_rows(compiled, rows, validate, on_row, on_reject, on_event, traced, upt
     return summary
 
 
-def _make_settle_loop(money, holds, until, clawbacks, windows, with_events: bool, draws: bool,
-                      fact_comps: tuple[int, ...], ben_pools: tuple[int, ...], window: int, uses_total: bool,
-                      streaks: int, traced: bool, budget: bool, n_comps: int):
-    """The loop over a period's evaluated records, generated for one policy: each record's
-    settlement (`ledger.settler_body`, inlined), its partner's history, the period's sums
-    and the output row, with no branch for what the policy does not have.
-
-    `holds` .. `draws`: as `ledger.make_settler` takes them; `fact_comps`: the components a
-    hold or a clawback reads (with none of them positive, no ledger and no draw, a record has
-    nothing to settle); `ben_pools`: the benefits that are pools (summed for the pool notes);
-    `window`, `uses_total`, `streaks`: what history keeps; `traced`: records may carry trace
-    events; `budget`: the results come evaluated (else `evaluate_one(j)` evaluates them);
-    `n_comps`: the number of components (summed per period).
-
-    The function is `(live, hs, pw_of, results, evaluate_one, scalings, key, period, t,
-    on_row, on_event, trace_events, kind_sums) -> (settled, eligible, earned sum, payable
-    sum, budget scaling sum, per component its sum, benefit sums)`: `scalings[j]` is the
-    j-th record's budget line (None: no budget binds), `t` the period settled, `kind_sums`
-    the sums per kind of statement line (added to in place)."""
-
-    src = ["def settle_all(live, hs, pw_of, results, evaluate_one, scalings, key, period, t, on_row, on_event,",
-           "               trace_events, kind_sums):"]
-
-    def emit(depth: int, line: str) -> None:
-        src.append("    " * depth + line)
-
-    emit(1, "ti = t.index")
-    for line in L.deadline_lines(holds):
-        emit(1, line)
-    emit(1, f"old_key = key - {window + 1}")  # a period no history can read any more
-    emit(1, "earned_sum = payable_sum = scaling_sum = ZERO")
-    for i in ben_pools:
-        emit(1, f"b_{i} = ZERO")
-    for c in range(n_comps):
-        emit(1, f"c_{c} = ZERO")
-    emit(1, "settled = eligible_n = 0")
-    emit(1, "j = -1")
-    emit(1, "for (row, rid, rec), h, pw in zip(live, hs, pw_of):")
-    emit(2, "j += 1")
-    emit(2, "res = results[j]" if budget else "res = evaluate_one(j)")
-    emit(2, "if res is None:")
-    emit(3, "continue")
-    emit(2, "tev = trace_events.pop(j, None)" if traced else "tev = None")
-    emit(2, "values = res.components")
-    for i in ben_pools:
-        emit(2, f"b_{i} += res.benefits[{i}]")
-    emit(2, "facts = res.settlement")
-    emit(2, "earned = res.total")
-    emit(2, "eligible = res.eligible")
-    emit(2, "ledger = h.ledger")
-    emit(2, "scaling = scalings[j] if scalings is not None else ZERO" if budget else "scaling = ZERO")
-    # nothing open, nothing held back, paid or drawn: the settlement has no lines (what the
-    # settler gives then: payable = earned + scaling, if that is not negative)
-    quiet = ["ledger is EMPTY"] + (["not facts[3]"] if draws else []) + ["earned >= ZERO"]
-    quiet += [f"values[{i}] <= ZERO" for i in fact_comps]
-    emit(2, f"if {' and '.join(quiet)} and (pay := earned + scaling) >= ZERO:")
-    emit(3, "s = new(Settlement, (t, earned, scaling, (), pay))")
-    emit(2, "else:")
-    src.extend("            " + line for line in L.settler_body(holds, clawbacks, windows, with_events, draws, deadlines=True))
-    emit(3, "h.ledger = new_ledger")
-    if with_events:
-        emit(3, "for ev in events:")
-        emit(4, "on_event(rid, ev)")
-    emit(3, "for ln in lines:")
-    emit(4, "kind_sums[ln[0]] += ln[1]")
-    emit(3, "s = new(Settlement, (t, earned, scaling, tuple(lines), running))")
-    emit(3, "pay = running")
-    # the partner's history: what `prior`, `trailing_*` and `streak` read in later periods
-    emit(2, "stored, conds = res.history")
-    if streaks:
-        emit(2, "if conds:")
-        emit(3, "prev = h.streak_at if h.last == key - 1 else ()")
-        if streaks == 1:
-            emit(3, "h.streak_at = ((prev[0] + 1 if prev else 1) if conds[0] else 0,)")
-        else:
-            emit(3, "if prev:")
-            emit(4, "h.streak_at = tuple([p + 1 if c else 0 for p, c in zip(prev, conds)])")
-            emit(3, "else:")
-            emit(4, "h.streak_at = tuple([1 if c else 0 for c in conds])")
-        emit(2, "elif h.streak_at:")
-        emit(3, "h.streak_at = ()")
-    if window:
-        # the periods `prior` and `trailing_*` can still read: key - window on (the ones
-        # before are never read again; dropped to bound the memory)
-        emit(2, "hv = h.values")
-        emit(2, "hv[key] = stored")
-        if uses_total:
-            emit(2, "h.totals[key] = earned")
-        emit(2, "if old_key in hv:  # the common case: the partner's previous periods are consecutive")
-        emit(3, "del hv[old_key]")
-        if uses_total:
-            emit(3, "h.totals.pop(old_key, None)")
-        emit(2, f"if len(hv) > {window + 1}:")
-        # periods come in calendar order, so the dict's first key is the oldest
-        emit(3, "while (kk := next(iter(hv))) < key - " + str(window) + ":")
-        emit(4, "del hv[kk]")
-        emit(4, "h.totals.pop(kk, None)")
-    emit(2, "h.last = key")
-    emit(2, "h.count += 1")
-    emit(2, "settled += 1")
-    emit(2, "if eligible:")
-    emit(3, "eligible_n += 1")
-    for c in range(n_comps):
-        emit(2, f"c_{c} += values[{c}]")
-    emit(2, "earned_sum += earned")
-    emit(2, "payable_sum += pay")
-    if budget:
-        emit(2, "if scaling:")
-        emit(3, "scaling_sum += scaling")
-    emit(2, "on_row(new(PeriodRow, (row, rid, period, rec, res, s, tev, pw)))")
-    emit(1, "return (settled, eligible_n, earned_sum, payable_sum, scaling_sum, "
-            f"[{''.join(f'c_{c}, ' for c in range(n_comps))}], "
-            f"({''.join(f'b_{i}, ' for i in ben_pools)}))")
-    source = "\n".join(src) + "\n"
-    ns = L.settler_namespace(money, until, windows)
-    ns["PeriodRow"] = PeriodRow
-    exec(_loop_code(source), ns)  # noqa: S102 - our own generated code
-    settle_all = ns["settle_all"]
-    settle_all.source = source
-    return settle_all
-
-
-@functools.lru_cache(maxsize=64)
-def _loop_code(source: str):
-    """The compiled `_make_settle_loop` code (a policy's tests run it once per case)."""
-    return compile(source, "<ipl period loop>", "exec")
+def _settle_period(live, hs, pw_of, results, evaluate_one, scalings, key: int, period, t: Period, on_row, on_event,
+                   trace_events, kind_sums, settle_row, info: MultiInfo, n_comps: int, ben_pools: list[int]):
+    """Settle a period's records (language §15, steps 5-6), keep each partner's history, and add
+    up the period's sums. `results[j]` is the j-th record's result when the budget needed them
+    all first (else `evaluate_one(j)` evaluates it now); `scalings[j]` its budget line (None:
+    no budget binds). Returns (records settled, eligible, earned sum, payable sum, budget
+    scaling sum, per component its sum, per pooled benefit its sum); `kind_sums` (per kind of
+    statement line) is added to in place."""
+    earned_sum = payable_sum = scaling_sum = ZERO
+    comp_sums = [ZERO] * n_comps
+    ben_sums = [ZERO] * len(ben_pools)
+    settled = eligible_n = 0
+    for j, ((row, rid, rec), h, pw) in enumerate(zip(live, hs, pw_of)):
+        res = results[j] if results is not None else evaluate_one(j)
+        if res is None:  # rejected
+            continue
+        earned = res.total
+        scaling = scalings[j] if scalings is not None else ZERO
+        s, h.ledger, events = settle_row(h.ledger, t, res.eligible, earned, res.components, res.settlement, scaling)
+        for ev in events:
+            on_event(rid, ev)
+        for ln in s.lines:
+            kind_sums[ln.kind] += ln.amount
+        h.keep(key, res.history, earned, info)
+        settled += 1
+        eligible_n += res.eligible
+        comp_sums = [a + b for a, b in zip(comp_sums, res.components)]
+        for i, b in enumerate(ben_pools):
+            ben_sums[i] += res.benefits[b]
+        earned_sum += earned
+        payable_sum += s.payable
+        scaling_sum += scaling
+        on_row(PeriodRow(row, rid, period, rec, res, s, trace_events.pop(j, None), pw))
+    return settled, eligible_n, earned_sum, payable_sum, scaling_sum, comp_sums, ben_sums
 
 
 def _program_wide(compiled, info: MultiInfo, live, hs, on_reject, summary):
