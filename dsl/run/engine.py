@@ -506,27 +506,11 @@ def _run_once(compiled: CompiledPolicy, records: str, out, rejects, trace, progr
 
 def csv_emitter(compiled: CompiledPolicy, write: Callable[[list], None]) -> Callable[[str, tuple], None]:
     """A generated `emit(id, result)` writing one payout CSV row (the fast path of `ipl run`)."""
+    from dsl.backends.python.rows import make_csv_row
     from dsl.run.outputs import defuse
 
-    ns = {"_write": write, "_defuse": defuse, "_F": _FORMULA, "_reasons": line_reasons, "_fmt": runtime.fmt_decimal}
-    cells = ["_defuse(rid) if rid[0] in _F else rid"]
-    cells += [f"c[{i}]" for i in range(len(compiled.components))]
-    for i, b in enumerate(compiled.benefits):
-        kind = b.type.kind
-        if kind is Kind.MONEY:
-            cells.append(f"b[{i}]")
-        elif kind is Kind.BOOL:
-            cells.append(f"('true' if b[{i}] else 'false')")
-        elif kind in (Kind.NUMBER, Kind.PERCENT, Kind.COUNT):
-            cells.append(f"_fmt(b[{i}])")
-        else:
-            cells.append(f"_defuse(str(b[{i}]))")
-    cells += ["res.total", "('true' if res.eligible else 'false')",
-              "(_defuse('; '.join(_reasons(res))) if (res.reasons or res.line_reasons) else '')"]
-    src = ("def emit(rid, res):\n    c = res.components\n    b = res.benefits\n"
-           f"    _write([{', '.join(cells)}])\n")
-    exec(compile(src, "<ipl payout row>", "exec"), ns)
-    return ns["emit"]
+    return make_csv_row([b.type.kind.value for b in compiled.benefits], len(compiled.components), write,
+                        {"defuse": defuse, "reasons": line_reasons, "fmt": runtime.fmt_decimal})
 
 
 class contextlib_nullable:

@@ -998,100 +998,29 @@ def decode_check(path: str) -> str | None:
 
 # ------------------------------------------------------------------ the fast path
 
-# Plain decimals of at most 34 digits (17 + 17) need none of parse_decimal's checks.
-_PLAIN_DECIMAL = r"-?[0-9]{1,17}(?:\.[0-9]{1,17})?"
-_PLAIN_COUNT = r"[0-9]{1,17}"
-# A percent's fraction that is plainly not a whole number other than 0, 1, -1 (§2a): 0 or 1
-# with any decimals, or decimals ending in a digit other than 0. `12`, `12.0`, `-3` go to the
-# slow path, which rejects them (or lets the declared range have them).
-_PLAIN_PERCENT = r"-?(?:[01](?:\.[0-9]{1,17})?|[0-9]{1,17}\.[0-9]{0,16}[1-9])"
-
 
 def fast_validator(validator: Validator, header: list[str] | None = None, notes: list[str] | None = None):
-    """A generated `validate(row, raw, problem)` equal to `validator.validate`, faster.
+    """A generated `validate(row, raw, problem)` equal to `validator.validate`, faster
+    (dsl/backends/python/rows.py: an inline path for each field's obviously valid spelling,
+    this validator for everything else).
 
-    With `header` (a CSV file's columns), `raw` is the row's list of cells, read by
-    position; the slow path gets the same dict the generic reader would have built, and
-    validates it for that header (`Validator.for_header`: a required column the header lacks
-    rejects every row; `notes`, if given, gets the header's problems once). Fields are read
-    by column (§2a) and come out by name.
+    With `header` (a CSV file's columns), `raw` is the row's list of cells, read by position;
+    the slow path gets the same dict the generic reader would have built, and validates it
+    for that header (`Validator.for_header`: a required column the header lacks rejects every
+    row; `notes`, if given, gets the header's problems once). Fields are read by column
+    (language §4) and come out by name."""
+    from dsl.backends.python.rows import make_validator
 
-    Each field has an inline fast path for the common, obviously valid spelling (a plain
-    decimal, an exact enum member, `true`/`false`); anything else — and every reject — goes
-    to `validator.validate`, which gives the same value or the reason. Generated code
-    embeds field names only as `repr()` literals.
-    """
-    ns: dict = {"_slow": validator.validate, "_D": Decimal, "_DUPS": validator.duplicates,
-                "_PLAIN": re.compile(_PLAIN_DECIMAL + r"\Z").match, "_COUNT": re.compile(_PLAIN_COUNT + r"\Z").match,
-                "_PERCENT": re.compile(_PLAIN_PERCENT + r"\Z").match,
-                "_BOOLS": {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False,
-                           "True": True, "False": False, "TRUE": True, "FALSE": False}}
-    if header is None:
-        lines = ["def validate(row, raw, problem):",
-                 "    if problem is not None or raw is None:",
-                 "        return _slow(row, raw, problem)",
-                 "    g = raw.get"]
-    else:
+    slow = validator.validate
+    if header is not None:
         if header:  # (an empty file has no header to find faults in)
             validator = validator.for_header(header)
             if notes is not None:
                 notes.extend(validator.header_notes)
 
-        def slow_list(row, raw, problem):
+        def slow(row, raw, problem):
             return validator.validate(row, dict(zip(header, raw)) if raw is not None else None, problem)
         if validator.header_faults:
-            return slow_list  # every row is rejected
-        ns["_slow"] = slow_list
-        lines = ["def validate(row, raw, problem):",
-                 f"    if problem is not None or raw is None or len(raw) != {len(header)}:",
-                 "        return _slow(row, raw, problem)"]
-    where = {column: i for i, column in reversed(list(enumerate(header or ())))}
-    out = []
-    for i, f in enumerate(validator.fields):
-        x, v = f"x{i}", f"v{i}"
-        col = f.name if validator.fixtures else f.column
-        if header is None:
-            lines.append(f"    {x} = g({col!r})")
-        else:
-            lines.append(f"    {x} = raw[{where[col]}]" if col in where else f"    {x} = None")
-        if f.kind in ("money", "number"):
-            test, conv = f"{x}.__class__ is str and _PLAIN({x})", f"_D({x})"
-        elif f.kind == "percent":
-            test, conv = f"{x}.__class__ is str and _PERCENT({x})", f"_D({x})"
-        elif f.kind == "count":
-            test, conv = f"{x}.__class__ is str and _COUNT({x})", f"_D({x})"
-        elif f.kind in ("enum", "level"):
-            ns[f"_M{i}"] = frozenset(f.members)
-            test, conv = f"{x}.__class__ is str and {x} in _M{i}", x
-        elif f.kind == "bool":
-            test, conv = f"{x}.__class__ is str and {x} in _BOOLS", f"_BOOLS[{x}]"
-        elif f.kind in ("id", "period"):
-            test, conv = f"{x}.__class__ is str and {x}.isascii() and {x} and not {x}[0].isspace() " \
-                         f"and not {x}[-1].isspace()", x
-        elif f.kind == "text":
-            test, conv = f"{x}.__class__ is str and {x}.isascii() and {x}", x
-        else:
-            raise AssertionError(f"unhandled input kind {f.kind}")
-        lines.append(f"    if {test}:")
-        lines.append(f"        {v} = {conv}")
-        checks = []
-        if f.lo is not None:
-            ns[f"_LO{i}"] = f.lo
-            checks.append(f"{v} < _LO{i}")
-        if f.hi is not None:
-            ns[f"_HI{i}"] = f.hi
-            checks.append(f"{v} > _HI{i}")
-        if checks:
-            lines.append(f"        if {' or '.join(checks)}: return _slow(row, raw, problem)")
-        if f.has_default:
-            ns[f"_DEF{i}"] = f.default
-            lines.append(f"    elif {x} is None or {x} == '':")
-            lines.append(f"        {v} = _DEF{i}")
-        lines.append("    else:")
-        lines.append("        return _slow(row, raw, problem)")
-        out.append(f"{f.name!r}: {v}")
-        if f.name == validator.id_field:
-            lines.append(f"    if {v} in _DUPS: return _slow(row, raw, problem)")
-    lines.append(f"    return {{{', '.join(out)}}}")
-    exec(compile("\n".join(lines) + "\n", "<ipl validator>", "exec"), ns)
-    return ns["validate"]
+            return slow  # every row is rejected
+    return make_validator(validator.fields, validator.id_field, validator.duplicates, slow, header,
+                          validator.fixtures)
