@@ -523,3 +523,28 @@ def test_a_records_file_that_cannot_be_read_exits_2_with_one_line(tmp_path, name
         assert len(ran.stderr.strip().splitlines()) == 1, ran.show()
         assert not (tmp_path / "o.csv").exists()
 
+
+def test_a_long_bad_value_costs_memory_in_proportion(tmp_path):
+    """A 2 MB value that is not a member of an enum gets no "did you mean" (no member is close
+    to it) and is not kept: the run's Python allocations peak at a few MB. The suggestion used
+    to index every character of the value first: 80 MB here, 2 GB and 13 s for 50 MB
+    (benchmarks/limits.py)."""
+    import tracemalloc
+
+    columns, rows = base_rows(PROGRAMS["growth"])
+    path = tmp_path / "r.jsonl"
+    path.write_text(write("jsonl", columns, [{**rows[0], "segment": "e" * 2_000_000}, *rows[1:3]]))
+    args = ["run", PROGRAMS["growth"].policy, "--records", path, "-o", tmp_path / "o.csv",
+            "--rejects", tmp_path / "rejects.csv"]
+    judge(call_or_hang("warm-up", *args), {1}, "warm-up")  # the policy compiled once, untraced
+    tracemalloc.start()
+    try:
+        ran = call_or_hang("a 2 MB value", *args)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    judge(ran, {1}, "a 2 MB value")
+    assert reconciled(ran) == (3, 2, 1)
+    assert peak < 30_000_000, f"{peak:,} bytes at the peak"
+    (reject,) = table(tmp_path / "rejects.csv")
+    assert reject["reason"].endswith("...' is not a member of segment (expected one of enterprise, midmarket, digital)")
