@@ -169,9 +169,9 @@ def mutate_tokens(rng: random.Random, tokens: list[str], ops: list[str]) -> None
     ops.append(f"{op}@{i}")
 
 
-def mutate_bytes(rng: random.Random, data: bytes, ops: list[str]) -> bytes:
-    """One byte-level mutation."""
-    op = rng.choice(["bom", "crlf", "cr", "nul", "bad-bytes", "utf16", "latin1", "bom-inside", "cut"])
+def mutate_bytes(rng: random.Random, data: bytes, ops: list[str], op: str | None = None) -> bytes:
+    """One byte-level mutation (`op`, or one drawn)."""
+    op = op or rng.choice(["bom", "crlf", "cr", "nul", "bad-bytes", "utf16", "latin1", "bom-inside", "cut"])
     at = rng.randrange(len(data) + 1)
     ops.append(op if op in ("bom", "crlf", "cr", "utf16", "latin1") else f"{op}@{at}")
     match op:
@@ -218,7 +218,7 @@ def make_mutant(index: int) -> Mutant:
         tokens = TOKEN.findall(source.text)
         choice = rng.choice(["number", "huge", "small", "bytes"])
         if choice == "bytes":
-            data = mutate_bytes(random.Random(rng.choice(["bom", "crlf", "cr"])), source.text.encode(), ops)
+            data = mutate_bytes(rng, source.text.encode(), ops, rng.choice(["bom", "crlf", "cr"]))
             data = mutate_bytes(rng, data, ops) if rng.random() < 0.2 else data
         else:
             numbers = _number_indexes(tokens)
