@@ -927,7 +927,7 @@ class Spelling:
         found = self._lower.get(lowered)
         if found is None:
             found = self._spelt(lowered)
-        if len(self._seen) < 4096:
+        if len(self._seen) < 4096 and len(text) <= 256:  # a long value is not kept
             self._seen[text] = found
         return found
 
@@ -952,6 +952,12 @@ def _best_spelling(word: str, candidates, cutoff: float = 0.6) -> str | None:
     """`difflib.get_close_matches(word, candidates, n=1, cutoff)`, the same answer (the
     highest ratio, then the greatest candidate), with `ratio()` — the costly part — computed
     only while a candidate's `quick_ratio()`, an upper bound of it, can still win."""
+    # real_quick_ratio() bounds ratio() by the lengths alone: against a word much longer than
+    # every candidate none can reach the cutoff, and set_seq2 would index every character of
+    # it (a 50 MB value took 2 GB and 13 s for no suggestion)
+    longest = max(map(len, candidates), default=0)
+    if 2 * longest < cutoff * (len(word) + longest):
+        return None
     matcher = difflib.SequenceMatcher()
     matcher.set_seq2(word)
     bounded = []

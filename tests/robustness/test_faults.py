@@ -309,12 +309,40 @@ def _quality_records(tmp: Path, copies: int) -> Path:
     return path
 
 
-@pytest.mark.parametrize("signum, code, line", [
-    (signal.SIGTERM, 143, "ipl: terminated (SIGTERM)"),
-    (signal.SIGINT, 130, "ipl: interrupted"),
-    (signal.SIGHUP, 129, "ipl: terminated (SIGHUP)"),
-], ids=["SIGTERM", "SIGINT", "SIGHUP"])
-def test_a_signal_during_a_run_leaves_the_previous_outputs_and_no_temporary_files(tmp_path, signum, code, line):
+def _as_a_terminal_starts_it(ignored: tuple[int, ...] = ()):
+    """For Popen's preexec_fn: the child starts with SIGINT, SIGTERM and SIGHUP at their default
+    action, as a command typed at a terminal does — except those in `ignored`, as `nohup` would.
+
+    Without it the child inherits the test's dispositions, and a shell that starts a job in the
+    background without job control (`make test &`, a CI step's `cmd &`) starts it with SIGINT
+    ignored (POSIX): pytest, then `ipl`, which keeps an ignored signal ignored, as documented —
+    Ctrl-C then did nothing, and the SIGINT case of the test below failed in such runs only."""
+    def preexec() -> None:
+        for s in _SIGNALS:
+            signal.signal(s, signal.SIG_IGN if s in ignored else signal.SIG_DFL)
+    return preexec
+
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _dispositions(pid: int) -> tuple[set[int], set[int]] | None:
+    """(caught, ignored) signals of a live process, from /proc; None where there is no /proc."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    masks = dict(line.split(":\t", 1) for line in status.splitlines() if line.startswith(("SigCgt", "SigIgn")))
+
+    def signals(mask: str) -> set[int]:
+        bits = int(mask, 16)
+        return {n for n in range(1, 65) if bits >> (n - 1) & 1}
+    return signals(masks["SigCgt"]), signals(masks["SigIgn"])
+
+
+def _start_a_long_run(tmp_path: Path, ignored: tuple[int, ...] = ()):
+    """A multi-period run of many seconds, its outputs over previous ones, its TMPDIR a folder of
+    its own; returned once its spill folder exists (its signal handlers are installed before)."""
     records = _quality_records(tmp_path, 40)  # 37,120 records: many seconds, ended in the first
     temp, out = tmp_path / "tmp", tmp_path / "out"
     temp.mkdir()
@@ -325,19 +353,52 @@ def test_a_signal_during_a_run_leaves_the_previous_outputs_and_no_temporary_file
     before = files(out)
     proc = subprocess.Popen([*IPL, "run", str(QUALITY / "renewal_quality.ipl"), "--records", str(records),
                              "-o", "payouts.csv", "--ledger", "ledger.csv", "--rejects", "rejects.csv"],
-                            cwd=out, env={**os.environ, "TMPDIR": str(temp)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            cwd=out, env={**os.environ, "TMPDIR": str(temp)}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, preexec_fn=_as_a_terminal_starts_it(ignored))
     deadline = time.monotonic() + 60
     while not list(temp.glob(f"ipl-periods-{proc.pid}-*")) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
-    # mid-run: the spill folder and a temporary file per output exist
+    return proc, temp, out, before
+
+
+@pytest.mark.parametrize("signum, code, line", [
+    (signal.SIGTERM, 143, "ipl: terminated (SIGTERM)"),
+    (signal.SIGINT, 130, "ipl: interrupted"),
+    (signal.SIGHUP, 129, "ipl: terminated (SIGHUP)"),
+], ids=["SIGTERM", "SIGINT", "SIGHUP"])
+def test_a_signal_during_a_run_leaves_the_previous_outputs_and_no_temporary_files(tmp_path, signum, code, line):
+    proc, temp, out, before = _start_a_long_run(tmp_path)
+    # mid-run: the spill folder and a temporary file per output exist, and the signal is caught
     assert proc.poll() is None
     assert sorted(p.name.split(".")[1:3] for p in out.glob(".*.tmp")) == [
         ["ledger", "csv"], ["payouts", "csv"], ["rejects", "csv"]]
     assert {p.name.split(".")[3] for p in out.glob(".*.tmp")} == {str(proc.pid)}
+    dispositions = _dispositions(proc.pid)
+    if dispositions is not None:
+        assert signum in dispositions[0], f"ipl does not catch {signal.Signals(signum).name}: {dispositions}"
     proc.send_signal(signum)
     stdout, stderr = proc.communicate(timeout=60)
     assert (proc.returncode, stderr.decode(), stdout) == (code, line + "\n", b"")
+    assert files(out) == before
+    assert list(temp.iterdir()) == []
+
+
+def test_a_signal_ignored_when_ipl_starts_stays_ignored(tmp_path):
+    """`nohup ipl run ...`, or a background job of a shell without job control: SIGINT is
+    ignored when `ipl` starts, and stays so (docs/outputs.md); SIGTERM still ends the run."""
+    proc, temp, out, before = _start_a_long_run(tmp_path, ignored=(signal.SIGINT,))
+    assert proc.poll() is None
+    dispositions = _dispositions(proc.pid)
+    if dispositions is not None:
+        caught, ignored = dispositions
+        assert signal.SIGINT in ignored and signal.SIGINT not in caught
+        assert {signal.SIGTERM, signal.SIGHUP} <= caught
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    assert proc.poll() is None  # ignored: the run goes on
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert (proc.returncode, stderr.decode(), stdout) == (143, "ipl: terminated (SIGTERM)\n", b"")
     assert files(out) == before
     assert list(temp.iterdir()) == []
 
