@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 
 from dsl.tools import diff
-from dsl.run.engine import compile_file, run
+from dsl.run.policy import compile_file
+from dsl.run.runner import run
 
 from .workload import POLICY, cached_records, full
 

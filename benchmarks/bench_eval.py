@@ -27,7 +27,8 @@ from pathlib import Path
 import pytest
 
 from dsl.backends.python import runtime
-from dsl.run.engine import compile_file, find_record
+from dsl.run.lookup import find_record
+from dsl.run.policy import compile_file
 from dsl.run.records import Validator, raw_records
 
 from .workload import POLICY, cached_records, full
@@ -204,12 +205,12 @@ def test_bench_end_to_end(benchmark, records_path, tmp_path):
     """`ipl run POLICY --records CSV -o CSV` in process (compile, read, validate, evaluate, write)."""
     import contextlib
 
-    from dsl.run.engine import run_command
+    from dsl.run.command import Outputs, run_command
 
     out = tmp_path / "o.csv"
 
     def ipl():
-        code = run_command(str(POLICY), str(records_path), str(out), None, None, [], lambda m: None,
+        code = run_command(str(POLICY), str(records_path), Outputs(payouts=str(out)), [], lambda m: None,
                            lambda m: None, lambda size: contextlib.nullcontext())
         assert code == 0
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from dsl.run.engine import compile_file, run
-from dsl.run.settle import run_periods
+from dsl.run.policy import compile_file
+from dsl.run.runner import run
 
 from .workload import full
 
@@ -129,7 +129,7 @@ def workload(tmp_path_factory):
 def _multi(folder: Path, records: Path) -> int:
     compiled = compile_file(str(folder / "multi.ipl"))
     rows = []
-    summary = run_periods(compiled, str(records), rows.append, rows.append)
+    summary = run(compiled, str(records), rows.append, rows.append)
     assert summary.reconciled and summary.rejected == 0
     return len(rows)
 

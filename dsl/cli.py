@@ -173,7 +173,8 @@ def fmt_command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
 def run_command(policy: str, records: str, out: str | None, rejects: str | None, trace: str | None,
                 sets: tuple[str, ...], ledger: str | None, summary: str | None) -> None:
     """Evaluate every record; write payouts, rejects and traces; print a reconciled summary."""
-    from dsl.run import engine
+    from dsl.run.command import Outputs, run_command as run_policy
+    from dsl.run.policy import PolicyErrors, UsageProblem
 
     def bar(size: int):
         return _progress(size, enabled=sys.stderr.isatty() and size > 4_000_000)
@@ -182,12 +183,12 @@ def run_command(policy: str, records: str, out: str | None, rejects: str | None,
                     [("-o", out), ("--rejects", rejects), ("--trace", trace), ("--ledger", ledger),
                      ("--summary", summary)])
     try:
-        code = engine.run_command(policy, records, out, rejects, trace, list(sets), click.echo,
-                                  lambda m: click.echo(m, err=True), bar, ledger=ledger, summary_path=summary)
-    except engine.PolicyErrors as err:
+        code = run_policy(policy, records, Outputs(out, rejects, trace, ledger, summary), list(sets), click.echo,
+                          lambda m: click.echo(m, err=True), bar)
+    except PolicyErrors as err:
         _print_policy_errors(err.diags)
         sys.exit(1)
-    except engine.UsageProblem as err:
+    except UsageProblem as err:
         _usage(str(err))
     sys.exit(code)
 
@@ -204,8 +205,8 @@ def run_command(policy: str, records: str, out: str | None, rejects: str | None,
 def explain_command(policy: str, records: str, wanted: str, fmt: str, out: str | None,
                     sets: tuple[str, ...], period: str | None) -> None:
     """The statement of one record: every line, why, and how far to the next band."""
-    from dsl.run import engine
     from dsl.explain import statement as explain
+    from dsl.run.policy import PolicyErrors, UsageProblem
 
     refuse_overlap([("the policy", policy), ("--records", records)], [("-o", out)])
     try:
@@ -218,10 +219,10 @@ def explain_command(policy: str, records: str, wanted: str, fmt: str, out: str |
                 _usage(str(err))
         else:
             click.echo(text, nl=not text.endswith("\n"))
-    except engine.PolicyErrors as err:
+    except PolicyErrors as err:
         _print_policy_errors(err.diags)
         sys.exit(1)
-    except engine.UsageProblem as err:
+    except UsageProblem as err:
         _usage(str(err))
     sys.exit(code)
 
@@ -309,8 +310,8 @@ def test_command(paths: tuple[str, ...], fmt: str, keyword: str | None, junit: s
 def diff_command(old: str, new: str, records: str, fmt: str, cost_up: str | None, any_decrease: bool,
                  top: int, out: str | None) -> None:
     """Payout impact of a policy change: totals, per component, movers, level changes, guards."""
+    from dsl.run.policy import UsageProblem
     from dsl.tools import diff
-    from dsl.run import engine
 
     refuse_overlap([("the old policy", old), ("the new policy", new), ("--records", records)], [("-o", out)])
     try:
@@ -326,7 +327,7 @@ def diff_command(old: str, new: str, records: str, fmt: str, cost_up: str | None
     except diff.BrokenPolicy as err:
         _print_policy_errors(err.diags)
         _usage(str(err))
-    except engine.UsageProblem as err:
+    except UsageProblem as err:
         _usage(str(err))
     for note in notes:
         click.echo(note, err=True)

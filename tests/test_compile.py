@@ -8,7 +8,8 @@ import pytest
 
 from dsl.backends.python import runtime
 from dsl.run.policy import compile_policy
-from dsl.run.engine import PolicyErrors, evaluate_record, load_policy
+from dsl.run.policy import PolicyErrors, load_policy
+from dsl.run.runner import evaluate_record
 from dsl.run.records import Reject
 from dsl.backends.python.runtime import EvalError, Unsupported
 

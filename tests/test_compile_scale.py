@@ -24,7 +24,7 @@ from dsl.backends.python import runtime
 from dsl.run.policy import compile_policy
 from dsl.tools.coverage import BRANCH_EVENT, branch_key
 from dsl.front.diagnostics import Diagnostics
-from dsl.run.engine import load_policy
+from dsl.run.policy import load_policy
 from dsl.front.syntax import parse_bytes
 
 from .reference_eval import evaluate as reference

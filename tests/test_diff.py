@@ -12,7 +12,9 @@ from click.testing import CliRunner
 
 from dsl.tools import diff as diff_mod
 from dsl.cli import cli
-from dsl.run.engine import compile_file, iter_results, run
+from dsl.run.lookup import outcomes
+from dsl.run.policy import compile_file
+from dsl.run.runner import run
 from dsl.run.records import Reject
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,8 +134,8 @@ def test_growth_base_rate_12_percent_exact_cost_change(in_root, tmp_path):
     assert ipl("diff", GROWTH, str(raised), "--records", GROWTH_RECORDS, "--fail-if-cost-up", "13%").exit_code == 1
     assert ipl("diff", GROWTH, str(raised), "--records", GROWTH_RECORDS, "--fail-if-cost-up", "13.15").exit_code == 0
     # per record: every delta is new total - old total of the same record
-    old = {ev.id: ev.result.total for ev in iter_results(compile_file(GROWTH), GROWTH_RECORDS)}
-    new = {ev.id: ev.result.total for ev in iter_results(compile_file(GROWTH, ["base_rate=12%"]), GROWTH_RECORDS)}
+    old = {ev.id: ev.result.total for ev in outcomes(compile_file(GROWTH), GROWTH_RECORDS)}
+    new = {ev.id: ev.result.total for ev in outcomes(compile_file(GROWTH, ["base_rate=12%"]), GROWTH_RECORDS)}
     changed = {k for k in old if old[k] != new[k]}
     assert doc["counts"]["changed"] == len(changed) and doc["counts"]["down"] == 0
     top = max(changed, key=lambda k: (new[k] - old[k], [-ord(c) for c in k]))
@@ -293,8 +295,6 @@ def test_different_currencies_exit_2(tmp_path):
 
 def test_multi_period_policy_is_compared_per_id_and_period(in_root, tmp_path):
     """recurring_mix (quarters, holds, clawbacks, a pool): each (id, period) is compared on its payable."""
-    from dsl.run import settle
-
     policy = ROOT / "programs/recurring_mix/recurring_mix.ipl"
     records = "programs/recurring_mix/records.csv"
     text = policy.read_text(encoding="utf-8")
@@ -306,7 +306,7 @@ def test_multi_period_policy_is_compared_per_id_and_period(in_root, tmp_path):
     payable = []
     for sets in ([], ["margin_floor=30%"]):
         rows: dict = {}
-        settle.run_periods(compile_file(str(policy), sets), records,
+        run(compile_file(str(policy), sets), records,
                            lambda pr: rows.__setitem__((pr.id, str(pr.period)), pr.settlement.payable), lambda r: None)
         payable.append(rows)
     old, new = payable
@@ -348,7 +348,7 @@ def test_per_record_deltas_add_up_to_the_total_change(in_root):
 
     def totals(compiled):
         return {x.row: (Decimal(0) if isinstance(x, Reject) else x.result.total)
-                for x in iter_results(compiled, f"{FIX}/records.csv")}
+                for x in outcomes(compiled, f"{FIX}/records.csv")}
     a, b = totals(old), totals(new)
     assert sum(b[k] - a[k] for k in a) == rep.delta == sum(m.delta for m in rep.movers)
     assert rep.total_old == sum(a.values()) and rep.total_new == sum(b.values())
@@ -490,7 +490,7 @@ def test_report_reconciles_on_generated_records(tmp_path_factory):
 
         def totals(compiled):
             return {x.row: (Decimal(0) if isinstance(x, Reject) else x.result.total)
-                    for x in iter_results(compiled, str(path))}
+                    for x in outcomes(compiled, str(path))}
         a, b = totals(old), totals(new)
         assert rep.read == len(rows) == len(a) == len(b)
         assert rep.total_old == sum(a.values()) and rep.total_new == sum(b.values())

@@ -7,7 +7,10 @@ from decimal import Decimal as D
 from click.testing import CliRunner
 
 from dsl.cli import cli
-from dsl.run.engine import compile_file, iter_results, render_summary, run
+from dsl.run.lookup import outcomes
+from dsl.run.policy import compile_file
+from dsl.run.runner import run
+from dsl.run.summary import render_summary
 
 from .conftest import ROOT
 
@@ -55,7 +58,7 @@ def test_fast_path_has_no_tracing_hooks():
 def test_traced_and_fast_variants_agree_on_growth():
     compiled = compile_file(str(ROOT / "programs/growth/growth.ipl"))
     traced = compiled.traced()
-    results = list(iter_results(compiled, str(ROOT / "programs/growth/records.csv")))
+    results = list(outcomes(compiled, str(ROOT / "programs/growth/records.csv")))
     assert len(results) == 1200
     for ev in results:
         assert traced(ev.record)[0] == ev.result

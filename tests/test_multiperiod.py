@@ -304,10 +304,10 @@ def test_ledger_and_period_are_usage_errors_for_a_plain_policy(tmp_path):
     assert res.exit_code == 2 and "--period" in res.output
 
 
-# ------------------------------------------------------------------ spilling (dsl/settle.py `_packed`)
+# ------------------------------------------------------------------ spilling (dsl/run/spill.py)
 
 def test_spilled_cells_are_one_text_unless_a_cell_holds_a_separator():
-    from dsl.run.settle import _packed, _unpacked
+    from dsl.run.spill import _packed, _unpacked
 
     rows, raws = [2, 3, 5], [["A", "2026-Q1", "10"], ["B", "", "x y"], [""]]
     packed = _packed((rows, raws), cells=True)
@@ -326,14 +326,14 @@ def test_spilled_cells_are_one_text_unless_a_cell_holds_a_separator():
 @given(st.lists(st.lists(st.text(alphabet=st.sampled_from("ab,\"\x1e\x1f\n \udc80"), max_size=4),
                          min_size=1, max_size=5), max_size=6))
 def test_spilled_cells_read_back_as_they_were(raws):
-    from dsl.run.settle import _packed, _unpacked
+    from dsl.run.spill import _packed, _unpacked
 
     rows = list(range(1, len(raws) + 1))
     assert _unpacked(_packed((rows, raws), cells=True)) == (rows, raws)
 
 
 def test_a_run_that_spills_gives_the_same_payouts(files, monkeypatch):
-    import dsl.run.settle
+    import dsl.run.spill
 
     # a text input whose cells hold separators and a surrogate escape, spilled in batches of 2
     policy = POLICY.replace("input revenue", "input note : text = \"-\"\ninput revenue")
@@ -342,7 +342,7 @@ def test_a_run_that_spills_gives_the_same_payouts(files, monkeypatch):
     notes = ["note", "a\x1fb", "c\x1ed", "plain"] + ["x"] * (len(lines) - 4)
     (files / "r.csv").write_text("\n".join(f"{line},{n}" for line, n in zip(lines, notes)) + "\n")
     _, whole = run(files)
-    monkeypatch.setattr(dsl.run.settle, "BATCH", 2)
+    monkeypatch.setattr(dsl.run.spill, "BATCH", 2)
     _, spilled = run(files)
     assert spilled == whole and len(whole) == 10
     assert by_key(whole)["A", "2026-Q2"]["payable"] == "1225.00"

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from dsl.run.engine import compile_file
-from dsl.run.settle import run_periods
+from dsl.run.policy import compile_file
+from dsl.run.runner import run
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _rows(compiled, records: Path) -> list[tuple]:
     rows = []
-    summary = run_periods(compiled, str(records), rows.append, rows.append)
+    summary = run(compiled, str(records), rows.append, rows.append)
     assert summary.reconciled
     return [tuple(r) for r in rows]
 

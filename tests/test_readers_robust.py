@@ -267,7 +267,9 @@ def with_columns(compiled, column):
 
 
 def test_a_run_explain_and_ids_like_read_columns(tmp_path):
-    from dsl.run.engine import compile_file, find_record, ids_like, run
+    from dsl.run.lookup import find_record, ids_like
+    from dsl.run.policy import compile_file
+    from dsl.run.runner import run
 
     compiled = columned(compile_file(GROWTH))
     path = tmp_path / "r.csv"
@@ -291,8 +293,8 @@ def test_a_run_explain_and_ids_like_read_columns(tmp_path):
 def test_a_multi_period_run_reads_the_period_and_id_columns(tmp_path):
     import dataclasses
 
-    from dsl.run.engine import compile_file
-    from dsl.run.settle import run_periods
+    from dsl.run.policy import compile_file
+    from dsl.run.runner import run as run_settled
 
     (tmp_path / "p.ipl").write_text(PERIODS)
     compiled = compile_file(str(tmp_path / "p.ipl"))
@@ -307,7 +309,7 @@ def test_a_multi_period_run_reads_the_period_and_id_columns(tmp_path):
                                    '{"Partner": "C", "Fiscal Quarter": "2026-Q1", "Revenue USD": 2}\n')]:
         (tmp_path / name).write_text(text)
         rows, rejects = [], []
-        summary = run_periods(compiled, str(tmp_path / name), rows.append, rejects.append)
+        summary = run_settled(compiled, str(tmp_path / name), rows.append, rejects.append)
         assert summary.read == 5 and summary.paid == 2, name
         assert [(r.id, str(r.period), r.result[4]) for r in rows] == [("A", "2026-Q1", Decimal("2.00")),
                                                                        ("A", "2026-Q2", Decimal("1.00"))]

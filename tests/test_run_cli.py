@@ -179,12 +179,12 @@ def test_policy_with_errors_exits_1_with_diagnostics(tmp_path):
 def test_an_interrupted_run_keeps_the_previous_output(tmp_path, monkeypatch):
     out = tmp_path / "o.csv"
     out.write_text("previous\n")
-    from dsl.run import engine
+    from dsl.run import runner
 
     def boom(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(engine, "_failure", boom)
+    monkeypatch.setattr(runner, "failure", boom)
     pol = tmp_path / "p.ipl"
     pol.write_text('policy "D" currency USD\ninput pid : id\ninput a : money\ninput b : number\ncomponent c = a / b\n')
     rec = tmp_path / "r.csv"

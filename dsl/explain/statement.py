@@ -476,25 +476,20 @@ def explain_command(policy_path: str, records: str, wanted: str, fmt: str, sets:
     """The rendered statement and the exit code (1 when the record is rejected)."""
     from pathlib import Path
 
-    from dsl.run.engine import UsageProblem, compile_file, find_record, ids_like
+    from dsl.run.lookup import find_record, ids_like
+    from dsl.run.policy import UsageProblem, compile_file
     from dsl.run.records import RecordsUnreadable, Reject, column_of, detect_format, fields_of
-    from dsl.run.trace import record_tree
+    from dsl.run.trace import row_tree
 
     compiled = compile_file(policy_path, sets)
-    if compiled.multi is not None:
-        try:
-            detect_format(records)
-            if not Path(records).is_file():
-                raise UsageProblem(f"no such records file: {records}")
-            return explain_periods(compiled, records, wanted, fmt, period)
-        except RecordsUnreadable as err:
-            raise UsageProblem(str(err)) from None
-    if period is not None:
+    if compiled.multi is None and period is not None:
         raise UsageProblem("--period: this policy has no periods (it has no input of type `period`)")
     try:
         detect_format(records)
         if not Path(records).is_file():
             raise UsageProblem(f"no such records file: {records}")
+        if compiled.multi is not None:
+            return explain_periods(compiled, records, wanted, fmt, period)
         found = find_record(compiled, records, wanted)
     except RecordsUnreadable as err:
         raise UsageProblem(str(err)) from None
@@ -512,8 +507,7 @@ def explain_command(policy_path: str, records: str, wanted: str, fmt: str, sets:
             return f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>rejected</title></head>" \
                    f"<body><p>{html.escape(text)}</p></body></html>\n", 1
         return text + "\n", 1
-    tree = record_tree(compiled, found.row, found.id, found.result, found.events)
-    st = build(compiled, tree, found.record)
+    st = build(compiled, row_tree(compiled, found), found.record)
     if fmt == "json":
         return render_json(st, compiled), 0
     if fmt == "html":
@@ -531,6 +525,7 @@ class PeriodStatement:
     period: str | None
     statement: Statement
     settlement: object  # ledger.Settlement
+    settlement_json: dict  # the same, as the trace writes it (dsl/run/columns.py)
     program_wide: list = field(default_factory=list)  # the period's figures used (§15)
 
     def adds_up(self) -> bool:
@@ -543,10 +538,11 @@ def explain_periods(compiled: CompiledPolicy, records: str, wanted: str, fmt: st
                     period_text: str | None) -> tuple[str, int]:
     """`ipl explain` of a multi-period policy: one period's statement (`--period`) or the
     partner's whole history, each period with its settlement lines."""
-    from dsl.run.engine import UsageProblem, ids_like
     from dsl.checker.periods import PeriodError, parse_period
+    from dsl.run.lookup import ids_like, partner_rows
+    from dsl.run.policy import UsageProblem
     from dsl.run.records import column_of, fields_of
-    from dsl.run.settle import partner_rows, period_tree
+    from dsl.run.trace import row_tree
 
     info = compiled.multi
     period = None
@@ -569,9 +565,9 @@ def explain_periods(compiled: CompiledPolicy, records: str, wanted: str, fmt: st
                            + (f" (did you mean {hint!r}?)" if hint else ""))
     statements = []
     for pr in rows:
-        tree = period_tree(compiled, pr)
+        tree = row_tree(compiled, pr)
         ps = PeriodStatement(str(pr.period) if pr.period is not None else None, build(compiled, tree), pr.settlement,
-                             tree.get("program_wide", []))
+                             tree["settlement"], tree.get("program_wide", []))
         if not ps.adds_up():
             raise AssertionError(f"statement of {wanted} in {ps.period} does not add up")
         statements.append(ps)
@@ -579,9 +575,8 @@ def explain_periods(compiled: CompiledPolicy, records: str, wanted: str, fmt: st
     match fmt:
         case "json":
             from dsl.run.outputs import dumps
-            from dsl.run.settle import settlement_json
             out = {"id": wanted, "periods": [
-                {**json_dict(ps.statement), "period": ps.period, "settlement": settlement_json(ps.settlement),
+                {**json_dict(ps.statement), "period": ps.period, "settlement": ps.settlement_json,
                  **({"program_wide": ps.program_wide} if ps.program_wide else {})}
                 for ps in statements],
                 "rejected": [r.to_json() for r in rejects]}

@@ -152,7 +152,7 @@ class SettlementLine(Model):
 class Settlement(Model):
     """How one period's earned total becomes its payable (§14.4)."""
 
-    period: str = Field(description="The period settled.")
+    period: str | None = Field(description="The period settled; null for a policy without a period input.")
     earned: Number = Field(description="The statement's total.")
     budget_scaling: Number = Field(description="What the budget took from the earned total (0 or negative).")
     lines: list[SettlementLine] = Field(description="Holds, releases, forfeits, clawbacks, recovery and carry forward.")
@@ -562,7 +562,7 @@ def _head(compiled, s, records: str) -> dict:
 
 
 def single_run_summary(compiled, s, records: str) -> SingleRunSummary:
-    """The document of an `engine.Summary`."""
+    """The document of the `Summary` of a run that does not settle (dsl/run/summary.py)."""
     q = compiled.money.q
     policy = compiled.program
     levels = {}
@@ -578,7 +578,7 @@ def single_run_summary(compiled, s, records: str) -> SingleRunSummary:
 
 
 def multi_run_summary(compiled, s, records: str) -> MultiRunSummary:
-    """The document of a `settle.MultiSummary`."""
+    """The document of the `Summary` of a run that settles (dsl/run/summary.py)."""
     q = compiled.money.q
     zero = Decimal(0)
     periods = [PeriodFigures(period=p or None, records=t.records, **{

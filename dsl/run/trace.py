@@ -153,3 +153,38 @@ def record_tree(compiled: CompiledPolicy, row: int, rid: str, result: tuple, eve
 def is_money(compiled: CompiledPolicy, name: str) -> bool:
     d = compiled.program.definitions.get(name)
     return d is not None and d.type.kind is Kind.MONEY
+
+
+def row_tree(compiled: CompiledPolicy, row) -> dict:
+    """The trace tree of one paid `Row` (dsl/run/results.py): its record's tree and, for a
+    policy that settles, its period, its settlement and the program-wide figures it used."""
+    from dsl.run.columns import settlement_json
+
+    tree = record_tree(compiled, row.row, row.id, row.result, row.events or [])
+    if row.settlement is None:
+        return tree
+    if row.period is not None:
+        tree["period"] = str(row.period)
+    tree["settlement"] = settlement_json(row)
+    if row.pw:
+        tree["program_wide"] = [
+            {"expression": site.text, "kind": site.kind, "value": v, "figures": _jsonable(fig)}
+            for site, (v, fig) in zip(compiled.multi.pw_sites, row.pw)]
+    return tree
+
+
+def reject_tree(reject) -> dict:
+    """A rejected record's line in a trace file."""
+    return {"id": reject.id, "row": reject.row, "rejected": reject.reason, "field": reject.field}
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, bool, int, Decimal)):
+        return value
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
+    return str(value)

@@ -5,8 +5,8 @@ both over the same records, in one streaming pass, and matches the two
 outcomes of each record by its row in the file (the same record under both
 policies; the row is shown as the record's id, and its period when the policy
 is multi-period, so that a record keyed by (id, period) is compared per
-(id, period)). A multi-period or program-wide policy (§14, §15) goes through the
-multi-period runner (dsl/settle.py), and a record's amount is then its period's payable.
+(id, period)). For a policy that settles (language §15, §16) a record's amount is its
+period's payable.
 Guarantees a `Report`:
 
 - total cost old / new / delta / percent (exact Decimals; the percent is the
@@ -31,7 +31,7 @@ Memory holds the counters, the per-component sums, a heap of the `top`
 biggest movers (with their two traces) and the per-record lists the report
 shows (all of them for JSON; the first `LIST_LIMIT` otherwise). Emits no
 diagnostics: a policy with errors is a `BrokenPolicy` (the CLI prints its
-diagnostics and exits 2), a usage problem is `engine.UsageProblem` (exit 2).
+diagnostics and exits 2), a usage problem is `UsageProblem` (dsl/run/policy.py: exit 2).
 """
 
 from __future__ import annotations
@@ -49,9 +49,7 @@ from dsl.backends.python import runtime
 from dsl.backends.python.compiled import CompiledPolicy
 from dsl.checker.currency import minor_units
 from dsl.front.diagnostics import Diagnostics
-from dsl.run.records import (
-    Reject, Validator, fields_of, column_of, csv_lists, detect_format, duplicate_ids, fast_validator, raw_records,
-)
+from dsl.run.records import Reject
 from dsl.backends.python.runtime import fmt_decimal
 from dsl.checker.types import Kind
 
@@ -100,78 +98,40 @@ class Side:
 
 
 def outcomes(compiled: CompiledPolicy, records: str) -> Iterator[Side]:
-    """Every record's outcome under `compiled`, in file order, evaluated with the traced variant.
+    """Every record's outcome under `compiled` — one `Side` per record, or per (id, period) for
+    a policy that settles — evaluated with the traced variant, as a stream.
 
     The traced variant is used for every record (about twice the fast path's time) because the
-    level and tier changes are read from the trace, and the movers' explanations need it.
-    A multi-period or program-wide policy yields one `Side` per (id, period), from the
-    multi-period runner.
-    """
-    from dsl.run.engine import evaluate_record
-
-    if compiled.multi is not None:
-        yield from _multi_outcomes(compiled, records)
-        return
-    period_input = compiled.program.period_input
-    validator = Validator(fields_of(compiled.program), compiled.id_field,
-                          duplicate_ids(records, column_of(fields_of(compiled.program), compiled.id_field)))
-    header, rows = None, None
-    if detect_format(records) == "csv":  # the fast path of `ipl run`: cells as lists
-        header, rows = csv_lists(records)
-    if header is None or rows is None:
-        header, rows = None, raw_records(records)
-    validate = fast_validator(validator, header)
-    period_column = column_of(fields_of(compiled.program), period_input) if period_input is not None else None
-    at = header.index(period_column) if header and period_column in header else None
-    for row, raw, problem in rows:
-        rec = validate(row, raw, problem)
-        period = None
-        if period_input is not None:
-            value = raw.get(period_column) if isinstance(raw, dict) else (
-                raw[at] if isinstance(raw, list) and at is not None and at < len(raw) else None)
-            period = str(value).strip() or None if value is not None else None
-        if type(rec) is Reject:
-            yield Side(row, rec.id, period, reject=rec)
-            continue
-        rid = rec[compiled.id_field]
-        out = evaluate_record(compiled, row, rid, rec, traced=True)
-        if isinstance(out, Reject):
-            yield Side(row, rid, period, reject=out)
-        else:
-            yield Side(row, rid, period, result=out.result, events=out.events)
-
-
-def _multi_outcomes(compiled: CompiledPolicy, records: str) -> Iterator[Side]:
-    """The multi-period runner (dsl/settle.py: periods in calendar order, settlement) as a stream.
-
-    `settle.run_periods` calls back per (id, period); a thread runs it and hands each outcome
-    over through a bounded queue, so that the two policies still advance together and memory
-    holds what the runner itself holds (one period), not the run.
+    level and tier changes are read from the trace, and the movers' explanations need it. The
+    run (dsl/run/runner.py) calls back per outcome; a thread runs it and hands each outcome
+    over through a bounded queue, so that the two policies advance together and memory holds
+    what the runner itself holds (one record, or one period), not the run.
     """
     import queue
     import threading
 
-    from dsl.run import settle
+    from dsl.run.columns import SETTLEMENT_COLUMNS
+    from dsl.run.runner import run
 
     handoff: queue.Queue = queue.Queue(maxsize=256)
     done = object()
 
-    def on_row(pr) -> None:
-        cols = tuple(zip(settle.SETTLEMENT_COLUMNS, pr.settlement.columns()))
-        handoff.put(Side(pr.row, pr.id, str(pr.period) if pr.period is not None else None, result=pr.result,
-                         events=pr.events, settlement=cols))
+    def on_row(row) -> None:
+        cols = tuple(zip(SETTLEMENT_COLUMNS, row.settlement.columns())) if row.settlement is not None else None
+        handoff.put(Side(row.row, row.id, str(row.period) if row.period is not None else None, result=row.result,
+                         events=row.events, settlement=cols))
 
     def on_reject(r: Reject) -> None:
         handoff.put(Side(r.row, r.id, None, reject=r))
 
     def produce() -> None:
         try:
-            settle.run_periods(compiled, records, on_row, on_reject, traced=True)
+            run(compiled, records, on_row, on_reject, traced=True)
             handoff.put(done)
         except BaseException as err:  # noqa: BLE001 - re-raised in the consuming thread
             handoff.put(err)
 
-    worker = threading.Thread(target=produce, name="ipl-diff-periods", daemon=True)
+    worker = threading.Thread(target=produce, name="ipl-diff-run", daemon=True)
     worker.start()
     while True:
         item = handoff.get()
@@ -1105,7 +1065,7 @@ def render_markdown(rep: Report, checks: list[Guard]) -> str:
 
 
 def _compile(which: str, path: str) -> CompiledPolicy:
-    from dsl.run.engine import PolicyErrors, UsageProblem, compile_file, load_policy
+    from dsl.run.policy import PolicyErrors, UsageProblem, compile_file, load_policy
 
     try:
         policy = load_policy(path)
@@ -1125,7 +1085,7 @@ def _compile(which: str, path: str) -> CompiledPolicy:
 def diff_command(old_path: str, new_path: str, records: str, fmt: str, top: int,
                  cost_up: str | None, any_decrease: bool) -> tuple[str, int, list[str]]:
     """`ipl diff`: (the report, the exit code, lines for stderr); raises UsageProblem / BrokenPolicy."""
-    from dsl.run.engine import UsageProblem
+    from dsl.run.policy import UsageProblem
     from dsl.run.records import RecordsUnreadable, detect_format
 
     limit = None

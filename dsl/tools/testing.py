@@ -291,8 +291,9 @@ class Runner:
 
     # -- evaluation and comparison
     def evaluate(self, test: ast.Test, compiled, fields: dict) -> tuple[Outcome, set[tuple]]:
-        from dsl.run.engine import Evaluated, evaluate_record
         from dsl.run.records import Reject, Validator, fields_of
+        from dsl.run.results import Row
+        from dsl.run.runner import evaluate_record
 
         validator = Validator(fields_of(compiled.program), compiled.id_field, fixtures=True)
         runtime.activate()
@@ -308,7 +309,7 @@ class Runner:
                                message=f"cannot evaluate this policy yet: {err}"), set()
         if isinstance(out, Reject):
             return self.rejected(test, out), set()
-        assert isinstance(out, Evaluated)
+        assert isinstance(out, Row)
         reached = coverage.hits(compiled, out.events or [])
         mismatches = []
         for ex in test.expects:
@@ -400,7 +401,7 @@ class Runner:
         gate = ir.Gate(cond=ir.Binary(op="==", left=ref, right=ref, type=BOOL, span=d.span), reason="", span=d.span)
         try:
             variant = compile_program(dataclasses.replace(program, gates=(*program.gates, gate)), compiled._overrides)
-            if hasattr(out, "settlement"):  # a PeriodRow of the multi-period evaluator
+            if out.settlement is not None:  # a row of a policy that settles: its history matters
                 return self._forced_in_history(variant, name, out)
             with decimal.localcontext(runtime.CONTEXT):
                 _result, events = variant.traced()(out.record)
@@ -413,10 +414,11 @@ class Runner:
         """Multi-period: the forced variant over the test's whole history; its value in the
         period of `out`, provided that forcing rejected no record up to that period (a
         history that differs would give a different value)."""
-        from dsl.run.settle import PeriodRow, run_history
+        from dsl.run.results import Row
+        from dsl.run.runner import run_history
 
         for row in run_history(variant, list(self.history)):
-            if not isinstance(row, PeriodRow):
+            if not isinstance(row, Row):
                 return NOT_COMPUTED
             if row.period == out.period:
                 return _traced_value(row.events, name)
@@ -436,11 +438,12 @@ def _traced_value(events, name: str):
 def evaluate_periods(runner: Runner, test: ast.Test) -> tuple[Outcome, set[tuple]]:
     """A test of a multi-period policy (§10, §14): the partner's history (`given periods`, or
     one record per plain `given` in the period it names) run through the multi-period
-    evaluator (dsl/settle.py); each expectation is about its `in "PERIOD"`, else the last
+    run (dsl/run/runner.py); each expectation is about its `in "PERIOD"`, else the last
     period. `held` and `released` are the period's amounts (positive), `clawback NAME` the
     period's clawback lines of NAME (negative), `payable` the settled payable."""
     from dsl.run.records import Reject
-    from dsl.run.settle import PeriodRow, run_history
+    from dsl.run.results import Row
+    from dsl.run.runner import run_history
 
     policy = runner.policy
     pfield = policy.period_input
@@ -468,11 +471,11 @@ def evaluate_periods(runner: Runner, test: ast.Test) -> tuple[Outcome, set[tuple
                        message="the test has no `given`: write `given periods { \"PERIOD\" -> FIXTURE }`"), set()
     compiled = runner.compiled(params)
     outcomes = run_history(compiled, records)
-    rows: dict[str, PeriodRow] = {}
+    rows: dict[str, Row] = {}
     rejects: dict[str, Reject] = {}
     reached: set[tuple] = set()
     for o in outcomes:
-        if isinstance(o, PeriodRow):
+        if isinstance(o, Row):
             rows[str(o.period) if o.period is not None else ""] = o
             reached |= coverage.hits(compiled, o.events or [])
         else:
@@ -531,12 +534,12 @@ def evaluate_periods(runner: Runner, test: ast.Test) -> tuple[Outcome, set[tuple
 def period_explanation(compiled, row) -> str | None:
     """The `ipl explain --period` text of one evaluated (id, period): statement and settlement."""
     from dsl.explain import statement as explain
-    from dsl.run.settle import period_tree
+    from dsl.run.trace import row_tree
 
     try:
-        tree = period_tree(compiled, row)
+        tree = row_tree(compiled, row)
         ps = explain.PeriodStatement(str(row.period) if row.period is not None else None,
-                                     explain.build(compiled, tree, row.record), row.settlement)
+                                     explain.build(compiled, tree, row.record), row.settlement, tree["settlement"])
         return explain.render_period_text(ps, compiled)
     except Exception as err:  # noqa: BLE001 - a test report never ends in a traceback
         return f"(no explanation: {type(err).__name__}: {err})\n"
@@ -545,10 +548,10 @@ def period_explanation(compiled, row) -> str | None:
 def explanation(compiled, out) -> str | None:
     """The `ipl explain` text statement of an evaluated record."""
     from dsl.explain import statement as explain
-    from dsl.run.trace import record_tree
+    from dsl.run.trace import row_tree
 
     try:
-        tree = record_tree(compiled, out.row, out.id, out.result, out.events or [])
+        tree = row_tree(compiled, out)
         return explain.render_text(explain.build(compiled, tree, out.record), compiled)
     except Exception as err:  # noqa: BLE001 - a test report never ends in a traceback
         return f"(no explanation: {type(err).__name__}: {err})\n"

@@ -52,7 +52,7 @@ def test_values_near_the_precision_give_a_reject_or_a_summary_not_a_traceback(tm
     joint_revenue is 999999999999999999999999999999999 (33 digits), or ten of
     99999999999999999999999999999999.99: exit 1, a traceback ending in
     `dsl/runtime.py ... display ... value.quantize(self.q, ...)` / `decimal.InvalidOperation`,
-    called from `engine.render_summary`; o.csv is in place, the summary is not printed. The record
+    called from `summary.render_summary`; o.csv is in place, the summary is not printed. The record
     of 34 nines is rejected properly ("a value is too large to be computed exactly")."""
     path = tmp_path / "r.csv"
     path.write_text(HEADER + "\n" + "".join(f"{pid},enterprise,{v},1,10,9,80,4.5,true\n" for pid, v in records))
