@@ -9,11 +9,9 @@ default in pyproject) the body runs once, so the suite stays fast.
 
 from __future__ import annotations
 
-from pathlib import Path
 
-from dsl.checker import typecheck as check
+from dsl.checker.driver import Loaded, check_loaded
 from dsl.front.diagnostics import Diagnostics
-from dsl.checker.driver import Loaded
 from dsl.front.syntax import parse_bytes
 
 
@@ -61,7 +59,7 @@ def generate_policy(lines: int = 2_000) -> str:
 def check_text(text: str):
     diags = Diagnostics()
     source, file = parse_bytes("generated.ipl", text.encode(), diags)
-    result = check.check_file(Loaded("generated.ipl", source, file), diags)
+    result = check_loaded(Loaded("generated.ipl", source, file), diags)
     return result, diags
 
 

