@@ -158,6 +158,32 @@ def fmt_command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     sys.exit(1 if failed or (check and changed) else 0)
 
 
+# `ipl compile --emit`: what a backend generated for a policy, by name
+EMITTERS = ("python",)
+
+
+@cli.command("compile")
+@click.argument("policy")
+@click.option("--emit", type=click.Choice(EMITTERS), default="python", show_default=True,
+              help="the generated code to print: python (the module `ipl run` executes)")
+@click.option("--traced", is_flag=True, help="the traced variant (`--trace`, `ipl explain`, `ipl test`)")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a param, as `ipl run` would")
+def compile_command(policy: str, emit: str, traced: bool, sets: tuple[str, ...]) -> None:
+    """Print the code a backend generates for a policy (what runs is what you read)."""
+    from dsl.run.policy import PolicyErrors, UsageProblem, compile_file
+
+    try:
+        compiled = compile_file(policy, list(sets))
+    except PolicyErrors as err:
+        _print_policy_errors(err.diags)
+        sys.exit(1)
+    except UsageProblem as err:
+        _usage(str(err))
+    if traced:
+        compiled.traced()
+    click.echo(compiled.traced_listing if traced else compiled.listing, nl=False)
+
+
 @cli.command("run")
 @click.argument("policy")
 @click.option("--records", required=True, help="partner records: .csv, .json (array) or .jsonl")

@@ -1,8 +1,8 @@
 """One policy, one generated Python module: the assembly of its parts and the namespace it
 runs in.
 
-Receives an IR `Program`. `build(program, trace)` returns the module's source and a function
-`make(overrides)` that runs it (dsl/backends/python/module.py, the one `exec`) and gives the
+Receives an IR `Program`. `build(program, trace)` returns the module's source, its listing and
+a function `make(overrides)` that runs it (dsl/backends/python/module.py, the one `exec`) and gives the
 record function, the params in force, what explanations need of the tables, and the extras of
 a multi-period or program-wide policy. The module is a factory `_make(OVR)`:
 
@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import bisect
 import decimal
+from collections.abc import Callable
 from decimal import Decimal
+from typing import NamedTuple
 
 from dsl.backends.python import runtime
 from dsl.backends.python.generator import Generator
@@ -85,7 +87,7 @@ def build(program: ir.Program, trace: bool, result_type, table_info):
     src.append(f"    return evaluate, {{{params_out}}}, _tables({{{', '.join(table_entries)}}}), "
                f"{{{', '.join(extras)}}}")
     source = "\n".join(src) + "\n"
-    namespace = _namespace(program, g, result_type, table_info)
+    namespace = {**helpers(program, result_type, table_info), **g.names.values}
     filename = f"<ipl {program.source.path if program.source else program.name}{' traced' if trace else ''}>"
     make = load(source, filename, namespace)["_make"]
 
@@ -93,14 +95,38 @@ def build(program: ir.Program, trace: bool, result_type, table_info):
         with decimal.localcontext(runtime.CONTEXT):
             return make(overrides)
 
-    return source, run
+    return Built(source, listing(program, trace, source, g.names.values), run)
 
 
-def _namespace(program: ir.Program, g: Generator, result_type, table_info) -> dict:
+class Built(NamedTuple):
+    """One variant of a policy's module: the source executed, the same with a header naming
+    its constants (`ipl compile --emit python`), and `make(overrides)`."""
+
+    source: str
+    listing: str
+    make: Callable
+
+
+def listing(program: ir.Program, trace: bool, source: str, constants: dict) -> str:
+    """The generated module as people read it: what it is, the constants of its namespace by
+    name (`K…` numbers, `S…` texts, ...), then the source as executed."""
+    where = program.source.path if program.source else program.name
+    head = [f"# The Python module IPL generated for {where} ({'traced' if trace else 'fast'} variant).",
+            "# It runs in a namespace holding the policy's constants, by name:"]
+    head += [f"#   {name} = {value!r}" for name, value in constants.items()]
+    head += ["# and the runtime's helpers, named with a leading underscore (dsl/backends/python/build.py",
+             "# `helpers`, dsl/backends/python/runtime.py). `_make(OVR)` is called once per run with",
+             "# the `--set` overrides; `evaluate(r)` once per record.", ""]
+    return "\n".join(head) + "\n" + source
+
+
+def helpers(program: ir.Program, result_type, table_info) -> dict:
+    """The runtime's helpers a policy's module reads, by the names the module uses (its
+    constants, `K…` and `S…`, are added by `build`)."""
     q = runtime.quantum(program.minor_units)
-    ns = {
+    return {
         "_UNSET": runtime.UNSET, "_ZERO": runtime.ZERO, "_ONE": runtime.ONE, "_Q": q, "_MZERO": q * 0,
-        "_Q_PCT": Decimal("0.01"), "_MODE": g.mode, "_clamp": runtime.clamp,
+        "_Q_PCT": Decimal("0.01"), "_MODE": runtime.ROUNDING_MODES[program.rounding], "_clamp": runtime.clamp,
         "_bisect": bisect.bisect_right, "_flat_steps": runtime.flat_steps, "_marginal_table": runtime.marginal_table,
         "_EvalError": runtime.EvalError, "_DIVERR": (ZeroDivisionError, decimal.InvalidOperation),
         "_not_div": runtime.not_division_by_zero, "_fmt": runtime.fmt_value, "_div": runtime.divide,
@@ -109,8 +135,6 @@ def _namespace(program: ir.Program, g: Generator, result_type, table_info) -> di
         "_Dec": Decimal, "_hold_open": runtime.hold_open, "_clawback_due": runtime.clawback_due,
         "_new": tuple.__new__, "_R": result_type,
     }
-    ns.update(g.names.values)
-    return ns
 
 
 def _functions(g: Generator) -> list[str]:

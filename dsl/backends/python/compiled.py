@@ -110,11 +110,13 @@ class CompiledPolicy:
     params: dict[str, object]  # the values in force (defaults with overrides)
     tables: dict[str, TableInfo]
     evaluate: Callable  # record -> RecordResult
-    source: str  # the generated fast-path source (`ipl compile --emit python`)
+    source: str  # the generated fast-path source, as executed
+    listing: str  # the same with its constants named (`ipl compile --emit python`)
     money: runtime.Money
     _overrides: dict = field(default_factory=dict)
     _traced: Callable | None = None
     traced_source: str = ""
+    traced_listing: str = ""
     multi: MultiInfo | None = None  # for a multi-period or program-wide policy
 
     @property
@@ -124,9 +126,9 @@ class CompiledPolicy:
     def traced(self):
         """record -> (RecordResult, trace events); compiled on first use."""
         if self._traced is None:
-            src, make = build(self.program, True, RecordResult, lambda values: _table_info(self.program, values))
-            self.traced_source = src
-            self._traced = make(self._overrides)[0]  # (record, H=None, PW=None) -> (result, events)
+            built = build(self.program, True, RecordResult, lambda values: _table_info(self.program, values))
+            self.traced_source, self.traced_listing = built.source, built.listing
+            self._traced = built.make(self._overrides)[0]  # (record, H=None, PW=None) -> (result, events)
         return self._traced
 
 
@@ -134,14 +136,14 @@ def compile_program(program: ir.Program, overrides: dict[str, object] | None = N
     """Compile `program`; `overrides` are validated param values (`--set`)."""
     refuse_unsupported(program)
     overrides = dict(overrides or {})
-    src, make = build(program, False, RecordResult, lambda values: _table_info(program, values))
-    evaluate, params, tables, extras = make(overrides)
+    built = build(program, False, RecordResult, lambda values: _table_info(program, values))
+    evaluate, params, tables, extras = built.make(overrides)
     money = runtime.Money(program.currency, program.minor_units, runtime.ROUNDING_MODES[program.rounding])
     defs = program.definitions
     comps = tuple(Line(n, "component", defs[n].type) for n in program.components)
     bens = tuple(Line(n, "benefit", defs[n].type) for n in program.benefits)
     return CompiledPolicy(program=program, components=comps, benefits=bens, params=params, tables=tables,
-                          evaluate=evaluate, source=src, money=money, _overrides=overrides,
+                          evaluate=evaluate, source=built.source, listing=built.listing, money=money, _overrides=overrides,
                           multi=_multi_info(program, extras) if extras else None)
 
 
