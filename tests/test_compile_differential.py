@@ -1,4 +1,4 @@
-"""Differential and property tests: the compiled evaluator against tests/reference_eval.py.
+"""Differential and property tests: the compiled evaluator against tests/oracles/evaluator.py.
 
 Hypothesis generates small, type-correct policies (inputs of every kind, params, metrics
 that read each other, flat and marginal tables, a level table, a scorecard, `if`, `match`,
@@ -25,8 +25,8 @@ from dsl.checker.checked import CheckedPolicy
 from dsl.front.source import SourceFile
 from dsl.front.syntax import parse_source
 
-from .reference_eval import RefError
-from .reference_eval import evaluate as reference
+from .oracles.evaluator import RefError
+from .oracles.evaluator import evaluate as reference
 
 INPUTS = """input pid : id
 input a : money in 0 USD..

@@ -27,7 +27,7 @@ from dsl.front.diagnostics import Diagnostics
 from dsl.run.policy import load_policy
 from dsl.front.syntax import parse_bytes
 
-from .reference_eval import evaluate as reference
+from .oracles.evaluator import evaluate as reference
 
 HANG = 60  # seconds: a hang guard; compiling takes well under one
 

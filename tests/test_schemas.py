@@ -289,7 +289,7 @@ def test_run_summary_of_a_single_period_policy(tmp_path):
 
 
 def test_run_summary_lists_levels_in_band_order(tmp_path):
-    from .test_engine import LEVELS
+    from .test_runner import LEVELS
 
     policy, records = tmp_path / "p.ipl", tmp_path / "r.csv"
     policy.write_text(LEVELS, encoding="utf-8")

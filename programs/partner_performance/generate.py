@@ -1,7 +1,7 @@
 """Seeded generator of realistic quarterly records for programs/partner_performance/partner_performance.ipl.
 
 Plain Python standard library only. The same arguments always give the same
-bytes (tests/test_issue7_programs.py checks it), so records.csv can be
+bytes (tests/test_program_folders.py checks it), so records.csv can be
 regenerated and diffed:
 
     python programs/partner_performance/generate.py           # 260 partners x 4 quarters, seed 7001

@@ -1,7 +1,7 @@
 """Seeded generator of realistic quarterly records for programs/recurring_mix/recurring_mix.ipl.
 
 Plain Python standard library only. The same arguments always give the same
-bytes (tests/test_issue7_programs.py checks it), so records.csv can be
+bytes (tests/test_program_folders.py checks it), so records.csv can be
 regenerated and diffed:
 
     python programs/recurring_mix/generate.py                 # 240 partners x 4 quarters, seed 7000

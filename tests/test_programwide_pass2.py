@@ -1,4 +1,4 @@
-"""Pass 2 of a program-wide policy from pass 1's values (`evaluate_pw`, dsl/compile.py) gives
+"""Pass 2 of a program-wide policy from pass 1's values (`evaluate_pw`, dsl/backends/python/record.py) gives
 the same rows as evaluating every record again (`evaluate`), on the checked-in programs."""
 
 from __future__ import annotations

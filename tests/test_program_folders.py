@@ -1,4 +1,4 @@
-"""The three programs of issue 7 (programs/recurring_mix, partner_performance,
+"""The program folders (programs/recurring_mix, partner_performance,
 renewal_quality): their policies and test files parse, check clean and are in
 canonical layout; their test files have at least 15 tests; their record
 generators are deterministic, write what is checked in, and produce records
