@@ -1,6 +1,7 @@
 """Checker fixtures with inline expectations (STYLE.md §12; starlark-go's `###`, jlox's `// expect:`).
 
-Every `.ipl` file under tests/check/ is parsed and checked as `ipl check` would. A line that
+Every `.ipl` file under tests/check/ (a folder per part of the checker: names, types, tables,
+scorecards, ranges, and the v0.2 rules at the top) is parsed and checked as `ipl check` would. A line that
 ends in `# expect: CODE "TEXT"` (several separated by `;`) must get a diagnostic with that code
 whose message contains TEXT, starting on that line; every other diagnostic — a warning too —
 fails the test. A file without expectations must check clean.
@@ -37,7 +38,7 @@ FILES = sorted(FOLDER.rglob("*.ipl"))
 
 
 def test_there_are_fixtures():
-    assert len(FILES) >= 5
+    assert len(FILES) >= 70
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(FOLDER)))
