@@ -65,8 +65,8 @@ class PartnerLedger(NamedTuple):
     """A partner's ledger between two of its periods. Bounded: entries older than the
     longest hold or clawback window are dropped as the partner's periods advance."""
 
-    holds: tuple[HoldEntry, ...] = ()  # in (origin, component) order (`settle` and `make_settler` keep it)
-    paid: tuple[PaidEntry, ...] = ()  # oldest origin first (`settle` and `make_settler` keep that order)
+    holds: tuple[HoldEntry, ...] = ()  # in (origin, component) order (`settler` and the oracle keep it)
+    paid: tuple[PaidEntry, ...] = ()  # oldest origin first (`settler` and the oracle keep that order)
     balance: Decimal = ZERO  # recovery balance: carried forward plus draws, still owed
 
 
