@@ -20,7 +20,6 @@ record was rejected, else 0.
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
 import sys
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from dsl.backends.python.compiled import CompiledPolicy
 from dsl.run import columns as C
-from dsl.run.outputs import OutputError, RowWriter, atomic_open, dumps, output_format, outputs_together
+from dsl.run.outputs import OutputError, RowWriter, atomic_open, csv_writer, dumps, output_format, outputs_together
 from dsl.run.policy import UsageProblem, compile_file
 from dsl.run.records import Reject, RecordsUnreadable, column_of, detect_format, duplicate_ids, fields_of
 from dsl.run.results import Row
@@ -119,7 +118,7 @@ def write_outputs(compiled: CompiledPolicy, records: str, outputs: Outputs, tick
         if payouts is not None:
             write = payouts.write_csv_row if payouts.format == "csv" else payouts.write
         else:
-            stdout_csv = csv.writer(sys.stdout, lineterminator="\n")
+            stdout_csv = csv_writer(sys.stdout)
             stdout_csv.writerow(header)
             write = stdout_csv.writerow
         json_like = payouts is not None and payouts.format != "csv"

@@ -373,6 +373,24 @@ def outputs_together() -> Iterator[None]:
             raise
 
 
+class _LineFeeds:
+    """A text handle seen by `csv.writer` through rows ending in CRLF, written ending in LF."""
+
+    __slots__ = ("write",)
+
+    def __init__(self, handle):
+        put = handle.write
+        self.write = lambda row: put(row[:-2] + "\n")
+
+
+def csv_writer(handle):
+    """A `csv.writer` whose rows end in LF and whose cells holding a line break of either kind
+    are quoted. Python's writer quotes a cell that holds a character of its line terminator, so
+    with LF alone a cell holding a lone CR would go out bare and read back as two rows: the
+    writer is given CRLF, and the CR taken off each row's end as it is written."""
+    return csv.writer(_LineFeeds(handle), lineterminator="\r\n")
+
+
 class RowWriter:
     """Writes rows of one table as CSV, a JSON array or JSON Lines, atomically.
 
@@ -393,7 +411,7 @@ class RowWriter:
     def __enter__(self) -> RowWriter:
         self._handle = self._cm.__enter__()
         if self.format == "csv":
-            self._csv = csv.writer(self._handle, lineterminator="\n")
+            self._csv = csv_writer(self._handle)
             self._csv.writerow(self.columns)
         elif self.format == "json":
             self._handle.write("[")

@@ -1,5 +1,5 @@
-"""What the fuzzers of this folder found and is not fixed yet: one test per defect, asserting
-what `ipl` should do, marked `xfail(strict=True)` so that the fix makes it pass and then
+"""What the fuzzers of this folder found: one test per defect, asserting what `ipl` should do.
+A defect not fixed yet is marked `xfail(strict=True)`, so that the fix makes it pass and then
 requires the mark to go. Each names the input, the command and what it printed.
 """
 
@@ -62,12 +62,9 @@ def test_values_near_the_precision_give_a_reject_or_a_summary_not_a_traceback(tm
     assert "reconciled    read" in ran.output
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Python 3.11's csv writer with lineterminator='\\n' leaves a cell holding a lone CR unquoted: CSV payouts, "
-    "rejects (and ledger) with such an id read back as two rows"))
 @pytest.mark.parametrize("output", ["payouts", "rejects"])
 def test_a_carriage_return_in_an_id_is_quoted_in_csv_outputs(tmp_path, output):
-    """Seen: a JSON Lines record with `"partner_id": "E\\rF"` (valid, an id is any text) gives
+    """Fixed (dsl/run/outputs.py `csv_writer`). Seen: a JSON Lines record with `"partner_id": "E\\rF"` (valid, an id is any text) gave
     payouts.csv holding the bytes `E\\rF,10.00,...` unquoted; `csv.reader` raises "new-line
     character seen in unquoted field", a spreadsheet shows two rows. The same for a rejected
     record's id in rejects.csv, the ledger's id column, and the payouts on standard output."""
