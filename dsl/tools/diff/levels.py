@@ -105,4 +105,3 @@ def _band_text(compiled: CompiledPolicy, table: str, index: int, value: object) 
     if info.mode == "marginal":
         return f"{left}, {right} at {show.value(band.value, info.value_type.kind) if band.value is not None else band.text}"
     return f"{left}, {right} → {show.value(value, info.value_type.kind)}"
-

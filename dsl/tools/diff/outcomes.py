@@ -90,4 +90,3 @@ def outcomes(compiled: CompiledPolicy, records: str) -> Iterator[Side]:
             raise item
         yield item
     worker.join()
-
