@@ -30,7 +30,7 @@ from decimal import Decimal
 from hypothesis import strategies as st
 
 from dsl.front import ast
-from dsl.tools.fmt import _CONTEXTUAL, _leading_name
+from dsl.tools.fmt.exprs import _CONTEXTUAL, _leading_name
 from dsl.front.syntax import PERIOD_KINDS, RESERVED, ROUNDING_MODES, keywords
 
 TYPE_NAMES = ("money", "percent", "number", "count", "bool", "text", "id", "period")

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from dsl.front import ast
 from dsl.cli import cli
 from dsl.front.diagnostics import Diagnostics
-from dsl.tools.fmt import _group, format_file, format_text
+from dsl.tools.fmt import format_file, format_text
+from dsl.tools.fmt.exprs import _group
 
 from .conftest import GOLDEN
 
