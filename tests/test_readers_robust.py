@@ -177,11 +177,11 @@ def test_nan_in_a_multi_period_json_file_has_a_reproducible_reason(tmp_path):
 def test_the_nan_marker_is_one_object_after_pickling():
     import pickle
 
-    from dsl.run.records import _NAN
+    from dsl.run.records import NAN
 
-    assert pickle.loads(pickle.dumps({"x": _NAN}))["x"] is _NAN
+    assert pickle.loads(pickle.dumps({"x": NAN}))["x"] is NAN
     (row,) = list(raw_records_of('[{"x": Infinity}]', ".json"))
-    assert pickle.loads(pickle.dumps(row[1]))["x"] is _NAN
+    assert pickle.loads(pickle.dumps(row[1]))["x"] is NAN
 
 
 def raw_records_of(text: str, suffix: str, tmp=None):

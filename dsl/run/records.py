@@ -107,31 +107,31 @@ def column_of(fields: tuple[Field, ...], name: str) -> str:
     return name
 
 
-class _Bad(Exception):
+class BadValue(Exception):
     """A raw value that does not validate; the message is the reject reason."""
 
 
 class _NaN:
-    """JSON's NaN / Infinity constants, which the validator rejects (one instance, `_NAN`).
+    """JSON's NaN / Infinity constants, which the validator rejects (one instance, `NAN`).
 
     Raw records of a multi-period run are pickled to disk and read back (dsl/settle.py): the
-    instance pickles by reference to `_NAN`, so it is the same object after the round trip.
+    instance pickles by reference to `NAN`, so it is the same object after the round trip.
     """
 
     __slots__ = ()
 
     def __reduce__(self):
-        return "_NAN"
+        return "NAN"
 
     def __repr__(self) -> str:
         return "NaN"
 
 
-_NAN = _NaN()
+NAN = _NaN()
 
 
 def _json_constant(text: str):
-    return _NAN
+    return NAN
 
 
 def _json_loads(text: str):
@@ -540,14 +540,14 @@ def duplicate_ids(path: str, id_column: str) -> frozenset[str]:
         elif header is None:
             for _row, raw, _problem in rows:
                 if raw is not None:
-                    value = _id_text(raw.get(id_column))
+                    value = id_text(raw.get(id_column))
                     if value:
                         h = hash(value)
                         pushes[h & 63](h)
     else:
         for _row, raw, _problem in raw_records(path):
             if raw is not None:
-                value = _id_text(raw.get(id_column))
+                value = id_text(raw.get(id_column))
                 if value:
                     h = hash(value)
                     pushes[h & 63](h)
@@ -574,14 +574,16 @@ def exact_duplicates(path: str, id_column: str, hashes: set[int]) -> frozenset[s
     counts: dict[str, int] = {}
     for _row, raw, _problem in raw_records(path):
         if raw is not None:
-            value = _id_text(raw.get(id_column))
+            value = id_text(raw.get(id_column))
             if value and hash(value) in hashes:
                 counts[value] = counts.get(value, 0) + 1
     return frozenset(k for k, n in counts.items() if n > 1)
 
 
-def _id_text(raw) -> str | None:
-    if raw is None or raw is _NAN or isinstance(raw, (dict, list, bool)):
+def id_text(raw) -> str | None:
+    """A raw id (a CSV cell or a JSON value) as the text records are told apart by: trimmed, a
+    JSON number as its digits; None when there is none (blank, null, NaN, an object, a bool)."""
+    if raw is None or raw is NAN or isinstance(raw, (dict, list, bool)):
         return None
     if isinstance(raw, Decimal):
         return format(raw, "f")
@@ -607,7 +609,7 @@ class Validator:
         self.id_column = id_field if fixtures else column_of(fields, id_field)
         self.duplicates = duplicates
         self.fixtures = fixtures
-        self._converters = tuple((f.name if fixtures else f.column, f.name, f, _converter(f, typed=fixtures))
+        self._converters = tuple((f.name if fixtures else f.column, f.name, f, converter_of(f, typed=fixtures))
                                  for f in fields)
         self.header_faults: dict[str, str] = {}  # column -> the reason that rejects every row
         self.header_notes: list[str] = []  # the same, said once for the summary
@@ -633,7 +635,7 @@ class Validator:
     def record_id(self, raw: dict | None) -> str | None:
         if raw is None:
             return None
-        value = _id_text(raw.get(self.id_column))
+        value = id_text(raw.get(self.id_column))
         if value is not None and _has_surrogates(value):
             return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         return value
@@ -656,7 +658,7 @@ class Validator:
                 return Reject(row, rid, column, f"missing field `{column}`")
             try:
                 out[name] = convert(value)
-            except _Bad as bad:
+            except BadValue as bad:
                 if value.__class__ is str and f.kind != "text" and not value.strip():
                     # a blank value is a missing one (a value of spaces, an id above all)
                     if f.has_default:
@@ -682,7 +684,7 @@ def _show(value) -> str:
         if _has_surrogates(value):
             return "bytes that are not UTF-8 text"
         return repr(value if len(value) <= 40 else value[:37] + "...")
-    if value is _NAN:
+    if value is NAN:
         return "NaN"
     if isinstance(value, Decimal):
         text = str(value)
@@ -724,7 +726,7 @@ def _brief(value, width: int = 40) -> str:
             return put(json.dumps(v))
         if isinstance(v, str):
             return put(json.dumps(v[:width]))
-        return put("NaN" if v is _NAN else str(v))
+        return put("NaN" if v is NAN else str(v))
 
     walk(value)
     text = "".join(parts)
@@ -747,11 +749,11 @@ def parse_decimal(value) -> Decimal:
     if isinstance(value, str):
         text = value.strip()
         if _DECIMAL_TEXT.match(text) is None:
-            raise _Bad(_not_decimal(value, text))
+            raise BadValue(_not_decimal(value, text))
         return _exact(Decimal(text), value)
-    if value is _NAN:
-        raise _Bad("NaN is not a number")
-    raise _Bad(f"{_show(value)} is not a number")
+    if value is NAN:
+        raise BadValue("NaN is not a number")
+    raise BadValue(f"{_show(value)} is not a number")
 
 
 def _not_decimal(value: str, text: str) -> str:
@@ -765,7 +767,7 @@ def _not_decimal(value: str, text: str) -> str:
         return f"{_show(value)} is not a number"
     try:
         d = _exact(d, value)
-    except _Bad as bad:
+    except BadValue as bad:
         return str(bad)
     return f"{_show(value)} is not a decimal number: write {format(d, 'f')} (digits with an optional - and .)"
 
@@ -773,31 +775,31 @@ def _not_decimal(value: str, text: str) -> str:
 def _exact(d: Decimal, value) -> Decimal:
     """`d` if it is finite and holds in 34 digits (§9), else the reason (`value` is shown)."""
     if not d.is_finite():
-        raise _Bad(f"{_show(value)} is not a finite number")
+        raise BadValue(f"{_show(value)} is not a finite number")
     if d.is_zero():
         return Decimal(0)
     if d.adjusted() >= MAX_DIGITS:
-        raise _Bad(f"{_show(value)} is too large (at most {MAX_DIGITS} digits)")
+        raise BadValue(f"{_show(value)} is too large (at most {MAX_DIGITS} digits)")
     t = d.as_tuple()
     digits, exponent = t.digits, t.exponent
     if len(digits) > MAX_DIGITS or exponent < -MAX_DIGITS:
         zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
         if exponent + zeros < -MAX_DIGITS:
-            raise _Bad(f"{_show(value)} has more than {MAX_DIGITS} decimal places")
+            raise BadValue(f"{_show(value)} has more than {MAX_DIGITS} decimal places")
         if len(digits) - zeros > MAX_DIGITS:
-            raise _Bad(f"{_show(value)} has more than {MAX_DIGITS} significant digits")
+            raise BadValue(f"{_show(value)} has more than {MAX_DIGITS} significant digits")
     return d
 
 
-def _converter(f: Field, typed: bool = False):
+def converter_of(f: Field, typed: bool = False):
     """The function raw value → validated value of one input; `typed`: values of a test file."""
     kind = f.kind
 
     def ranged(d: Decimal) -> Decimal:
         if f.lo is not None and d < f.lo:
-            raise _Bad(f"{_num(d, f)} is below the minimum {_num(f.lo, f)}")
+            raise BadValue(f"{_num(d, f)} is below the minimum {_num(f.lo, f)}")
         if f.hi is not None and d > f.hi:
-            raise _Bad(f"{_num(d, f)} is above the maximum {_num(f.hi, f)}")
+            raise BadValue(f"{_num(d, f)} is above the maximum {_num(f.hi, f)}")
         return d
 
     if kind in ("money", "number"):
@@ -815,15 +817,15 @@ def _converter(f: Field, typed: bool = False):
             # declared range reaches it read as a fraction
             if d != d.to_integral_value() or -1 <= d <= 1 or typed or _reaches(f, d):
                 return ranged(d)
-            raise _Bad(_whole_percent(v, d))
+            raise BadValue(_whole_percent(v, d))
         return percent
     if kind == "count":
         def count(v):
             d = parse_decimal(v)
             if d != d.to_integral_value():
-                raise _Bad(f"{_show(v)} is not a whole number (a count)")
+                raise BadValue(f"{_show(v)} is not a whole number (a count)")
             if d < 0:
-                raise _Bad(f"{_show(v)} is negative (a count is at least 0)")
+                raise BadValue(f"{_show(v)} is negative (a count is at least 0)")
             return ranged(d.quantize(Decimal(1)))
         return count
     if kind == "bool":
@@ -836,7 +838,7 @@ def _converter(f: Field, typed: bool = False):
                 got = BOOLS.get(v.strip().lower())
                 if got is not None:
                     return got
-            raise _Bad(f"{_show(v)} is not a bool (write true/false, yes/no or 1/0)")
+            raise BadValue(f"{_show(v)} is not a bool (write true/false, yes/no or 1/0)")
         return boolean
     if kind in ("enum", "level"):
         members = f.members
@@ -854,21 +856,21 @@ def _converter(f: Field, typed: bool = False):
             if text in member_set:
                 return text
             hint = spelling.closest(text or "")
-            raise _Bad(f"{_show(v)} is not a member of {f.name}{f' (did you mean {hint!r}?)' if hint else expected}")
+            raise BadValue(f"{_show(v)} is not a member of {f.name}{f' (did you mean {hint!r}?)' if hint else expected}")
         return member
     if kind in ("text", "id", "period"):
         def text(v):
             if isinstance(v, Decimal):
                 return format(v, "f")
             if not isinstance(v, str):
-                raise _Bad(f"{_show(v)} is not text")
+                raise BadValue(f"{_show(v)} is not text")
             if _has_surrogates(v):
-                raise _Bad("the value holds bytes that are not UTF-8 text (is the file UTF-8?)")
+                raise BadValue("the value holds bytes that are not UTF-8 text (is the file UTF-8?)")
             if kind == "text":
                 return v
             v = v.strip()
             if not v:
-                raise _Bad("blank")  # the validator reports a missing field
+                raise BadValue("blank")  # the validator reports a missing field
             return v
         return text
     raise AssertionError(f"unhandled input kind {kind}")
