@@ -28,7 +28,6 @@ Nothing here raises on bad data; a file that cannot be opened at all raises
 from __future__ import annotations
 
 import bisect
-import codecs
 import collections
 import copy
 import csv
@@ -987,21 +986,6 @@ def _num(d: Decimal, f: Field) -> str:
     if f.unit == "%":
         return f"{fmt_decimal(d.scaleb(2))}%"
     return f"{fmt_decimal(d)} {f.unit}" if f.unit else fmt_decimal(d)
-
-
-def decode_check(path: str) -> str | None:
-    """A one-line reason when a file is not UTF-8 at all (for a summary note), else None."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError as err:
-        return f"the file is not UTF-8 text ({err.reason})"
-    except OSError:
-        return None
-    return None
 
 
 # ------------------------------------------------------------------ the fast path
