@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from dsl.run.outputs import atomic_open, defuse, dumps, write_text
-from dsl.run.records import Field, Reject, Validator, duplicate_ids, parse_decimal, raw_records, BadValue
+from dsl.run.records import BadValue, Field, Reject, Validator, duplicate_ids, parse_decimal, raw_records
 
 FIELDS = (
     Field(name="pid", kind="id"),

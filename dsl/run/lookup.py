@@ -16,7 +16,7 @@ import difflib
 from dsl.backends.python import runtime
 from dsl.backends.python.compiled import CompiledPolicy
 from dsl.checker.periods import Period
-from dsl.run.records import Reject, Validator, id_text, csv_lists, detect_format, fields_of, raw_records
+from dsl.run.records import Reject, Validator, csv_lists, detect_format, fields_of, id_text, raw_records
 from dsl.run.results import Row
 from dsl.run.runner import evaluate_record, run
 

@@ -16,7 +16,7 @@ from dsl.checker.checked import CheckedPolicy
 from dsl.checker.types import Kind
 from dsl.front.diagnostics import Diagnostics
 from dsl.ir.lower import Unsupported, lower
-from dsl.run.records import Field, BadValue, converter_of, closest
+from dsl.run.records import BadValue, Field, closest, converter_of
 
 
 class PolicyErrors(Exception):
