@@ -191,87 +191,114 @@ def _exact(d: Decimal, value) -> Decimal:
 
 def converter_of(f: Field, typed: bool = False):
     """The function raw value → validated value of one input; `typed`: values of a test file."""
-    kind = f.kind
+    match f.kind:
+        case "money" | "number":
+            if f.lo is None and f.hi is None:
+                return parse_decimal
+            ranged = _ranged(f)
+            return lambda v: ranged(parse_decimal(v))
+        case "percent":
+            return _percent(f, typed)
+        case "count":
+            return _count(f)
+        case "bool":
+            return _boolean
+        case "enum" | "level":
+            return _member(f)
+        case "text" | "id" | "period":
+            return _text(f.kind)
+        case _:
+            raise AssertionError(f"unhandled input kind {f.kind}")
 
+
+def _ranged(f: Field):
+    """The check of the input's declared range: the value itself, or the reason."""
     def ranged(d: Decimal) -> Decimal:
         if f.lo is not None and d < f.lo:
             raise BadValue(f"{_num(d, f)} is below the minimum {_num(f.lo, f)}")
         if f.hi is not None and d > f.hi:
             raise BadValue(f"{_num(d, f)} is above the maximum {_num(f.hi, f)}")
         return d
+    return ranged
 
-    if kind in ("money", "number"):
-        if f.lo is None and f.hi is None:
-            return parse_decimal
-        return lambda v: ranged(parse_decimal(v))
-    if kind == "percent":
-        def percent(v):
-            if v.__class__ is str:
-                text = v.strip()
-                if text.endswith("%"):
-                    return ranged(parse_decimal(text[:-1]).scaleb(-2))
-            d = parse_decimal(v)
-            # §2a, §23.4: without `%`, a whole value other than 0, 1, -1 is a guess, unless the
-            # declared range reaches it read as a fraction
-            if d != d.to_integral_value() or -1 <= d <= 1 or typed or _reaches(f, d):
-                return ranged(d)
-            raise BadValue(_whole_percent(v, d))
-        return percent
-    if kind == "count":
-        def count(v):
-            d = parse_decimal(v)
-            if d != d.to_integral_value():
-                raise BadValue(f"{_show(v)} is not a whole number (a count)")
-            if d < 0:
-                raise BadValue(f"{_show(v)} is negative (a count is at least 0)")
-            return ranged(d.quantize(Decimal(1)))
-        return count
-    if kind == "bool":
-        def boolean(v):
-            if isinstance(v, bool):
-                return v
-            if isinstance(v, Decimal) and v in (0, 1):
-                return v == 1
-            if isinstance(v, str):
-                got = BOOLS.get(v.strip().lower())
-                if got is not None:
-                    return got
-            raise BadValue(f"{_show(v)} is not a bool (write true/false, yes/no or 1/0)")
-        return boolean
-    if kind in ("enum", "level"):
-        members = f.members
-        member_set = frozenset(members)
-        spelling = Spelling(members)
-        if len(members) <= 20:
-            expected = f" (expected one of {', '.join(members)})"
-        else:
-            expected = f" (expected one of {', '.join(members[:10])}, ... {len(members):,} members in all)"
 
-        def member(v):
-            if isinstance(v, str) and v in member_set:
-                return v
-            text = v.strip() if isinstance(v, str) else None
-            if text in member_set:
-                return text
-            hint = spelling.closest(text or "")
-            raise BadValue(f"{_show(v)} is not a member of {f.name}{f' (did you mean {hint!r}?)' if hint else expected}")
-        return member
-    if kind in ("text", "id", "period"):
-        def text(v):
-            if isinstance(v, Decimal):
-                return format(v, "f")
-            if not isinstance(v, str):
-                raise BadValue(f"{_show(v)} is not text")
-            if has_surrogates(v):
-                raise BadValue("the value holds bytes that are not UTF-8 text (is the file UTF-8?)")
-            if kind == "text":
-                return v
-            v = v.strip()
-            if not v:
-                raise BadValue("blank")  # the validator reports a missing field
+def _percent(f: Field, typed: bool):
+    ranged = _ranged(f)
+
+    def percent(v):
+        if v.__class__ is str:
+            text = v.strip()
+            if text.endswith("%"):
+                return ranged(parse_decimal(text[:-1]).scaleb(-2))
+        d = parse_decimal(v)
+        # §2a, §23.4: without `%`, a whole value other than 0, 1, -1 is a guess, unless the
+        # declared range reaches it read as a fraction
+        if d != d.to_integral_value() or -1 <= d <= 1 or typed or _reaches(f, d):
+            return ranged(d)
+        raise BadValue(_whole_percent(v, d))
+    return percent
+
+
+def _count(f: Field):
+    ranged = _ranged(f)
+
+    def count(v):
+        d = parse_decimal(v)
+        if d != d.to_integral_value():
+            raise BadValue(f"{_show(v)} is not a whole number (a count)")
+        if d < 0:
+            raise BadValue(f"{_show(v)} is negative (a count is at least 0)")
+        return ranged(d.quantize(Decimal(1)))
+    return count
+
+
+def _boolean(v):
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, Decimal) and v in (0, 1):
+        return v == 1
+    if isinstance(v, str):
+        got = BOOLS.get(v.strip().lower())
+        if got is not None:
+            return got
+    raise BadValue(f"{_show(v)} is not a bool (write true/false, yes/no or 1/0)")
+
+
+def _member(f: Field):
+    members = f.members
+    member_set = frozenset(members)
+    spelling = Spelling(members)
+    if len(members) <= 20:
+        expected = f" (expected one of {', '.join(members)})"
+    else:
+        expected = f" (expected one of {', '.join(members[:10])}, ... {len(members):,} members in all)"
+
+    def member(v):
+        if isinstance(v, str) and v in member_set:
             return v
-        return text
-    raise AssertionError(f"unhandled input kind {kind}")
+        text = v.strip() if isinstance(v, str) else None
+        if text in member_set:
+            return text
+        hint = spelling.closest(text or "")
+        raise BadValue(f"{_show(v)} is not a member of {f.name}{f' (did you mean {hint!r}?)' if hint else expected}")
+    return member
+
+
+def _text(kind: str):
+    def text(v):
+        if isinstance(v, Decimal):
+            return format(v, "f")
+        if not isinstance(v, str):
+            raise BadValue(f"{_show(v)} is not text")
+        if has_surrogates(v):
+            raise BadValue("the value holds bytes that are not UTF-8 text (is the file UTF-8?)")
+        if kind == "text":
+            return v
+        v = v.strip()
+        if not v:
+            raise BadValue("blank")  # the validator reports a missing field
+        return v
+    return text
 
 
 def _reaches(f: Field, d: Decimal) -> bool:
