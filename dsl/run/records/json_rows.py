@@ -74,46 +74,108 @@ def json_rows(text: io.TextIOBase, notes: list[str] | None = None):
     note, say where it is (line and column in the file) and how many bytes were not read.
     """
     decoder = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal, parse_constant=_json_constant)
-    buf = ""
-    pos = 0
-    eof = False
-    line0 = col0 = 1  # where buf[0] is in the file
+    b = _Buffer(text)
+    first = b.skip_ws()
+    if first is None:
+        return  # an empty file holds no records
+    if first != "[":
+        yield 1, None, "a .json records file must hold an array of objects (use .jsonl for one object a line)"
+        return
+    b.pos += 1
+    row = 0
+    expect_value = True
+    while True:
+        ch = b.skip_ws()
+        if ch is None:
+            yield b.stop(row + 1, len(b.buf), "the file ends before the array is closed", notes)
+            return
+        if ch == "]" and (expect_value is False or row == 0):
+            b.pos += 1
+            if b.skip_ws() is not None:
+                yield b.stop(row + 1, b.pos, "more text after the end of the array", notes)
+            return
+        if not expect_value:
+            if ch != ",":
+                yield b.stop(row + 1, b.pos, "expected `,` or `]` between records", notes)
+                return
+            b.pos += 1
+            expect_value = True
+            continue
+        while True:
+            buf, pos = b.buf, b.pos
+            try:
+                value, end = decoder.raw_decode(buf, pos)
+            except RecursionError:
+                yield b.stop(row + 1, pos, "nested too deeply", notes)
+                return
+            except json.JSONDecodeError as err:
+                if _maybe_cut(err, len(buf)) and b.fill(max(CHUNK, len(buf) - pos)):
+                    continue  # the element goes on in the rest of the file
+                yield b.stop(row + 1, err.pos, err.msg, notes)
+                return
+            if end == len(buf) and buf[pos] not in "{[\"" and b.fill():
+                continue  # a number could go on in the next chunk
+            break
+        b.pos = end
+        row += 1
+        expect_value = False
+        if not isinstance(value, dict):
+            yield row, None, f"a record must be a JSON object, not {_json_kind(value)}"
+            continue
+        yield row, value, None
 
-    def fill(size: int = CHUNK) -> bool:
+
+class _Buffer:
+    """What is held of a JSON file being read: `buf[pos:]` is not decoded yet; `buf[0]` is at
+    `line0`, `col0` of the file (an error says where it is)."""
+
+    __slots__ = ("text", "buf", "pos", "eof", "line0", "col0")
+
+    def __init__(self, text: io.TextIOBase):
+        self.text = text
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+        self.line0 = self.col0 = 1
+
+    def fill(self, size: int = CHUNK) -> bool:
         """Append `size` more characters (fewer at the end of the file); drop what was read."""
-        nonlocal buf, pos, eof, line0, col0
-        if eof:
+        if self.eof:
             return False
-        chunk = text.read(size)
+        chunk = self.text.read(size)
         if not chunk:
-            eof = True
+            self.eof = True
             return False
+        buf, pos = self.buf, self.pos
         lines = buf.count("\n", 0, pos)
         if lines:
-            line0 += lines
-            col0 = pos - buf.rfind("\n", 0, pos)
+            self.line0 += lines
+            self.col0 = pos - buf.rfind("\n", 0, pos)
         else:
-            col0 += pos
-        buf = buf[pos:] + chunk
-        pos = 0
+            self.col0 += pos
+        self.buf = buf[pos:] + chunk
+        self.pos = 0
         return True
 
-    def skip_ws() -> str | None:
-        nonlocal pos
+    def skip_ws(self) -> str | None:
+        """The next character that is not white space (`pos` moved to it), or None at the end."""
         while True:
+            buf, pos = self.buf, self.pos
             while pos < len(buf) and buf[pos] in " \t\r\n":
                 pos += 1
+            self.pos = pos
             if pos < len(buf):
                 return buf[pos]
-            if not fill():
+            if not self.fill():
                 return None
 
-    def stop(row: int, at: int, what: str):
+    def stop(self, row: int, at: int, what: str, notes: list[str] | None):
         """The reject (and the note) that ends the reading at buf[at]."""
+        buf = self.buf
         lines = buf.count("\n", 0, at)
-        line, col = (line0 + lines, at - buf.rfind("\n", 0, at)) if lines else (line0, col0 + at)
+        line, col = (self.line0 + lines, at - buf.rfind("\n", 0, at)) if lines else (self.line0, self.col0 + at)
         where = f"line {line}, column {col}"
-        left, lines_left = _unread(buf[at:], text)
+        left, lines_left = _unread(buf[at:], self.text)
         if not left:
             reason = f"invalid JSON at {where}: {what}"
             note = f"row {row}: invalid JSON at {where}, the end of the file"
@@ -124,54 +186,6 @@ def json_rows(text: io.TextIOBase, notes: list[str] | None = None):
         if notes is not None:
             notes.append(note)
         return row, None, reason
-
-    first = skip_ws()
-    if first is None:
-        return  # an empty file holds no records
-    if first != "[":
-        yield 1, None, "a .json records file must hold an array of objects (use .jsonl for one object a line)"
-        return
-    pos += 1
-    row = 0
-    expect_value = True
-    while True:
-        ch = skip_ws()
-        if ch is None:
-            yield stop(row + 1, len(buf), "the file ends before the array is closed")
-            return
-        if ch == "]" and (expect_value is False or row == 0):
-            pos += 1
-            if skip_ws() is not None:
-                yield stop(row + 1, pos, "more text after the end of the array")
-            return
-        if not expect_value:
-            if ch != ",":
-                yield stop(row + 1, pos, "expected `,` or `]` between records")
-                return
-            pos += 1
-            expect_value = True
-            continue
-        while True:
-            try:
-                value, end = decoder.raw_decode(buf, pos)
-            except RecursionError:
-                yield stop(row + 1, pos, "nested too deeply")
-                return
-            except json.JSONDecodeError as err:
-                if _maybe_cut(err, len(buf)) and fill(max(CHUNK, len(buf) - pos)):
-                    continue  # the element goes on in the rest of the file
-                yield stop(row + 1, err.pos, err.msg)
-                return
-            if end == len(buf) and buf[pos] not in "{[\"" and fill():
-                continue  # a number could go on in the next chunk
-            break
-        pos = end
-        row += 1
-        expect_value = False
-        if not isinstance(value, dict):
-            yield row, None, f"a record must be a JSON object, not {_json_kind(value)}"
-            continue
-        yield row, value, None
 
 
 def _unread(rest: str, text: io.TextIOBase) -> tuple[int, int]:
