@@ -177,11 +177,11 @@ def test_nan_in_a_multi_period_json_file_has_a_reproducible_reason(tmp_path):
 def test_the_nan_marker_is_one_object_after_pickling():
     import pickle
 
-    from dsl.run.records import _NAN
+    from dsl.run.records.json_rows import NAN
 
-    assert pickle.loads(pickle.dumps({"x": _NAN}))["x"] is _NAN
+    assert pickle.loads(pickle.dumps({"x": NAN}))["x"] is NAN
     (row,) = list(raw_records_of('[{"x": Infinity}]', ".json"))
-    assert pickle.loads(pickle.dumps(row[1]))["x"] is _NAN
+    assert pickle.loads(pickle.dumps(row[1]))["x"] is NAN
 
 
 def raw_records_of(text: str, suffix: str, tmp=None):
@@ -525,7 +525,7 @@ def test_two_thousand_bad_values_against_a_large_enum_take_little_time():
 def test_best_spelling_is_difflibs_answer(word, candidates):
     import difflib
 
-    from dsl.run.records import _best_spelling
+    from dsl.run.records.spelling import _best_spelling
 
     expected = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     assert _best_spelling(word, candidates) == (expected[0] if expected else None)

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from dsl.run.outputs import atomic_open, defuse, dumps, write_text
-from dsl.run.records import Field, Reject, Validator, duplicate_ids, parse_decimal, raw_records, _Bad
+from dsl.run.records import BadValue, Field, Reject, Validator, duplicate_ids, parse_decimal, raw_records
 
 FIELDS = (
     Field(name="pid", kind="id"),
@@ -133,7 +133,7 @@ def test_json_lines_bad_line_does_not_stop_the_run(tmp_path):
 
 @pytest.mark.parametrize("text", ["sNaN", "-Infinity", "inf", "1e-40", "0." + "1" * 35])
 def test_parse_decimal_refuses_what_is_not_exact(text):
-    with pytest.raises(_Bad):
+    with pytest.raises(BadValue):
         parse_decimal(text)
 
 

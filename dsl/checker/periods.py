@@ -15,7 +15,7 @@ Shapes (four-digit year 0001–9999, no spaces, upper-case letters):
     month    "2026-01" .. "2026-12"
 
 Emits no diagnostic codes: a bad value becomes a record reject (§13) in
-records.py, with `PeriodError.reason` as its reason.
+the runner (dsl/run/runner.py), with `PeriodError.reason` as its reason.
 """
 
 from __future__ import annotations

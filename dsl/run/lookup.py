@@ -16,7 +16,7 @@ import difflib
 from dsl.backends.python import runtime
 from dsl.backends.python.compiled import CompiledPolicy
 from dsl.checker.periods import Period
-from dsl.run.records import Reject, Validator, _id_text, csv_lists, detect_format, fields_of, raw_records
+from dsl.run.records import Reject, Validator, csv_lists, detect_format, fields_of, id_text, raw_records
 from dsl.run.results import Row
 from dsl.run.runner import evaluate_record, run
 
@@ -74,7 +74,7 @@ def ids_like(records_path: str, id_column: str, wanted: str, limit: int = 200_00
         if i >= limit:
             break
         if raw is not None:
-            value = _id_text(raw.get(id_column))
+            value = id_text(raw.get(id_column))
             if value:
                 seen.append(value)
     found = difflib.get_close_matches(wanted, seen, n=1, cutoff=0.7)

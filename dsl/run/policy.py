@@ -16,7 +16,7 @@ from dsl.checker.checked import CheckedPolicy
 from dsl.checker.types import Kind
 from dsl.front.diagnostics import Diagnostics
 from dsl.ir.lower import Unsupported, lower
-from dsl.run.records import Field, _Bad, _converter, closest
+from dsl.run.records import BadValue, Field, closest, converter_of
 
 
 class PolicyErrors(Exception):
@@ -79,8 +79,8 @@ def parse_overrides(policy: CheckedPolicy, pairs: list[str]) -> dict[str, object
                 value = value[: -len(policy.currency)].strip()
             if t.kind in (Kind.MONEY, Kind.NUMBER, Kind.PERCENT, Kind.COUNT) and _GROUPED.fullmatch(value):
                 value = value.replace("_", "")
-            out[name] = _converter(f)(value)
-        except _Bad as bad:
+            out[name] = converter_of(f)(value)
+        except BadValue as bad:
             raise UsageProblem(f"--set {pair}: {bad}") from None
     return out
 

@@ -170,6 +170,19 @@ def allocate_pool(amount: Decimal, shares: Sequence[tuple[str, Decimal]], minor_
     (`negative_cap`)."""
     _check_ids(shares)
     values = list(map(_VALUE, shares))
+    error = _pool_error(amount, shares, values, caps)
+    if error is not None:
+        return error
+    units, extra = _pool_units(_floor_units(amount, minor_units), values, shares)
+    if not caps:  # the common case: every share is paid as allocated
+        return _uncapped_pool(amount, shares, values, units, extra, minor_units)
+    return _capped_pool(amount, shares, values, units, extra, minor_units, caps)
+
+
+def _pool_error(amount: Decimal, shares: Sequence[tuple[str, Decimal]], values: list[Decimal],
+                caps: Mapping[str, Iterable[Decimal]] | None) -> ProgramWideError | None:
+    """The first mistake that leaves a pool without a value: a negative or non-finite share
+    (naming every such id), a negative AMOUNT, a negative cap; None when there is none."""
     if all(map(Decimal.is_finite, values)) and (not values or min(values) >= 0):
         bad = ()  # the common case, found without a generator
     else:
@@ -179,52 +192,68 @@ def allocate_pool(amount: Decimal, shares: Sequence[tuple[str, Decimal]], minor_
                                 + ", ".join(f"{rid} has {_show(dict(shares)[rid])}" for rid in bad), bad)
     if not amount.is_finite() or amount < 0:
         return ProgramWideError("negative_amount", f"a pool amount must not be negative: {_show(amount)}")
-    caps = caps or {}
-    for rid, cs in caps.items():
+    for rid, cs in (caps or {}).items():
         if any(not c.is_finite() or c < 0 for c in cs):
             return ProgramWideError("negative_cap", f"a cap of a pool share must not be negative ({rid})", (rid,))
+    return None
 
-    a_units = _floor_units(amount, minor_units)
+
+def _pool_units(a_units: int, values: list[Decimal], shares: Sequence[tuple[str, Decimal]]
+                ) -> tuple[list[int], list[bool]]:
+    """Each member's share of `a_units` minor units before caps, and whether it got one of the
+    units left over: rounded down, then the missing units one each to the largest remainders,
+    ties to the smaller id; all 0 when the shares add up to 0."""
     ints, _ = _common_integers(values)
     total = sum(ints)
     n = len(shares)
-    if total > 0:
-        units = [a_units * s // total for s in ints]
-        rems = [a_units * s - u * total for s, u in zip(ints, units)]
-        missing = a_units - sum(units)  # 0 <= missing < n: the remainders add up to missing * total
-        # the largest remainders, ties to the smaller id: the first `missing` of the sort by
-        # (-rem, id) (more than `missing` remainders are > 0, so a 0 is never picked)
-        extra = [False] * n
-        for i in _by_remainder(missing, rems, range(n), shares, largest=True):
-            units[i] += 1
-            extra[i] = True
-    else:
-        units = [0] * n
-        extra = [False] * n
+    if total <= 0:
+        return [0] * n, [False] * n
+    units = [a_units * s // total for s in ints]
+    rems = [a_units * s - u * total for s, u in zip(ints, units)]
+    missing = a_units - sum(units)  # 0 <= missing < n: the remainders add up to missing * total
+    # the largest remainders, ties to the smaller id: the first `missing` of the sort by
+    # (-rem, id) (more than `missing` remainders are > 0, so a 0 is never picked)
+    extra = [False] * n
+    for i in _by_remainder(missing, rems, range(n), shares, largest=True):
+        units[i] += 1
+        extra[i] = True
+    return units, extra
+
+
+def _uncapped_pool(amount: Decimal, shares: Sequence[tuple[str, Decimal]], values: list[Decimal],
+                   units: list[int], extra: list[bool], minor_units: int) -> PoolResult:
+    """The pool when no member has a cap: each share paid as allocated (the per-id view made
+    only if it is read)."""
     q = _quantum(minor_units)
-    if not caps:  # the common case: every share is paid as allocated
-        with decimal.localcontext(_BIG):  # `_decimal_maker`'s exact product, with the operator
-            decs = [Decimal(u) * q for u in units]
-            sum_of_shares = sum(values, ZERO)  # exact: the additions of `_exact_sum`
-        allocated_d = _units_to_decimal(sum(units), minor_units)
-        new = tuple.__new__
-        made = _Lazy(len(shares), lambda: {rid: new(PoolShare, (rid, s, d, d, None, x))
-                                           for (rid, s), d, x in zip(shares, decs, extra)})
-        return PoolResult(amount=amount, minor_units=minor_units, shares=made,
-                          sum_of_shares=sum_of_shares, count=n, allocated=allocated_d,
-                          cut_by_caps=_units_to_decimal(0, minor_units),
-                          unallocated=_BIG.subtract(amount, allocated_d), after_caps=decs)
+    with decimal.localcontext(_BIG):  # `_decimal_maker`'s exact product, with the operator
+        decs = [Decimal(u) * q for u in units]
+        sum_of_shares = sum(values, ZERO)  # exact: the additions of `_exact_sum`
+    allocated_d = _units_to_decimal(sum(units), minor_units)
+    new = tuple.__new__
+    made = _Lazy(len(shares), lambda: {rid: new(PoolShare, (rid, s, d, d, None, x))
+                                       for (rid, s), d, x in zip(shares, decs, extra)})
+    return PoolResult(amount=amount, minor_units=minor_units, shares=made,
+                      sum_of_shares=sum_of_shares, count=len(shares), allocated=allocated_d,
+                      cut_by_caps=_units_to_decimal(0, minor_units),
+                      unallocated=_BIG.subtract(amount, allocated_d), after_caps=decs)
+
+
+def _capped_pool(amount: Decimal, shares: Sequence[tuple[str, Decimal]], values: list[Decimal],
+                 units: list[int], extra: list[bool], minor_units: int,
+                 caps: Mapping[str, Iterable[Decimal]]) -> PoolResult:
+    """The pool when members have caps: each share the smallest of it and its caps (rounded
+    down to the minor unit); what they cut is unallocated."""
+    q = _quantum(minor_units)
     out: dict[str, PoolShare] = {}
     allocated = cut = 0
     new = tuple.__new__
     with decimal.localcontext(_BIG):  # `_decimal_maker`'s exact product, with the operator
         for (rid, s), before, got_extra in zip(shares, units, extra):
             after, bound = before, None
-            if caps:
-                for c in caps.get(rid, ()):
-                    c = _floor_units(c, minor_units)
-                    if c < after:
-                        after, bound = c, c
+            for c in caps.get(rid, ()):
+                c = _floor_units(c, minor_units)
+                if c < after:
+                    after, bound = c, c
             allocated += after
             cut += before - after
             dec = Decimal(before) * q
@@ -235,8 +264,8 @@ def allocate_pool(amount: Decimal, shares: Sequence[tuple[str, Decimal]], minor_
                 out[rid] = new(PoolShare, (rid, s, dec, capped, capped, got_extra))
         sum_of_shares = sum(values, ZERO)  # exact: the additions of `_exact_sum`
     allocated_d = _units_to_decimal(allocated, minor_units)
-    return PoolResult(amount=amount, minor_units=minor_units, shares=out, sum_of_shares=sum_of_shares, count=n,
-                      allocated=allocated_d, cut_by_caps=_units_to_decimal(cut, minor_units),
+    return PoolResult(amount=amount, minor_units=minor_units, shares=out, sum_of_shares=sum_of_shares,
+                      count=len(shares), allocated=allocated_d, cut_by_caps=_units_to_decimal(cut, minor_units),
                       unallocated=_BIG.subtract(amount, allocated_d),
                       after_caps=[out[rid].after_cap for rid, _ in shares])
 
@@ -313,18 +342,7 @@ def scale_to_budget(totals: Sequence[tuple[str, Decimal]], budget: Decimal, mino
         _check_finite(totals)
     if not budget.is_finite() or budget < 0:
         return ProgramWideError("negative_budget", f"a budget must not be negative: {_show(budget)}")
-    values = list(map(_VALUE, totals))
-    with decimal.localcontext(_BIG):  # exact: the same additions as `_exact_sum`, without a call per value
-        earned_sum = sum(values, ZERO)
-        same_quantum = all(map(_quantum(minor_units).same_quantum, values))
-        if same_quantum:
-            # the common case, every total with exactly `minor_units` places: whole minor units
-            scale = Decimal(10**minor_units)
-            units = [int(t * scale) for t in values]
-        else:
-            units = None
-    if units is None:
-        units = [_whole_units(rid, t, minor_units) for rid, t in totals]
+    earned_sum, units = _earned(totals, minor_units)
     to_dec = _decimal_maker(minor_units)
     zero = to_dec(0)
     if earned_sum <= budget:
@@ -336,26 +354,49 @@ def scale_to_budget(totals: Sequence[tuple[str, Decimal]], budget: Decimal, mino
         negative = sum([u for u in units if u < 0])
         positive -= negative
     target = _floor_units(budget, minor_units) - negative  # what the positives get (< positive: it binds)
-    scaled = list(units)
-    pos: list[int] | range = []  # the indexes of the positive totals
-    rems: list[int] = []  # per positive total: (exact - rounded) * positive
-    paid = 0  # the sum of the scaled positive totals
+    scaled, pos, rems, paid = _scaled_units(units, target, positive, rounding)
+    diff = target - paid
+    if diff > 0:  # short of B: to the largest remainders (each < positive, so > diff of them are > 0)
+        for i in _by_remainder(diff, rems, pos, totals, largest=True):
+            scaled[i] += 1
+    elif diff < 0:  # beyond B: from the totals rounded up the most
+        for i in _by_remainder(-diff, rems, pos, totals, largest=False):
+            scaled[i] -= 1
+    factor = CONTEXT.divide(Decimal(target), Decimal(positive))
+    q = _quantum(minor_units)
+    with decimal.localcontext(_BIG):  # `to_dec` with the operator: the same exact product
+        # scaled - total, in whole minor units: exactly `minor_units` places
+        line_list = [zero if s == u else Decimal(s - u) * q for s, u in zip(scaled, units)]
+    scaled_of = _Lazy(len(totals), lambda: {rid: to_dec(s) for (rid, _), s in zip(totals, scaled)})
+    lines = _Lazy(len(totals), lambda: {rid: line for (rid, _), line in zip(totals, line_list)})
+    return BudgetResult(budget, minor_units, earned_sum, True, factor, scaled_of, lines, line_list)
+
+
+def _earned(totals: Sequence[tuple[str, Decimal]], minor_units: int) -> tuple[Decimal, list[int]]:
+    """The sum of the earned totals (exact), and each total in whole minor units."""
+    values = list(map(_VALUE, totals))
+    with decimal.localcontext(_BIG):  # exact: the same additions as `_exact_sum`, without a call per value
+        earned_sum = sum(values, ZERO)
+        if all(map(_quantum(minor_units).same_quantum, values)):
+            # the common case, every total with exactly `minor_units` places: whole minor units
+            scale = Decimal(10**minor_units)
+            return earned_sum, [int(t * scale) for t in values]
+    return earned_sum, [_whole_units(rid, t, minor_units) for rid, t in totals]
+
+
+def _scaled_units(units: list[int], target: int, positive: int, rounding: str
+                  ) -> tuple[list[int], Sequence[int], list[int], int]:
+    """Every positive total `u` scaled to `u * target / positive` and rounded to a whole unit
+    with `rounding`; the others as they are. Returns the scaled units, the indexes of the
+    positive totals, their remainders `(exact - rounded) * positive`, and the sum of the
+    scaled positive totals."""
     if rounding == decimal.ROUND_HALF_EVEN and min(units) > 0:
-        # the common case, every total positive: rounded half up in one pass (floor of
-        # u * target / positive + 1/2), then the exact halves (only when `positive` is even:
-        # a remainder of -positive/2) that went up to an odd number go down instead
-        pos = range(len(units))
-        twice_target, twice_positive = 2 * target, 2 * positive
-        scaled = [(u * twice_target + positive) // twice_positive for u in units]
-        rems = [u * target - s * positive for u, s in zip(units, scaled)]
-        half = positive // 2
-        if not positive & 1 and -half in rems:
-            for i, r in enumerate(rems):
-                if r == -half and scaled[i] & 1:
-                    scaled[i] -= 1
-                    rems[i] = half
-        paid = sum(scaled)
-    elif rounding == decimal.ROUND_HALF_EVEN:  # inlined (the same as `_round_fraction`)
+        return _all_scaled_half_even(units, target, positive)
+    scaled = list(units)
+    pos: list[int] = []
+    rems: list[int] = []
+    paid = 0
+    if rounding == decimal.ROUND_HALF_EVEN:  # inlined (the same as `_round_fraction`)
         half = positive // 2
         odd = positive & 1
         pos_append, rems_append = pos.append, rems.append
@@ -378,21 +419,25 @@ def scale_to_budget(totals: Sequence[tuple[str, Decimal]], budget: Decimal, mino
                 paid += q
                 pos.append(i)
                 rems.append(ut - q * positive)
-    diff = target - paid
-    if diff > 0:  # short of B: to the largest remainders (each < positive, so > diff of them are > 0)
-        for i in _by_remainder(diff, rems, pos, totals, largest=True):
-            scaled[i] += 1
-    elif diff < 0:  # beyond B: from the totals rounded up the most
-        for i in _by_remainder(-diff, rems, pos, totals, largest=False):
-            scaled[i] -= 1
-    factor = CONTEXT.divide(Decimal(target), Decimal(positive))
-    q = _quantum(minor_units)
-    with decimal.localcontext(_BIG):  # `to_dec` with the operator: the same exact product
-        # scaled - total, in whole minor units: exactly `minor_units` places
-        line_list = [zero if s == u else Decimal(s - u) * q for s, u in zip(scaled, units)]
-    scaled_of = _Lazy(len(totals), lambda: {rid: to_dec(s) for (rid, _), s in zip(totals, scaled)})
-    lines = _Lazy(len(totals), lambda: {rid: line for (rid, _), line in zip(totals, line_list)})
-    return BudgetResult(budget, minor_units, earned_sum, True, factor, scaled_of, lines, line_list)
+    return scaled, pos, rems, paid
+
+
+def _all_scaled_half_even(units: list[int], target: int, positive: int
+                          ) -> tuple[list[int], range, list[int], int]:
+    """`_scaled_units` in the common case, every total positive and rounding half even: rounded
+    half up in one pass (floor of u * target / positive + 1/2), then the exact halves (only
+    when `positive` is even: a remainder of -positive/2) that went up to an odd number go down
+    instead."""
+    twice_target, twice_positive = 2 * target, 2 * positive
+    scaled = [(u * twice_target + positive) // twice_positive for u in units]
+    rems = [u * target - s * positive for u, s in zip(units, scaled)]
+    half = positive // 2
+    if not positive & 1 and -half in rems:
+        for i, r in enumerate(rems):
+            if r == -half and scaled[i] & 1:
+                scaled[i] -= 1
+                rems[i] = half
+    return scaled, range(len(units)), rems, sum(scaled)
 
 
 class _Lazy(Mapping):

@@ -1,5 +1,5 @@
 """What a run gives per record: a paid `Row` (its result and, multi-period, its settlement),
-or a `Reject` (dsl/run/records.py); and the reason an evaluation failed.
+or a `Reject` (dsl/run/records/validator.py); and the reason an evaluation failed.
 
 Receives nothing of other stages; guarantees the shapes every consumer of a run reads
 (outputs, traces, statements, `ipl diff`, `ipl test`). Emits nothing.

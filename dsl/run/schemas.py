@@ -9,7 +9,7 @@ be added to its model, on purpose. Documents: `ExplainDocument` (`ipl explain --
 json`), `DiffReport` (`ipl diff --format json`), `TestReport` (`ipl test --format json`),
 `RunSummary` (`ipl run --summary FILE`); docs/outputs.md lists them with their schemas.
 
-Writing stays exact and stays with dsl/output.py's `dumps` (`document_text`):
+Writing stays exact and stays with dsl/run/outputs.py's `dumps` (`document_text`):
 `model.model_dump()` keeps Decimals as Decimals, `dumps` writes their digits as JSON numbers,
 never through a float. Money and every other number are `Number`: a Decimal (an int is made
 one; a float, a string or a bool is refused), `"type": "number"` in the schema. Reading back
@@ -18,9 +18,15 @@ of it (`0.10` comes back `0.1`; 17 significant digits at most: pydantic-core iss
 so these models' `model_validate_json` parses with `json.loads(parse_float=Decimal)` and
 validates in Python mode (`pydantic.TypeAdapter(...).validate_json` would not: do not use it).
 
-The explain and diff documents are built by dsl/explain.py and dsl/diff.py; the test report
-and the run summary are built here, as models validated as they are made (`ipl_test_report`,
-`single_run_summary`, `multi_run_summary`). Emits no diagnostics.
+The explain and diff documents are built by dsl/explain/statement.py and dsl/tools/diff.py;
+the test report and the run summary are built here, as models validated as they are made
+(`ipl_test_report`, `single_run_summary`, `multi_run_summary`). Emits no diagnostics.
+
+Why one module of some 640 lines: it is a catalogue of models, one section per document in
+the order above, each model a few annotated keys; the published schemas are generated from all
+of them together (`SCHEMAS`, `schema_texts`), callers read it as `schemas.DiffReport`, and
+docs/outputs.md follows the same sections. Splitting it per document would spread one
+definition of the outputs over four modules that must agree on `Model`, `Number` and `loads`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ payouts row. Both are per-policy straight-line code from the one code writer (wr
 run by the one `exec` (module.py).
 
 Receives the policy's inputs (`fields`: name, kind, members, lo, hi, default, has_default,
-column — dsl/run/records.py `Field`) or its output lines, and the run's callables (the slow
+column — dsl/run/records/values.py `Field`) or its output lines, and the run's callables (the slow
 validator, the writer of a row). Guarantees `validate(row, raw, problem)` equal to the slow
 validator it is given, faster: each field has an inline path for the common, obviously valid
 spelling (a plain decimal, an exact enum member, `true`/`false`); anything else — and every
