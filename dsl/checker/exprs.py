@@ -10,7 +10,7 @@ from __future__ import annotations
 
 
 from dsl.checker.fold import fold, is_zero, numeric
-from dsl.checker.names import suggest
+from dsl.checker.resolution import suggest
 from dsl.checker.text import article, fmt_number
 from dsl.checker.types import (
     BOOL, COUNT, ERROR, LIST, MEMBERSHIP, MONEY, NEGATION, NUMBER, PERCENT, TEXT,

@@ -20,7 +20,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, InvalidOperati
 
 from dsl.front import ast
 from dsl.front.diagnostics import Diagnostics
-from dsl.checker.names import Resolution, decl_exprs
+from dsl.checker.declared import decl_exprs
+from dsl.checker.resolution import Resolution
 from dsl.checker.currency import minor_units
 from dsl.checker.text import fmt_number
 from dsl.checker.types import Kind, Type

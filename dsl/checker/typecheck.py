@@ -27,7 +27,8 @@ from decimal import Decimal
 from dsl.checker.calls import Calls
 from dsl.checker.decls import Declarations
 from dsl.checker.exprs import Expressions
-from dsl.checker.names import HISTORY_FUNCTIONS, Resolution, decl_exprs
+from dsl.checker.declared import decl_exprs
+from dsl.checker.resolution import HISTORY_FUNCTIONS, Resolution
 from dsl.checker.types import BUILTIN_TYPES, COUNT, ERROR, MONEY, PERCENT, Kind, Type, assignable
 from dsl.checker.text import fmt_number
 from dsl.front import ast
