@@ -69,10 +69,18 @@ class Declarations:
         return t
 
     def check_tiers(self, decl: ast.Tiers) -> Type:
+        """§6: a numeric key, constant ascending thresholds of the key's type, and band values
+        of one type (a level's labels; a marginal table's constant rates)."""
         key_t = self.infer(decl.key, {}, None)
         if key_t is not ERROR and not key_t.is_numeric:
             self.err("E300", f"the key of a tier table must be numeric, but it is {key_t}", decl.key.span)
             key_t = ERROR
+        self.tier_thresholds(decl, key_t)
+        return self.tier_values(decl, key_t)
+
+    def tier_thresholds(self, decl: ast.Tiers, key_t: Type) -> None:
+        """The bands' thresholds: of the key's type, constant, strictly ascending; at most one
+        `below` band, first, naming the first threshold (none in a marginal table)."""
         froms = [b for b in decl.bands if b.kind == "from"]
         belows = [b for b in decl.bands if b.kind == "below"]
         marginal = decl.mode == "marginal"
@@ -117,7 +125,11 @@ class Declarations:
                          band.threshold.span, help="order the bands from the lowest threshold up")
             if value is not None:
                 previous, previous_band = value, band
-        # values
+
+    def tier_values(self, decl: ast.Tiers, key_t: Type) -> Type:
+        """The table's type: its bands' values unified (a zero takes the type of the others,
+        §2a), a level's own type, or a marginal table's key times its rates."""
+        marginal = decl.mode == "marginal"
         if decl.name in self.res.levels:
             level = Type(Kind.LEVEL, self.res.levels[decl.name], decl.name)
             for band in decl.bands:
