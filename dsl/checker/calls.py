@@ -100,7 +100,8 @@ class Calls:
         return types[0]
 
     def call_streak(self, e: ast.Call, env) -> Type:
-        """§14.1 `streak(c)`: the consecutive periods, ending with this one, in which `c` held."""
+        """`streak(c)` (language §15): the consecutive periods, ending with this one, in which `c`
+        held."""
         f = e.func
         args = e.args
         if self.arity(e, (1, 1)):
@@ -112,7 +113,7 @@ class Calls:
         return COUNT
 
     def call_history(self, e: ast.Call, env) -> Type:
-        """§14.1 `prior(x)`, `prior(x, k)`, `trailing_*(x, n)`: x names a definition (or `total`)
+        """`prior(x)`, `prior(x, k)`, `trailing_*(x, n)` (language §15): x names a definition (or `total`)
         that history keeps; k and n are constant whole numbers >= 1."""
         f = e.func
         args = e.args

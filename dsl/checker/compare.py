@@ -1,4 +1,4 @@
-"""Comparisons through the type pass (language §4.1, §4a): `<`, `<=`, `>`, `>=`, `==`, `!=`,
+"""Comparisons through the type pass (language §6.1; §4a): `<`, `<=`, `>`, `>=`, `==`, `!=`,
 and the items of `x in (...)`; enum members and level labels beside an enum or a level.
 
 A mixin of `Typer` (dsl/checker/typecheck.py). Emits E300 (incomparable types; enum members

@@ -69,7 +69,7 @@ class Declarations:
         return t
 
     def check_tiers(self, decl: ast.Tiers) -> Type:
-        """§6: a numeric key, constant ascending thresholds of the key's type, and band values
+        """Language §9: a numeric key, constant ascending thresholds of the key's type, and band values
         of one type (a level's labels; a marginal table's constant rates)."""
         key_t = self.infer(decl.key, {}, None)
         if key_t is not ERROR and not key_t.is_numeric:

@@ -151,7 +151,7 @@ class Expressions:
         return u
 
     def pool(self, e: ast.Pool, env) -> Type:
-        """§15: `pool AMOUNT by SHARE among COND`: a constant amount of money shared."""
+        """`pool AMOUNT by SHARE among COND` (language §16): a constant amount of money shared."""
         amount, share, among = e.amount, e.share, e.among
         self.mark_program_wide()
         at = self.infer(amount, env, MONEY)

@@ -1,4 +1,4 @@
-"""Intervals (language §6.3): `[lo, hi]` with possibly infinite ends, and the arithmetic the
+"""Intervals (§6.3): `[lo, hi]` with possibly infinite ends, and the arithmetic the
 range pass (dsl/checker/ranges.py) does on them.
 
 Every operation over-approximates: bounds are rounded outwards, and an operation that
@@ -101,8 +101,7 @@ def neg(a: Interval) -> Interval:
 
 
 def trailing_sum(a: Interval, n: Decimal) -> Interval:
-    """The sum of up to n values of `a` (§14.1 `trailing_sum`: periods without a record are
-    skipped)."""
+    """The sum of up to n values of `a` (`trailing_sum`: periods without a record are skipped)."""
     return _safe(lambda: Interval(min(a.lo, _mul(a.lo, n)), max(a.hi, _mul(a.hi, n))))
 
 

@@ -1,4 +1,4 @@
-"""`match` through the type pass (language §4a): its subject (an enum, a level or a bool), its
+"""`match` through the type pass: its subject (an enum, a level or a bool), its
 arms' patterns — exhaustive, none repeated or unreachable — and the one type of its arms
 (a zero arm takes the type of the others, §2a).
 
