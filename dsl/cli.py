@@ -231,7 +231,7 @@ def run_command(policy: str, records: str, out: str | None, rejects: str | None,
 def explain_command(policy: str, records: str, wanted: str, fmt: str, out: str | None,
                     sets: tuple[str, ...], period: str | None) -> None:
     """The statement of one record: every line, why, and how far to the next band."""
-    from dsl.explain import statement as explain
+    from dsl.explain import command as explain
     from dsl.run.policy import PolicyErrors, UsageProblem
 
     refuse_overlap([("the policy", policy), ("--records", records)], [("-o", out)])

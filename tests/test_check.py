@@ -17,7 +17,7 @@ from dsl.checker.driver import check_loaded as check_file
 from dsl.checker.program import check_module, check_policy
 from dsl.front.diagnostics import Diagnostics
 from dsl.checker.driver import Loaded
-from dsl.checker.names import decl_exprs
+from dsl.checker.declared import decl_exprs
 from dsl.front.source import SourceFile
 from dsl.front.syntax import parse_source
 from dsl.checker.types import BOOL, COUNT, MONEY, NUMBER, PERCENT, Kind, Type

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from dsl.checker.ranges import INF, NEG_INF, Interval, add, div, mul, neg, reciprocal, sub
+from dsl.checker.intervals import INF, NEG_INF, Interval, add, div, mul, neg, reciprocal, sub
 
 from .test_check import HEAD, errors
 

@@ -19,7 +19,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from dsl.backends.python import branches, definitions, expressions, module
+from dsl.backends.python import branches, definitions, expressions, module, tables
 from dsl.backends.python import runtime
 from dsl.run.policy import compile_policy
 from dsl.tools.coverage import BRANCH_EVENT, branch_key
@@ -292,11 +292,11 @@ def test_bisection_agrees_with_one_test_per_band(tmp_path, monkeypatch, text, p)
     path.write_text(TABLE_HEAD + text + "component c = t\n")
     policy = load_policy(str(path))
     overrides = {} if p is None else {"p": p}
-    monkeypatch.setattr(definitions, "INLINE_BANDS", 1_000)
-    monkeypatch.setattr(definitions, "INLINE_MARGINAL_BANDS", 1_000)
+    monkeypatch.setattr(tables, "INLINE_BANDS", 1_000)
+    monkeypatch.setattr(tables, "INLINE_MARGINAL_BANDS", 1_000)
     inline = compile_policy(policy, overrides)
-    monkeypatch.setattr(definitions, "INLINE_BANDS", 0)
-    monkeypatch.setattr(definitions, "INLINE_MARGINAL_BANDS", 0)
+    monkeypatch.setattr(tables, "INLINE_BANDS", 0)
+    monkeypatch.setattr(tables, "INLINE_MARGINAL_BANDS", 0)
     bisected = compile_policy(policy, overrides)
     assert "_bisect" in bisected.source or "_marginal_table" in bisected.source
     assert "_bisect" not in inline.source and "_marginal_table" not in inline.source
@@ -321,7 +321,7 @@ def test_a_key_under_the_first_band_of_a_table_without_below_is_an_error(tmp_pat
     text = ('policy "T" currency USD\ninput pid : id\ninput x : number in 0..\nparam q : number = 0\n'
             "tiers t on x {\n  from q -> 0 USD\n" + "".join(f"  from {i * 100} -> {i} USD\n" for i in range(1, 20))
             + "}\ncomponent c = t\n")
-    monkeypatch.setattr(definitions, "INLINE_BANDS", 0)
+    monkeypatch.setattr(tables, "INLINE_BANDS", 0)
     _policy, cp = compiled(tmp_path, text, {"q": D(50)})
     runtime.activate()
     assert cp.evaluate({"pid": "P", "x": D(1950)}).components == (D("19.00"),)

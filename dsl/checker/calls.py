@@ -29,69 +29,94 @@ class Calls:
             return ERROR
         if ref.kind == "definition":
             return self.call_def(e, env, ref)
+        match e.func:
+            case "min" | "max" | "clamp" | "abs":
+                return self.call_numeric(e, env, expected)
+            case "round":
+                return self.call_round(e, env)
+            case "streak":
+                return self.call_streak(e, env)
+            case _:  # prior, trailing_*
+                return self.call_history(e, env)
+
+    def call_numeric(self, e: ast.Call, env, expected: Type | None) -> Type:
+        """`min`, `max` (§4a: of two or more; of levels of one table too), `clamp`, `abs`: one
+        numeric type, folded when every argument is constant."""
         f = e.func
         args = e.args
-        if f in ("min", "max", "clamp", "abs"):
-            want = {"abs": (1, 1), "clamp": (3, 3)}.get(f, (2, None))  # §4a: min/max of two or more
-            types = [self.infer(a, env, expected) if not is_zero(a) else None for a in args]
-            # §2a: a zero argument takes the type of the others
-            others = [t for t in types if t is not None and t is not ERROR]
-            types = [t if t is not None else self.infer(a, env, others[0] if others else expected)
-                     for a, t in zip(args, types)]
-            if not self.arity(e, want):
+        want = {"abs": (1, 1), "clamp": (3, 3)}.get(f, (2, None))  # §4a: min/max of two or more
+        types = [self.infer(a, env, expected) if not is_zero(a) else None for a in args]
+        # §2a: a zero argument takes the type of the others
+        others = [t for t in types if t is not None and t is not ERROR]
+        types = [t if t is not None else self.infer(a, env, others[0] if others else expected)
+                 for a, t in zip(args, types)]
+        if not self.arity(e, want):
+            return ERROR
+        result: Type | None = None
+        for a, t in zip(args, types):
+            if t is ERROR:
                 return ERROR
-            result: Type | None = None
-            for a, t in zip(args, types):
-                if t is ERROR:
-                    return ERROR
-                levels = f in ("min", "max") and t.kind is Kind.LEVEL  # §4a: levels are ordered
-                if not t.is_numeric and not levels:
-                    self.err("E303", f"`{f}` takes numbers{' or levels' if f in ('min', 'max') else ''}, "
-                             f"but this is {t}", a.span)
-                    return ERROR
-                if result is None:
-                    result = t
-                    continue
-                if Kind.LEVEL in (result.kind, t.kind) and result != t:
-                    self.err("E303", f"`{f}` compares levels of one table: {result} and {t}", a.span,
-                             label=f"this is {article(t)}")
-                    return ERROR
-                u = unify(result, t)
-                if u is None:
-                    self.err("E303", f"the arguments of `{f}` must have one type: {result} and {t}", a.span,
-                             label=f"this is {article(t)}",
-                             help=unit_hint("<", result.kind, t.kind, args[0].span.text, a.span.text,
-                                            self.currency or "USD"))
-                    return ERROR
-                result = u
-            values = [self.constants.get(id(a)) for a in args]
-            if all(v is not None for v in values):
-                self.constants[id(e)] = fold_builtin(f, values)
-            return result
-        if f == "round":
-            types = [self.infer(a, env, None) for a in args]
-            if not self.arity(e, (1, 2)):
+            levels = f in ("min", "max") and t.kind is Kind.LEVEL  # §4a: levels are ordered
+            if not t.is_numeric and not levels:
+                self.err("E303", f"`{f}` takes numbers{' or levels' if f in ('min', 'max') else ''}, "
+                         f"but this is {t}", a.span)
                 return ERROR
-            if types[0] is not ERROR and not types[0].is_numeric:
-                self.err("E303", f"`round` takes a number, but this is {types[0]}", args[0].span)
+            if result is None:
+                result = t
+                continue
+            if Kind.LEVEL in (result.kind, t.kind) and result != t:
+                self.err("E303", f"`{f}` compares levels of one table: {result} and {t}", a.span,
+                         label=f"this is {article(t)}")
                 return ERROR
-            if len(args) == 2:
-                places = self.constants.get(id(args[1]))
-                if types[1] is not ERROR and types[1].kind not in (Kind.NUMBER, Kind.COUNT) or \
-                        places is None or not self.is_constant(args[1]) or \
-                        places != places.to_integral_value() or places < 0:
-                    self.err("E303", "the places of `round` must be a constant whole number >= 0",
-                             args[1].span)
-            return types[0]
-        if f == "streak":
-            if self.arity(e, (1, 1)):
-                self.history_use(e, f)
-                self.condition(args[0], env, "the argument of `streak`")
-            else:
-                for a in args:
-                    self.infer(a, env, None)
-            return COUNT
-        # prior, trailing_*
+            u = unify(result, t)
+            if u is None:
+                self.err("E303", f"the arguments of `{f}` must have one type: {result} and {t}", a.span,
+                         label=f"this is {article(t)}",
+                         help=unit_hint("<", result.kind, t.kind, args[0].span.text, a.span.text,
+                                        self.currency or "USD"))
+                return ERROR
+            result = u
+        values = [self.constants.get(id(a)) for a in args]
+        if all(v is not None for v in values):
+            self.constants[id(e)] = fold_builtin(f, values)
+        return result
+
+    def call_round(self, e: ast.Call, env) -> Type:
+        """`round(x)`, `round(x, places)`: places a constant whole number >= 0."""
+        args = e.args
+        types = [self.infer(a, env, None) for a in args]
+        if not self.arity(e, (1, 2)):
+            return ERROR
+        if types[0] is not ERROR and not types[0].is_numeric:
+            self.err("E303", f"`round` takes a number, but this is {types[0]}", args[0].span)
+            return ERROR
+        if len(args) == 2:
+            places = self.constants.get(id(args[1]))
+            if types[1] is not ERROR and types[1].kind not in (Kind.NUMBER, Kind.COUNT) or \
+                    places is None or not self.is_constant(args[1]) or \
+                    places != places.to_integral_value() or places < 0:
+                self.err("E303", "the places of `round` must be a constant whole number >= 0",
+                         args[1].span)
+        return types[0]
+
+    def call_streak(self, e: ast.Call, env) -> Type:
+        """`streak(c)` (language §15): the consecutive periods, ending with this one, in which `c`
+        held."""
+        f = e.func
+        args = e.args
+        if self.arity(e, (1, 1)):
+            self.history_use(e, f)
+            self.condition(args[0], env, "the argument of `streak`")
+        else:
+            for a in args:
+                self.infer(a, env, None)
+        return COUNT
+
+    def call_history(self, e: ast.Call, env) -> Type:
+        """`prior(x)`, `prior(x, k)`, `trailing_*(x, n)` (language §15): x names a definition (or `total`)
+        that history keeps; k and n are constant whole numbers >= 1."""
+        f = e.func
+        args = e.args
         is_prior = f == "prior"
         want = (1, 2) if is_prior else (2, 2)
         types = [self.infer(a, env, None) for a in args]

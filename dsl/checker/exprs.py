@@ -1,20 +1,20 @@
-"""Expressions through the type pass: operators and their units (language §6.1, the table of
-dsl/checker/types.py), comparisons, branches, `match`, program-wide figures; zero has no unit.
+"""Expressions through the type pass: literals, names, operators and their units (language §6.1,
+the table of dsl/checker/types.py), branches, `otherwise`, program-wide figures; zero has no
+unit (§2a).
 
-A mixin of `Typer` (dsl/checker/typecheck.py). Emits E300, E301 (unit confusion, with the fix
-of `types.unit_hint`), E302 (currency), E303, E310, E311, W103 (match), E200 for an unknown name
-beside `==`/`!=`/`in` that is not an enum member.
+A mixin of `Typer` (dsl/checker/typecheck.py): `infer` is the one entry, one case per kind
+of expression; comparisons are compare.py, `match` matches.py, calls calls.py. Emits E300,
+E301 (unit confusion, with the fix of `types.unit_hint`), E302 (currency), E303 (a def not
+called; history in a single-period policy), E403 (a pool's amount not constant).
 """
 
 from __future__ import annotations
 
-
 from dsl.checker.fold import fold, is_zero, numeric
-from dsl.checker.names import suggest
 from dsl.checker.text import article, fmt_number
 from dsl.checker.types import (
     BOOL, COUNT, ERROR, LIST, MEMBERSHIP, MONEY, NEGATION, NUMBER, PERCENT, TEXT,
-    Kind, Type, arithmetic, comparable, is_unit_confusion, unify, unit_hint,
+    Kind, Type, arithmetic, unify, unit_hint,
 )
 from dsl.front import ast
 
@@ -51,28 +51,13 @@ class Expressions:
             case ast.Name():
                 return self.name(e, env, expected)
             case ast.Qualified():
-                ref = self.refs.get(id(e))
-                if ref is None:
-                    return ERROR
-                d = self.res.modules[ref.module].definitions[ref.name]
-                key = f"{ref.module}.{ref.name}"
-                if key in self.param_values:
-                    self.constants[id(e)] = self.param_values[key]
-                return d.type
+                return self.qualified(e)
             case ast.TotalRef():
                 return MONEY
             case ast.Call():
                 return self.call(e, env, expected)
-            case ast.Unary(op="-", operand=x):
-                t = self.infer(x, env, expected)
-                if t is ERROR:
-                    return ERROR
-                if not t.is_numeric:
-                    self.err("E300", f"cannot negate {article(t)}", e.span)
-                    return ERROR
-                if id(x) in self.constants:
-                    self.constants[id(e)] = -self.constants[id(x)]
-                return Type(NEGATION[t.kind])
+            case ast.Unary(op="-"):
+                return self.negate(e, env, expected)
             case ast.Unary(op="not", operand=x):
                 self.condition(x, env, "the operand of `not`")
                 return BOOL
@@ -84,16 +69,8 @@ class Expressions:
                 return self.compare(e, env)
             case ast.Binary():
                 return self.arith(e, env)
-            case ast.Member(operand=x, items=items):
-                t = self.infer(x, env, None)
-                if t is not ERROR and t.kind not in MEMBERSHIP:
-                    self.err("E300", f"`in (...)` needs an enum, level, text or id, but this is {t}", x.span,
-                             help="for numbers compare with `>=` and `<=`")
-                    t = ERROR
-                for item in items:
-                    it = self.infer(item, env, t)
-                    self.member_of(item, it, t)
-                return BOOL
+            case ast.Member():
+                return self.member(e, env)
             case ast.If(cond=c, then=a, otherwise=b):
                 self.condition(c, env, "an `if` condition")
                 at, bt = self.branches(a, b, env, expected)
@@ -105,31 +82,10 @@ class Expressions:
                 return u  # never folded: which branch runs depends on data
             case ast.Match():
                 return self.match(e, env, expected)
-            case ast.Otherwise(expr=a, fallback=b):
-                at, bt = self.branches(a, b, env, expected)
-                u = unify(at, bt)
-                if u is None:
-                    self.err("E300", f"`otherwise` must give the same type as the expression before it: "
-                             f"{at}, not {bt}", b.span, help=self.branch_hint(at, bt, b))
-                    return ERROR
-                if id(a) in self.constants:
-                    self.constants[id(e)] = self.constants[id(a)]
-                return u
-            case ast.Pool(amount=amount, share=share, among=among):
-                self.mark_program_wide()
-                at = self.infer(amount, env, MONEY)
-                if at is not ERROR and not at.is_numeric:
-                    self.err("E300", f"a pool's amount must be money, not {at}", amount.span)
-                    at = ERROR
-                elif not self.is_constant(amount):
-                    self.err("E403", "a pool's amount must be constant", amount.span,
-                             help="use a literal or a param")
-                st = self.infer(share, env, None)
-                if st is not ERROR and st.kind not in (Kind.MONEY, Kind.NUMBER, Kind.COUNT):
-                    self.err("E300", f"a pool's share must be money, number or count, not {st}", share.span)
-                if among is not None:
-                    self.condition(among, env, "an `among` condition")
-                return at
+            case ast.Otherwise():
+                return self.otherwise(e, env, expected)
+            case ast.Pool():
+                return self.pool(e, env)
             case ast.Rank(kind=kind, value=v, among=among):
                 self.mark_program_wide()
                 vt = self.infer(v, env, None)
@@ -145,6 +101,72 @@ class Expressions:
                 return ERROR
             case _:
                 raise AssertionError(f"unhandled {type(e).__name__}")
+
+    def qualified(self, e: ast.Qualified) -> Type:
+        """A module's definition: `growth.rate`."""
+        ref = self.refs.get(id(e))
+        if ref is None:
+            return ERROR
+        d = self.res.modules[ref.module].definitions[ref.name]
+        key = f"{ref.module}.{ref.name}"
+        if key in self.param_values:
+            self.constants[id(e)] = self.param_values[key]
+        return d.type
+
+    def negate(self, e: ast.Unary, env, expected: Type | None) -> Type:
+        x = e.operand
+        t = self.infer(x, env, expected)
+        if t is ERROR:
+            return ERROR
+        if not t.is_numeric:
+            self.err("E300", f"cannot negate {article(t)}", e.span)
+            return ERROR
+        if id(x) in self.constants:
+            self.constants[id(e)] = -self.constants[id(x)]
+        return Type(NEGATION[t.kind])
+
+    def member(self, e: ast.Member, env) -> Type:
+        """`x in (a, b)`: x an enum, a level, text or an id; each item of its type."""
+        x = e.operand
+        t = self.infer(x, env, None)
+        if t is not ERROR and t.kind not in MEMBERSHIP:
+            self.err("E300", f"`in (...)` needs an enum, level, text or id, but this is {t}", x.span,
+                     help="for numbers compare with `>=` and `<=`")
+            t = ERROR
+        for item in e.items:
+            it = self.infer(item, env, t)
+            self.member_of(item, it, t)
+        return BOOL
+
+    def otherwise(self, e: ast.Otherwise, env, expected: Type | None) -> Type:
+        a, b = e.expr, e.fallback
+        at, bt = self.branches(a, b, env, expected)
+        u = unify(at, bt)
+        if u is None:
+            self.err("E300", f"`otherwise` must give the same type as the expression before it: "
+                     f"{at}, not {bt}", b.span, help=self.branch_hint(at, bt, b))
+            return ERROR
+        if id(a) in self.constants:
+            self.constants[id(e)] = self.constants[id(a)]
+        return u
+
+    def pool(self, e: ast.Pool, env) -> Type:
+        """`pool AMOUNT by SHARE among COND` (language §16): a constant amount of money shared."""
+        amount, share, among = e.amount, e.share, e.among
+        self.mark_program_wide()
+        at = self.infer(amount, env, MONEY)
+        if at is not ERROR and not at.is_numeric:
+            self.err("E300", f"a pool's amount must be money, not {at}", amount.span)
+            at = ERROR
+        elif not self.is_constant(amount):
+            self.err("E403", "a pool's amount must be constant", amount.span,
+                     help="use a literal or a param")
+        st = self.infer(share, env, None)
+        if st is not ERROR and st.kind not in (Kind.MONEY, Kind.NUMBER, Kind.COUNT):
+            self.err("E300", f"a pool's share must be money, number or count, not {st}", share.span)
+        if among is not None:
+            self.condition(among, env, "an `among` condition")
+        return at
 
     def mark_program_wide(self) -> None:
         if self.current is not None:
@@ -196,33 +218,6 @@ class Expressions:
             self.err("E303", f"`{what}` reads earlier periods, but this policy has a single period",
                      e.span, help="add an input of type `period` to make the policy multi-period")
 
-    def unknown_tag(self, item: ast.Expr, t: Type) -> bool:
-        """§4a: an unknown name compared with an enum or level is E311, else E200 (names.py
-        left it to this pass, which knows the other side's type). True when it was one."""
-        if not isinstance(item, ast.Name) or id(item) not in self.res.unknown_tags:
-            return False
-        if t.kind in (Kind.ENUM, Kind.LEVEL):
-            what = "a member of " if t.kind is Kind.ENUM else "a label of "
-            self.err("E311", f"`{item.name}` is not {what}{t}", item.span, help=suggest(item.name, t.members))
-        elif t is not ERROR:
-            self.err("E200", f"unknown name `{item.name}`", item.span, help=self.res.unknown_tags[id(item)])
-        return True
-
-    def member_of(self, item: ast.Expr, it: Type, t: Type) -> None:
-        """An item of `x in (...)` or the right side of `x == item` for an enum or level x."""
-        if self.unknown_tag(item, t):
-            return
-        if t is ERROR or it is ERROR:
-            return
-        if t.kind in (Kind.ENUM, Kind.LEVEL) and isinstance(item, ast.Name):
-            ref = self.refs.get(id(item))
-            if ref is not None and ref.kind in ("member", "label") and ref.name not in t.members:
-                self.err("E311", f"`{ref.name}` is not {'a member of ' + str(t) if t.kind is Kind.ENUM else 'a label of ' + str(t)}",
-                         item.span, help=suggest(ref.name, t.members))
-                return
-        if not comparable("==", t, it):
-            self.err("E300", f"cannot compare {t} with {it}", item.span)
-
     def branches(self, a: ast.Expr, b: ast.Expr, env, expected: Type | None) -> tuple[Type, Type]:
         """The types of two expressions that must agree (branches, fallbacks, the operands of a
         comparison or a sum): each is inferred knowing the other's, and a zero literal (§2a)
@@ -232,61 +227,6 @@ class Expressions:
             return self.infer(a, env, bt if bt is not ERROR else expected), bt
         at = self.infer(a, env, expected)
         return at, self.infer(b, env, expected if at is ERROR else at)
-
-    def compare(self, e: ast.Binary, env) -> Type:
-        tags = [x for x in (e.left, e.right) if isinstance(x, ast.Name) and id(x) in self.res.unknown_tags]
-        if tags:  # §4a: an unknown name beside an enum or a level is E311, else E200
-            other = e.right if e.left is tags[0] else e.left
-            ot = self.infer(other, env, None) if len(tags) == 1 else TEXT
-            for tag in tags:
-                self.types[id(tag)] = ERROR
-                self.unknown_tag(tag, ot)
-            return BOOL
-        if is_zero(e.left) and not is_zero(e.right):
-            rt, lt = self.branches(e.right, e.left, env, None)
-            return self.compared(e, lt, rt)
-        left_first = not self._is_tag(e.left) or self._is_tag(e.right)
-        if left_first:
-            lt = self.infer(e.left, env, None)
-            rt = self.infer(e.right, env, lt)
-        else:
-            rt = self.infer(e.right, env, None)
-            lt = self.infer(e.left, env, rt)
-        return self.compared(e, lt, rt)
-
-    def compared(self, e: ast.Binary, lt: Type, rt: Type) -> Type:
-        if lt is ERROR or rt is ERROR:
-            return BOOL
-        if lt.kind in (Kind.ENUM, Kind.LEVEL) and isinstance(e.right, ast.Name) and \
-                self._is_tag(e.right) and e.op in ("==", "!="):
-            self.member_of(e.right, rt, lt)
-            return BOOL
-        if rt.kind in (Kind.ENUM, Kind.LEVEL) and isinstance(e.left, ast.Name) and \
-                self._is_tag(e.left) and e.op in ("==", "!="):
-            self.member_of(e.left, lt, rt)
-            return BOOL
-        if comparable(e.op, lt, rt):
-            return BOOL
-        if is_unit_confusion(lt.kind, rt.kind):
-            culprit, ct = self.culprit(e, lt, rt)
-            self.err("E301", f"cannot compare {lt} with {rt}", culprit.span, label=f"this is {article(ct)}",
-                     help=unit_hint(e.op, lt.kind, rt.kind, e.left.span.text, e.right.span.text,
-                                    self.currency or "USD"))
-        elif lt.kind is Kind.ENUM and rt.kind is Kind.ENUM and lt.members == rt.members:
-            self.err("E300", f"enum members are unordered: `{e.op}` cannot compare them", e.op_span,
-                     help="use `==`, `!=`, `in (...)` or `match`; a tiers table of labels is ordered")
-        else:
-            hint = None
-            for tagged, other in ((lt, e.right), (rt, e.left)):
-                if tagged.kind in (Kind.ENUM, Kind.LEVEL) and isinstance(other, ast.String) \
-                        and other.value in tagged.members:
-                    hint = f"members and labels are written without quotes: `{other.value}`"
-            self.err("E300", f"cannot compare {lt} with {rt}", e.op_span, help=hint)
-        return BOOL
-
-    def _is_tag(self, e: ast.Expr) -> bool:
-        ref = self.refs.get(id(e)) if isinstance(e, ast.Name) else None
-        return ref is not None and ref.kind in ("member", "label")
 
     def culprit(self, e: ast.Binary, lt: Type, rt: Type) -> tuple[ast.Expr, Type]:
         """The operand to rewrite: the bare number beside money or a percent."""
@@ -325,70 +265,3 @@ class Expressions:
             if value is not None:
                 self.constants[id(e)] = value
         return Type(kind)
-
-    def match(self, e: ast.Match, env, expected: Type | None) -> Type:
-        st = self.infer(e.subject, env, None)
-        if st is not ERROR and st.kind not in (Kind.ENUM, Kind.LEVEL, Kind.BOOL):
-            self.err("E300", f"`match` works on an enum, a level or a bool, but this is {st}", e.subject.span,
-                     help="for numbers use a tiers table or `if`")
-            st = ERROR
-        universe: tuple[str, ...] | None = None
-        if st.kind in (Kind.ENUM, Kind.LEVEL):
-            universe = st.members
-        elif st.kind is Kind.BOOL:
-            universe = ("true", "false")
-        covered: list[str] = []
-        has_else = False
-        zeros: list[ast.Expr] = []
-        unknown = False  # an unknown member (E311) is most likely the missing one: no E310 too
-        result: Type | None = None
-        first_arm = None
-        for arm in e.arms:
-            for pat in arm.patterns:
-                if pat.kind == "else":
-                    if has_else or (universe is not None and set(covered) >= set(universe)):
-                        self.err("W103", "this `else` arm is never used: every case is already covered",
-                                 pat.span, help="remove it")
-                    has_else = True
-                    continue
-                label = pat.name if pat.kind == "name" else pat.kind
-                if has_else:
-                    self.err("W103", f"`{label}` comes after `else` and is never used", pat.span,
-                             help="put `else` last")
-                    continue
-                if universe is None:
-                    continue
-                if label not in universe:
-                    what = "true or false" if st.kind is Kind.BOOL else \
-                        ("a member of " if st.kind is Kind.ENUM else "a label of ") + str(st)
-                    self.err("E311", f"`{label}` is not {what}", pat.span, help=suggest(label, universe))
-                    unknown = True
-                    continue
-                if label in covered:
-                    self.err("W103", f"`{label}` is already covered by an earlier arm", pat.span,
-                             help="remove the repeated pattern")
-                    continue
-                covered.append(label)
-            if is_zero(arm.value):
-                zeros.append(arm.value)  # §2a: typed by the other arms, below
-                continue
-            vt = self.infer(arm.value, env, expected if result in (None, ERROR) else result)
-            if result is None or result is ERROR:
-                result, first_arm = vt, arm
-                continue
-            u = unify(result, vt)
-            if u is None:
-                self.err("E300", f"the arms of `match` have different types: {result} (line "
-                         f"{first_arm.value.span.line}) and {vt}", arm.value.span,
-                         help=self.branch_hint(result, vt, arm.value))
-            else:
-                result = u
-        for z in zeros:
-            zt = self.infer(z, env, expected if result in (None, ERROR) else result)
-            result = zt if result is None or result is ERROR else result
-        if universe is not None and not has_else and not unknown:
-            missing = [m for m in universe if m not in covered]
-            if missing:
-                self.err("E310", f"`match` is not exhaustive: missing {', '.join(f'`{m}`' for m in missing)}",
-                         e.subject.span, help="add an arm for each, or an `else -> ...` arm")
-        return result if result is not None else ERROR

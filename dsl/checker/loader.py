@@ -24,7 +24,7 @@ from pathlib import Path
 from dsl.front import ast
 from dsl.front.diagnostics import Diagnostic, Diagnostics
 from dsl.checker.checked import CheckedModule
-from dsl.checker.names import suggest
+from dsl.checker.resolution import suggest
 from dsl.front.syntax import parse_bytes
 
 # (display path, text, currency) -> (module or None, its diagnostics); modules are checked once.

@@ -23,7 +23,8 @@ from dsl.checker import ranges
 from dsl.checker.checked import CheckedModule, CheckedPolicy, Definition
 from dsl.checker.currency import minor_units
 from dsl.checker.loader import load_modules
-from dsl.checker.names import ELIGIBILITY, TOTAL, Resolution, resolve
+from dsl.checker.names import resolve
+from dsl.checker.resolution import ELIGIBILITY, TOTAL, Resolution
 from dsl.checker.typecheck import Typer
 from dsl.front import ast
 from dsl.front.diagnostics import Diagnostics

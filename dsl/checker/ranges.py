@@ -1,8 +1,8 @@
 """Range analysis (§6.3): a static interval for every numeric expression.
 
 Receives a policy whose names and types are checked without errors (the maps of
-check.py). Intervals come from declared input ranges (`count` is >= 0),
-literals, params (their declared values), interval arithmetic for `+ - * /`,
+typecheck.py). Intervals (dsl/checker/intervals.py) come from declared input ranges (`count`
+is >= 0), literals, params (their declared values), interval arithmetic for `+ - * /`,
 `min`/`max`/`clamp`/`abs`/`round`, the union of `if`/`match` branches and of an
 `otherwise` fallback, the union of the reachable band values of a flat table;
 anything else is unbounded. Intervals over-approximate: what they prove holds
@@ -15,106 +15,24 @@ can never reach), W102 (a comparison that is always true or always false).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, InvalidOperation
+from decimal import Decimal
 
-from dsl.front import ast
-from dsl.front.diagnostics import Diagnostics
-from dsl.checker.names import Resolution, decl_exprs
 from dsl.checker.currency import minor_units
+from dsl.checker.declared import decl_exprs
+from dsl.checker.intervals import (  # noqa: F401 - INF, NEG_INF, mul, reciprocal: importable from here
+    INF, NEG_INF, TOP, Interval, add, decide, div, marginal_at, mul, neg, reaches, reciprocal, round_outward, sub,
+    trailing_sum, union,
+)
+from dsl.checker.resolution import Resolution
 from dsl.checker.text import fmt_number
 from dsl.checker.types import Kind, Type
-
-INF = Decimal("Infinity")
-NEG_INF = Decimal("-Infinity")
-
-
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """[lo, hi], either end possibly infinite (inclusive when finite)."""
-
-    lo: Decimal = NEG_INF
-    hi: Decimal = INF
-
-    @staticmethod
-    def point(v: Decimal) -> Interval:
-        return Interval(v, v)
-
-    def union(self, other: Interval | None) -> Interval | None:
-        if other is None:
-            return None
-        return Interval(min(self.lo, other.lo), max(self.hi, other.hi))
-
-    @property
-    def bounded(self) -> bool:
-        return self.lo.is_finite() or self.hi.is_finite()
-
-
-TOP = Interval()
-
-
-# Bounds are rounded outwards (§9's 34 digits): a lower bound down, an upper bound up, so that
-# an inexact product or quotient never makes an interval narrower than the values it holds.
-_DOWN = Context(prec=34, rounding=ROUND_FLOOR, Emax=999_999, Emin=-999_999)
-_UP = Context(prec=34, rounding=ROUND_CEILING, Emax=999_999, Emin=-999_999)
-
-
-def _mul(a: Decimal, b: Decimal, ctx: Context = _DOWN) -> Decimal:
-    if a == 0 or b == 0:
-        return Decimal(0)  # a bound of 0 is reached; the other end only grows without limit
-    return ctx.multiply(a, b)
-
-
-def _safe(f):
-    try:
-        return f()
-    except (InvalidOperation, ArithmeticError):
-        return TOP
-
-
-def add(a: Interval, b: Interval) -> Interval:
-    return _safe(lambda: Interval(_DOWN.add(a.lo, b.lo), _UP.add(a.hi, b.hi)))
-
-
-def sub(a: Interval, b: Interval) -> Interval:
-    return _safe(lambda: Interval(_DOWN.subtract(a.lo, b.hi), _UP.subtract(a.hi, b.lo)))
-
-
-def mul(a: Interval, b: Interval) -> Interval:
-    def go():
-        pairs = [(x, y) for x in (a.lo, a.hi) for y in (b.lo, b.hi)]
-        return Interval(min(_mul(x, y, _DOWN) for x, y in pairs), max(_mul(x, y, _UP) for x, y in pairs))
-    return _safe(go)
-
-
-def reciprocal(b: Interval) -> Interval:
-    """1 / b for the values b takes other than 0 (dividing by 0 fails: `otherwise` decides)."""
-    if b.lo < 0 < b.hi:
-        return TOP
-    one = Decimal(1)
-    if b.lo >= 0:
-        if b.hi == 0:
-            return TOP  # only zero: always fails
-        hi = INF if b.lo == 0 else _UP.divide(one, b.lo)
-        lo = Decimal(0) if not b.hi.is_finite() else _DOWN.divide(one, b.hi)
-        return Interval(lo, hi)
-    # b.hi <= 0
-    if b.lo == 0:
-        return TOP
-    lo = NEG_INF if b.hi == 0 else _DOWN.divide(one, b.hi)
-    hi = Decimal(0) if not b.lo.is_finite() else _UP.divide(one, b.lo)
-    return Interval(lo, hi)
-
-
-def div(a: Interval, b: Interval) -> Interval:
-    return _safe(lambda: mul(a, reciprocal(b)))
-
-
-def neg(a: Interval) -> Interval:
-    return Interval(-a.hi, -a.lo)
+from dsl.front import ast
+from dsl.front.diagnostics import Diagnostics
 
 
 class _Ranges:
+    """The interval of every definition and numeric expression of one policy, memoised."""
+
     def __init__(self, file: ast.PolicyFile, res: Resolution, types, refs, constants, modules,
                  diags: Diagnostics):
         self.file = file
@@ -143,10 +61,6 @@ class _Ranges:
             self.busy.discard(name)
         self.defs[name] = result
         return result
-
-    def _numeric(self, e: ast.Expr) -> bool:
-        t = self.types.get(id(e))
-        return t is not None and t.is_numeric
 
     def _of_definition(self, decl) -> Interval | None:
         match decl:
@@ -226,10 +140,10 @@ class _Ranges:
             rates = [self.constants.get(id(b.value)) for b, _, _ in bands]
             if any(r is None or r < 0 for r in rates):
                 return TOP
-            return Interval(self.marginal_at(bands, rates, key.lo), self.marginal_at(bands, rates, key.hi))
+            return Interval(marginal_at(bands, rates, key.lo), marginal_at(bands, rates, key.hi))
         result: Interval | None = None
         for band, lo, hi in bands:
-            if not _reaches(key, lo, hi):
+            if not reaches(key, lo, hi):
                 continue
             v = self.of(band.value, None)
             if v is None:
@@ -240,17 +154,6 @@ class _Ranges:
             # below the first band there is no value (E401 reports it); stay conservative
             return result or TOP
         return result
-
-    @staticmethod
-    def marginal_at(bands, rates, x: Decimal) -> Decimal:
-        if not x.is_finite():
-            return Decimal(0) if x < 0 else (INF if any(r > 0 for r in rates) else Decimal(0))
-        total = Decimal(0)
-        for (band, lo, hi), rate in zip(bands, rates):
-            top = min(x, hi)
-            if top > lo:
-                total += rate * (top - lo)
-        return total
 
     # ------------------------------------------------------------------ expressions
     def of(self, e: ast.Expr, env: dict[str, Interval | None] | None) -> Interval | None:
@@ -297,15 +200,15 @@ class _Ranges:
                 x, y = self.of(a, env) or TOP, self.of(b, env) or TOP
                 return {"+": add, "-": sub, "*": mul, "/": div}[op](x, y)
             case ast.If(then=a, otherwise=b):
-                return _union(self.of(a, env), self.of(b, env))
+                return union(self.of(a, env), self.of(b, env))
             case ast.Match(arms=arms):
                 result = None
                 for arm in arms:
-                    result = _union(result, self.of(arm.value, env)) if result is not None \
+                    result = union(result, self.of(arm.value, env)) if result is not None \
                         else (self.of(arm.value, env) or TOP)
                 return result or TOP
             case ast.Otherwise(expr=a, fallback=b):
-                return _union(self.of(a, env), self.of(b, env))
+                return union(self.of(a, env), self.of(b, env))
             case ast.Call():
                 return self.of_call(e, env)
             case ast.Pool(amount=amount):
@@ -358,7 +261,7 @@ class _Ranges:
                     exp = Decimal(1).scaleb(-int(self.constants[id(e.args[1])]))
                 else:
                     exp = Decimal(1)
-                return Interval(_quantize(a.lo, exp, ROUND_FLOOR), _quantize(a.hi, exp, ROUND_CEILING))
+                return round_outward(a, exp)
             case "prior" | "trailing_min" | "trailing_max" | "trailing_avg":
                 return args[0]
             case "trailing_sum":
@@ -366,125 +269,97 @@ class _Ranges:
                 n = self.constants.get(id(e.args[1]))
                 if n is None:
                     return TOP
-                return _safe(lambda: Interval(min(a.lo, _mul(a.lo, n)), max(a.hi, _mul(a.hi, n))))
+                return trailing_sum(a, n)
             case "streak":
                 return Interval(Decimal(0), INF)
             case _:
                 return TOP
 
-    # ------------------------------------------------------------------ findings
-    def show(self, value: Decimal, t: Type | None) -> str:
-        if t is not None and t.kind is Kind.PERCENT:
-            return f"{fmt_number(value * 100)} %"
-        if t is not None and t.kind is Kind.MONEY:
-            return f"{fmt_number(value)} {self.currency}"
-        return fmt_number(value)
 
-    def tables(self) -> None:
-        for name, decl in self.res.decls.items():
-            if not isinstance(decl, ast.Tiers):
+# ------------------------------------------------------------------ findings: E401, W101, W102
+
+
+def _show(r: _Ranges, value: Decimal, t: Type | None) -> str:
+    if t is not None and t.kind is Kind.PERCENT:
+        return f"{fmt_number(value * 100)} %"
+    if t is not None and t.kind is Kind.MONEY:
+        return f"{fmt_number(value)} {r.currency}"
+    return fmt_number(value)
+
+
+def _tables(r: _Ranges) -> None:
+    """E401: a flat table without `below` whose key may be below the first threshold; W101: a
+    band the key never reaches."""
+    for name, decl in r.res.decls.items():
+        if not isinstance(decl, ast.Tiers):
+            continue
+        key, bands = r.key_and_bands(decl)
+        if not bands:
+            continue
+        kt = r.types.get(id(decl.key))
+        key_text = decl.key.span.text
+        has_below = any(b.kind == "below" for b in decl.bands)
+        first_band, first_lo, _ = next((b for b in bands if b[0].kind == "from"))
+        if decl.mode == "flat" and not has_below and key.lo < first_lo:
+            t_text = first_band.threshold.span.text
+            if key.lo.is_finite():
+                where = f"{key_text} can be as low as {_show(r, key.lo, kt)}"
+            else:
+                where = f"{key_text} has no lower bound"
+            r.diags.error(
+                "E401", f"{where} but the first band starts at {_show(r, first_lo, kt)}; "
+                f"add `below {t_text} -> ...`", decl.key.span,
+                help=("or declare the range of the inputs it comes from (`in LO..HI`)"
+                      if not key.lo.is_finite() else None))
+        for band, lo, hi in bands:
+            if band.kind == "below" or reaches(key, lo, hi):
                 continue
-            key, bands = self.key_and_bands(decl)
-            if not bands:
-                continue
-            kt = self.types.get(id(decl.key))
-            key_text = decl.key.span.text
-            has_below = any(b.kind == "below" for b in decl.bands)
-            first_band, first_lo, _ = next((b for b in bands if b[0].kind == "from"))
-            if decl.mode == "flat" and not has_below and key.lo < first_lo:
-                t_text = first_band.threshold.span.text
-                if key.lo.is_finite():
-                    where = f"{key_text} can be as low as {self.show(key.lo, kt)}"
-                else:
-                    where = f"{key_text} has no lower bound"
-                self.diags.error(
-                    "E401", f"{where} but the first band starts at {self.show(first_lo, kt)}; "
-                    f"add `below {t_text} -> ...`", decl.key.span,
-                    help=("or declare the range of the inputs it comes from (`in LO..HI`)"
-                          if not key.lo.is_finite() else None))
-            for band, lo, hi in bands:
-                if band.kind == "below" or _reaches(key, lo, hi):
-                    continue
-                if key.hi < lo:
-                    why = f"{key_text} is at most {self.show(key.hi, kt)}"
-                else:
-                    why = f"{key_text} is at least {self.show(key.lo, kt)}"
-                self.diags.warn("W101", f"the band `from {band.threshold.span.text}` of `{name}` can never "
-                                f"be reached: {why}", band.span,
-                                help="remove the band, or check the thresholds and the key's range")
-
-    def conditions(self) -> None:
-        for decl in self.file.decls:
-            if isinstance(decl, ast.Def):
-                continue
-            for root in decl_exprs(decl):
-                for e in ast.walk(root):
-                    if isinstance(e, ast.Binary) and e.op in ("<", "<=", ">", ">=", "==", "!="):
-                        self.comparison(e)
-
-    def comparison(self, e: ast.Binary) -> None:
-        if not (self._numeric(e.left) and self._numeric(e.right)):
-            return
-        a, b = self.of(e.left, None), self.of(e.right, None)
-        if a is None or b is None or not (a.bounded or b.bounded):
-            return
-        verdict = _decide(e.op, a, b)
-        if verdict is None:
-            return
-        lt, rt = self.types.get(id(e.left)), self.types.get(id(e.right))
-        side, iv, t = (e.left, a, lt) if not (a.lo == a.hi) else (e.right, b, rt)
-        if iv.lo == iv.hi:
-            reason = "both sides are constant"
-        elif iv.lo.is_finite() and iv.hi.is_finite():
-            reason = f"{side.span.text} is between {self.show(iv.lo, t)} and {self.show(iv.hi, t)}"
-        elif iv.lo.is_finite():
-            reason = f"{side.span.text} is at least {self.show(iv.lo, t)}"
-        else:
-            reason = f"{side.span.text} is at most {self.show(iv.hi, t)}"
-        self.diags.warn("W102", f"`{e.span.text}` is always {'true' if verdict else 'false'}: {reason}",
-                        e.span, help="remove the condition, or check the thresholds and the input ranges")
+            if key.hi < lo:
+                why = f"{key_text} is at most {_show(r, key.hi, kt)}"
+            else:
+                why = f"{key_text} is at least {_show(r, key.lo, kt)}"
+            r.diags.warn("W101", f"the band `from {band.threshold.span.text}` of `{name}` can never "
+                         f"be reached: {why}", band.span,
+                         help="remove the band, or check the thresholds and the key's range")
 
 
-def _union(a: Interval | None, b: Interval | None) -> Interval:
-    a, b = a or TOP, b or TOP
-    return Interval(min(a.lo, b.lo), max(a.hi, b.hi))
+def _conditions(r: _Ranges) -> None:
+    """W102 for every comparison outside a `def` (a def's parameters have no interval)."""
+    for decl in r.file.decls:
+        if isinstance(decl, ast.Def):
+            continue
+        for root in decl_exprs(decl):
+            for e in ast.walk(root):
+                if isinstance(e, ast.Binary) and e.op in ("<", "<=", ">", ">=", "==", "!="):
+                    _comparison(r, e)
 
 
-def _reaches(key: Interval, lo: Decimal, hi: Decimal) -> bool:
-    """Does [key.lo, key.hi] meet the band [lo, hi)?"""
-    return key.hi >= lo and key.lo < hi
+def _comparison(r: _Ranges, e: ast.Binary) -> None:
+    if not (_numeric(r, e.left) and _numeric(r, e.right)):
+        return
+    a, b = r.of(e.left, None), r.of(e.right, None)
+    if a is None or b is None or not (a.bounded or b.bounded):
+        return
+    verdict = decide(e.op, a, b)
+    if verdict is None:
+        return
+    lt, rt = r.types.get(id(e.left)), r.types.get(id(e.right))
+    side, iv, t = (e.left, a, lt) if not (a.lo == a.hi) else (e.right, b, rt)
+    if iv.lo == iv.hi:
+        reason = "both sides are constant"
+    elif iv.lo.is_finite() and iv.hi.is_finite():
+        reason = f"{side.span.text} is between {_show(r, iv.lo, t)} and {_show(r, iv.hi, t)}"
+    elif iv.lo.is_finite():
+        reason = f"{side.span.text} is at least {_show(r, iv.lo, t)}"
+    else:
+        reason = f"{side.span.text} is at most {_show(r, iv.hi, t)}"
+    r.diags.warn("W102", f"`{e.span.text}` is always {'true' if verdict else 'false'}: {reason}",
+                 e.span, help="remove the condition, or check the thresholds and the input ranges")
 
 
-def _quantize(v: Decimal, exp: Decimal, rounding) -> Decimal:
-    if not v.is_finite():
-        return v
-    try:
-        return v.quantize(exp, rounding=rounding)
-    except InvalidOperation:
-        return v
-
-
-def _decide(op: str, a: Interval, b: Interval) -> bool | None:
-    """True/False when `a op b` has one outcome for all values of the intervals."""
-    match op:
-        case "<":
-            return True if a.hi < b.lo else False if a.lo >= b.hi else None
-        case "<=":
-            return True if a.hi <= b.lo else False if a.lo > b.hi else None
-        case ">":
-            return True if a.lo > b.hi else False if a.hi <= b.lo else None
-        case ">=":
-            return True if a.lo >= b.hi else False if a.hi < b.lo else None
-        case "==":
-            if a.hi < b.lo or a.lo > b.hi:
-                return False
-            return None
-        case "!=":
-            if a.hi < b.lo or a.lo > b.hi:
-                return True
-            return None
-        case _:
-            raise AssertionError(f"unhandled comparison {op}")
+def _numeric(r: _Ranges, e: ast.Expr) -> bool:
+    t = r.types.get(id(e))
+    return t is not None and t.is_numeric
 
 
 def analyse(file: ast.PolicyFile, res: Resolution, types, refs, constants, modules,
@@ -495,8 +370,8 @@ def analyse(file: ast.PolicyFile, res: Resolution, types, refs, constants, modul
     for name in res.visit_order:  # dependencies first: no deep recursion along long chains
         r.of_definition(name)
     try:
-        r.tables()
-        r.conditions()
+        _tables(r)
+        _conditions(r)
     except RecursionError:  # pragma: no cover - defs nested hundreds deep: skip the warnings
         pass
     return r.memo

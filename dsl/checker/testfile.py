@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from dsl.checker.checked import CheckedPolicy
-from dsl.checker.names import suggest
+from dsl.checker.resolution import suggest
 from dsl.checker.periods import GRANULARITIES
 from dsl.checker.program import check_policy, errors_since
 from dsl.checker.text import article, fmt_number

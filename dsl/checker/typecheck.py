@@ -2,11 +2,11 @@
 
 Receives a parsed policy or module and its `Resolution` (dsl/checker/names.py). The stages of
 a policy are chained by dsl/checker/program.py: modules (loader.py), names (names.py), types
-(this module, with decls.py, exprs.py and calls.py), ranges (ranges.py). Every stage keeps going so that all its errors are
-reported; the range stage runs only when the earlier stages found no errors
-(intervals over ill-typed code would only add noise). Expressions whose type
-could not be found get the ERROR type, which is silently compatible with
-everything so that one mistake is reported once.
+(this module, with the mixins decls.py, tables.py, exprs.py, compare.py, matches.py and
+calls.py), ranges (ranges.py). Every stage keeps going so that all its errors are reported;
+the range stage runs only when the earlier stages found no errors (intervals over ill-typed
+code would only add noise). Expressions whose type could not be found get the ERROR type, which is silently
+compatible with everything so that one mistake is reported once.
 
 Guarantees: `types` for every expression node, `constants` for every constant numeric
 expression, each definition's type (`decl_types`), and what it reads of history and of
@@ -25,9 +25,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from dsl.checker.calls import Calls
+from dsl.checker.compare import Comparisons
 from dsl.checker.decls import Declarations
 from dsl.checker.exprs import Expressions
-from dsl.checker.names import HISTORY_FUNCTIONS, Resolution, decl_exprs
+from dsl.checker.matches import Matches
+from dsl.checker.declared import decl_exprs
+from dsl.checker.resolution import HISTORY_FUNCTIONS, Resolution
+from dsl.checker.tables import Tables
 from dsl.checker.types import BUILTIN_TYPES, COUNT, ERROR, MONEY, PERCENT, Kind, Type, assignable
 from dsl.checker.text import fmt_number
 from dsl.front import ast
@@ -35,7 +39,7 @@ from dsl.front.diagnostics import Diagnostics
 from dsl.front.source import SourceFile
 
 
-class Typer(Declarations, Expressions, Calls):
+class Typer(Declarations, Tables, Expressions, Comparisons, Matches, Calls):
     """The type pass over one policy or module (after names.py): its state, the definitions in
     dependency order, and the whole file."""
 

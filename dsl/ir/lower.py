@@ -8,9 +8,15 @@ type, constness, folded value and static interval, names are resolved into `Ref`
 reads the checker's side tables after this pass: backends read the `Program` alone.
 
 Emits no diagnostics: what is left to refuse is `Unsupported` (a construct no backend runs).
+
+Two steps: `plan` numbers the program-wide and streak sites and finds what history keeps;
+`_Lower` then lowers every expression (one case per node kind), every definition, and the
+program.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from dsl.checker.checked import CheckedPolicy, Definition
 from dsl.checker.types import ERROR, Kind, Type
@@ -29,62 +35,77 @@ def lower(policy: CheckedPolicy) -> ir.Program:
     return _Lower(policy).program()
 
 
+@dataclass(slots=True)
+class Plan:
+    """What lowering numbers before it lowers: the program-wide and streak sites, in source
+    order, and what history keeps."""
+
+    sites: dict[int, int] = field(default_factory=dict)  # id(ast pool | rank) -> its site
+    site_nodes: list[ast.Expr] = field(default_factory=list)
+    streaks: dict[int, int] = field(default_factory=dict)  # id(ast streak call) -> its site
+    streak_conds: list[ast.Expr] = field(default_factory=list)
+    history_names: list[str] = field(default_factory=list)  # the definitions `prior` / `trailing_*` read
+    window: int = 0  # how many earlier periods history keeps
+    uses_total: bool = False  # `prior(total)`, `trailing_*(total, n)`
+
+
+def plan(p: CheckedPolicy) -> Plan:
+    """Number the program-wide and streak sites and collect what history keeps, walking the
+    policy's expressions in dependency order, then the gates, the total and the clawbacks."""
+    out = Plan()
+    roots: list[ast.Expr] = []
+    for name in p.order:
+        d = p.definitions[name]
+        if d.module is None and d.kind != "def":
+            roots.extend(_decl_exprs(d.decl))
+    roots.extend(r.cond for r in p.eligibility)
+    if p.total:
+        roots.extend(i.value for i in p.total.items)
+    for cb in p.clawbacks:
+        roots.extend(x for x in (cb.when, cb.recover) if x is not None)
+    for root in roots:
+        for e in ast.walk(root):
+            match e:
+                case ast.Call(func="streak", module=None, args=args) if id(e) not in out.streaks:
+                    out.streaks[id(e)] = len(out.streak_conds)
+                    out.streak_conds.append(args[0])
+                case ast.Call(func=f, module=None, args=args) if f in HISTORY_CALLS and f != "streak":
+                    n = int_const(p, args[1]) if len(args) == 2 else 1
+                    out.window = max(out.window, n if f == "prior" else n - 1)
+                    if isinstance(args[0], ast.TotalRef):
+                        out.uses_total = True
+                    else:
+                        target = p.refs[id(args[0])].name
+                        if target not in out.history_names:
+                            out.history_names.append(target)
+                case ast.Pool() | ast.Rank() if id(e) not in out.sites:
+                    out.sites[id(e)] = len(out.site_nodes)
+                    out.site_nodes.append(e)
+                case _:
+                    pass
+    return out
+
+
+def int_const(p: CheckedPolicy, e: ast.Expr) -> int:
+    """A constant whole number: a history function's `n` or `k`, `round`'s places, `within`."""
+    v = p.constants.get(id(e))
+    if v is None and isinstance(e, ast.Number):
+        v = e.value
+    if v is None:
+        raise Unsupported(f"`{e.span.text}` must be a constant whole number")
+    return int(v)
+
+
 class _Lower:
+    """One policy's lowering: its expressions (memoised), its definitions, the program."""
+
     def __init__(self, policy: CheckedPolicy):
         self.p = policy
         self.memo: dict[int, ir.Expr] = {}
-        self.sites: dict[int, int] = {}  # id(ast pool | rank) -> its site
-        self.site_nodes: list[ast.Expr] = []
-        self.streaks: dict[int, int] = {}  # id(ast streak call) -> its site
-        self.streak_conds: list[ast.Expr] = []
-        self.history_names: list[str] = []
-        self.window = 0
-        self.uses_total = False
-        self._plan()
-
-    # ------------------------------------------------------------------ sites, in source order
-    def _plan(self) -> None:
-        """Number the program-wide and streak sites and collect what history keeps, walking the
-        policy's expressions in dependency order, then the gates, the total and the clawbacks."""
-        p = self.p
-        roots: list[ast.Expr] = []
-        for name in p.order:
-            d = p.definitions[name]
-            if d.module is None and d.kind != "def":
-                roots.extend(_decl_exprs(d.decl))
-        roots.extend(r.cond for r in p.eligibility)
-        if p.total:
-            roots.extend(i.value for i in p.total.items)
-        for cb in p.clawbacks:
-            roots.extend(x for x in (cb.when, cb.recover) if x is not None)
-        for root in roots:
-            for e in ast.walk(root):
-                match e:
-                    case ast.Call(func="streak", module=None, args=args) if id(e) not in self.streaks:
-                        self.streaks[id(e)] = len(self.streak_conds)
-                        self.streak_conds.append(args[0])
-                    case ast.Call(func=f, module=None, args=args) if f in HISTORY_CALLS and f != "streak":
-                        n = self.int_const(args[1]) if len(args) == 2 else 1
-                        self.window = max(self.window, n if f == "prior" else n - 1)
-                        if isinstance(args[0], ast.TotalRef):
-                            self.uses_total = True
-                        else:
-                            target = p.refs[id(args[0])].name
-                            if target not in self.history_names:
-                                self.history_names.append(target)
-                    case ast.Pool() | ast.Rank() if id(e) not in self.sites:
-                        self.sites[id(e)] = len(self.site_nodes)
-                        self.site_nodes.append(e)
-                    case _:
-                        pass
+        self.plan = plan(policy)
 
     def int_const(self, e: ast.Expr) -> int:
-        v = self.p.constants.get(id(e))
-        if v is None and isinstance(e, ast.Number):
-            v = e.value
-        if v is None:
-            raise Unsupported(f"`{e.span.text}` must be a constant whole number")
-        return int(v)
+        return int_const(self.p, e)
 
     # ------------------------------------------------------------------ expressions
     def expr(self, e: ast.Expr) -> ir.Expr:
@@ -153,10 +174,10 @@ class _Lower:
                 return ir.Otherwise(expr=x, fallback=fb, constant=x.constant and fb.constant, value=value, **c)
             case ast.Pool(amount=a, share=s, among=among):
                 return ir.Pool(amount=self.expr(a), share=self.expr(s),
-                               among=self.expr(among) if among is not None else None, site=self.sites[id(e)], **c)
+                               among=self.expr(among) if among is not None else None, site=self.plan.sites[id(e)], **c)
             case ast.Rank(kind=kind, value=v, among=among):
                 return ir.Rank(kind=kind, operand=self.expr(v), among=self.expr(among) if among is not None else None,
-                               site=self.sites[id(e)], **c)
+                               site=self.plan.sites[id(e)], **c)
             case _:
                 raise AssertionError(f"unhandled {type(e).__name__}")
 
@@ -171,7 +192,7 @@ class _Lower:
         f = e.func
         if f in HISTORY_CALLS:
             if f == "streak":
-                return ir.Call(func=f, args=args, site=self.streaks[id(e)], **c)
+                return ir.Call(func=f, args=args, site=self.plan.streaks[id(e)], **c)
             n = self.int_const(e.args[1]) if len(e.args) == 2 else 1
             return ir.Call(func=f, args=args, n=n, **c)
         order = places = None
@@ -289,9 +310,10 @@ class _Lower:
                                         span=cb.span) for cb in p.clawbacks),
             budget=self.expr(p.budget.amount) if p.budget is not None else None,
             levels=dict(p.levels),
-            sites=tuple(self.expr(e) for e in self.site_nodes),
-            history=ir.History(names=tuple(self.history_names), window=self.window, uses_total=self.uses_total,
-                               streaks=tuple(self.expr(c) for c in self.streak_conds)),
+            sites=tuple(self.expr(e) for e in self.plan.site_nodes),
+            history=ir.History(names=tuple(self.plan.history_names), window=self.plan.window,
+                               uses_total=self.plan.uses_total,
+                               streaks=tuple(self.expr(c) for c in self.plan.streak_conds)),
             doc=_doc(header.doc),
             source=p.source,
         )

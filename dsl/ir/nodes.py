@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Union
 
-from dsl.checker.ranges import Interval
+from dsl.checker.intervals import Interval
 from dsl.checker.types import Type
 from dsl.front.source import SourceFile, Span
 

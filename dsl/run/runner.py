@@ -23,6 +23,14 @@ memory bounded by one period plus, per partner, the history window and the ledge
 Guarantees: every record read ends up exactly once in `on_row` or `on_reject`
 (`read = paid + rejected`, checked at the end); rows come period by period, in file order
 within a period. Emits no diagnostics: rejects are data.
+
+Why `_Periods` is one class of about 330 lines: it is the pipeline above, one method per
+stage in pipeline order (`read_into`, then per period `validated`, `histories`,
+`program_wide` with `figures`, `evaluator`, `budget`, `settled`, `account`, and `close` at the
+end), over the state of one run (every partner's history and ledger, the summary, the
+callbacks). Read top to bottom it is the numbered list; split apart, each stage would take
+that state as arguments, and the per-record loops of `settled` and `budget` are the run's hot
+path, written inline on purpose.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The state of generating one variant of a policy's Python (fast or traced), and where each
 definition is computed.
 
-`Generator` combines the three parts of the generator, each a mixin over this state:
-`Definitions` (dsl/backends/python/definitions.py: inputs, params, metrics, tables, scorecards,
-components, the constant phase), `Expressions` (expressions.py: every expression node) and
-`Branches` (branches.py: `if`, `match`, `and`/`or` — lazy, compiled once each). It reads the IR
+`Generator` combines the four parts of the generator, each a mixin over this state:
+`Definitions` (dsl/backends/python/definitions.py: inputs, params, metrics, scorecards,
+components, the constant phase), `Tables` (tables.py: flat and marginal lookups), `Expressions`
+(expressions.py: every expression node) and `Branches` (branches.py: `if`, `match`,
+`and`/`or` — lazy, compiled once each). It reads the IR
 (dsl/ir/nodes.py) and nothing else of the policy, and writes through the one code writer
 (dsl/backends/python/writer.py).
 
@@ -20,11 +21,12 @@ from dsl.backends.python import runtime
 from dsl.backends.python.branches import Branches
 from dsl.backends.python.definitions import Definitions
 from dsl.backends.python.expressions import Expressions
+from dsl.backends.python.tables import Tables
 from dsl.backends.python.writer import Block, Names
 from dsl.ir import nodes as ir
 
 
-class Generator(Definitions, Expressions, Branches):
+class Generator(Definitions, Tables, Expressions, Branches):
     """Generates the factory `_make(OVR)` of one variant (dsl/backends/python/build.py)."""
 
     def __init__(self, program: ir.Program, trace: bool):
