@@ -69,8 +69,11 @@ def _kind(text: str) -> str:
 
 def corpus() -> list[Source]:
     out = []
-    for top in ("programs", "stdlib", "tests/golden", "tests/check"):
-        for path in sorted((ROOT / top).rglob("*.ipl")):
+    # tests/check's folders hold one small policy per checker rule (tests/check/names/, ...):
+    # the files at its top are enough of them as seeds, and keep the programs' share of mutants
+    for top, pattern in (("programs", "**/*.ipl"), ("stdlib", "**/*.ipl"), ("tests/golden", "**/*.ipl"),
+                         ("tests/check", "*.ipl")):
+        for path in sorted((ROOT / top).glob(pattern)):
             text = path.read_text(encoding="utf-8")
             program = top == "programs"
             out.append(Source(path.name, str(path.relative_to(ROOT)), text, path.parent, _kind(text),
