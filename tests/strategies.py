@@ -3,7 +3,7 @@
 Reusable by any test (formatter round trips, parser fuzzing, differential tests):
 
 - `expressions()`, `policies()`, `modules()`, `test_files()`, `files()` draw ASTs
-  (dsl/ast.py nodes, no spans) that the parser can produce: every tree drawn here
+  (dsl/front/ast.py nodes, no spans) that the parser can produce: every tree drawn here
   is what `parse_text` returns for some text;
 - `messy_text(file)` draws a text for a tree: random spacing and line breaks,
   redundant parentheses, optional commas, `_` in numbers and comments between

@@ -342,7 +342,7 @@ PROGRAM_POLICIES = sorted(p for p in (ROOT / "programs").rglob("*.ipl") if _is_p
 
 @pytest.mark.parametrize("path", PROGRAM_POLICIES, ids=[p.parent.name for p in PROGRAM_POLICIES])
 def test_every_program_checks_to_a_complete_checked_policy(path):
-    """The contract of dsl/ir.py on every real program: a type for every expression node,
+    """The contract of dsl/ir/nodes.py on every real program: a type for every expression node,
     a ref for every name, an order in which everything comes after what it reads."""
     from dsl.checker.driver import check_file as check_path
 

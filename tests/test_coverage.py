@@ -1,4 +1,4 @@
-"""Decision coverage (dsl/coverage.py): the static inventory, what one traced evaluation
+"""Decision coverage (dsl/tools/coverage.py): the static inventory, what one traced evaluation
 reaches, binding caps and floors, and the exact percentage."""
 
 from __future__ import annotations

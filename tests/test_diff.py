@@ -504,7 +504,7 @@ def test_report_reconciles_on_generated_records(tmp_path_factory):
 
 
 def test_diff_shows_money_in_its_currencys_minor_units(tmp_path):
-    """One minor-unit table (dsl/currency.py): BIF has none, CLF four (an issue-12 defect)."""
+    """One minor-unit table (dsl/checker/currency.py): BIF has none, CLF four (an issue-12 defect)."""
     for code, old, new in (("BIF", "300 BIF", "361 BIF"), ("CLF", "300.5000 CLF", "360.6000 CLF")):
         (tmp_path / "a.ipl").write_text(f'policy "B" currency {code}\ninput pid : id\n'
                                         f'input revenue : money in 0 {code}..\ncomponent c = revenue * 10%\n')

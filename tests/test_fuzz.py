@@ -144,7 +144,7 @@ def test_a_folder_with_every_kind_of_file(tmp_path):
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_generated_valid_files_never_raise(data):
-    """Syntactically valid files of every kind (tests/strategies.py, printed by dsl/fmt.py),
+    """Syntactically valid files of every kind (tests/strategies.py, printed by dsl/tools/fmt/),
     untyped: the checker meets every construct of the grammar in odd combinations."""
     text = fmt.format_file(data.draw(strategies.files()))
     check_text(ROOT / "programs" / "growth" / "generated.ipl", text)

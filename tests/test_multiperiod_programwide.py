@@ -1,6 +1,6 @@
 """Program-wide definitions (spec §15) in a run: pools, ranks, percentiles, the budget.
 
-The arithmetic itself (dsl/programwide.py) has its own property tests in tests/test_programwide.py;
+The arithmetic itself (dsl/run/programwide.py) has its own property tests in tests/test_programwide.py;
 these check that the run feeds it the right records and uses its figures."""
 
 from __future__ import annotations

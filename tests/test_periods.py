@@ -1,4 +1,4 @@
-"""dsl/periods.py: period values per granularity (spec §14), ordering and arithmetic."""
+"""dsl/checker/periods.py: period values per granularity (spec §14), ordering and arithmetic."""
 
 from __future__ import annotations
 

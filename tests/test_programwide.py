@@ -1,4 +1,4 @@
-"""dsl/programwide.py: the figures of spec §15 — worked examples with exact cents, errors as
+"""dsl/run/programwide.py: the figures of spec §15 — worked examples with exact cents, errors as
 values, and properties (hypothesis) checked against an independent `Fraction` reference."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The JSON documents and their schemas (dsl/schemas.py): the published schemas are the models'
+"""The JSON documents and their schemas (dsl/run/schemas.py): the published schemas are the models'
 own, real outputs validate against the models with every digit kept, and `ipl run --summary`
 and `ipl test --format json` say what the run's own outputs say."""
 

@@ -1,4 +1,4 @@
-"""`ipl test` (dsl/testing.py): golden outputs (pass, fail, error, static errors, coverage),
+"""`ipl test` (dsl/tools/testing/): golden outputs (pass, fail, error, static errors, coverage),
 JUnit XML read back, `-k`, exit codes, and the units (test values, display, comparisons)."""
 
 from __future__ import annotations

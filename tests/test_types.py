@@ -135,7 +135,7 @@ def test_minor_units(code, digits):
 
 def test_one_table_of_minor_units_serves_every_module():
     """An issue-12 defect: two tables disagreed (`ipl diff` showed BIF with 2 decimals and
-    rounded CLF to 2 of its 4). dsl/currency.py is the one table."""
+    rounded CLF to 2 of its 4). dsl/checker/currency.py is the one table."""
     from dsl.checker import currency
 
     assert [currency.minor_units(c) for c in ("USD", "EUR", "JPY", "BIF", "KWD", "CLF", "UYW")] == [2, 2, 0, 0, 3, 4, 4]

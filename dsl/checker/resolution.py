@@ -14,16 +14,15 @@ from dataclasses import dataclass, field
 from dsl.front import ast
 from dsl.checker.checked import CheckedModule, Ref
 
-# §4.2 and §14.1: functions called by name. `pool`, `rank`, `percentile` are keywords.
-BUILTIN_FUNCTIONS = frozenset({
-    "min", "max", "abs", "clamp", "round",
-    "prior", "trailing_sum", "trailing_avg", "trailing_min", "trailing_max", "streak",
-})
+# The builtin functions, the one list every stage reads (language §7, §15). `pool`, `rank`,
+# `percentile` are keywords.
+NUMERIC_FUNCTIONS = frozenset({"min", "max", "abs", "clamp", "round"})  # of their arguments only
+HISTORY_FUNCTIONS = frozenset({"prior", "trailing_sum", "trailing_avg", "trailing_min",
+                               "trailing_max", "streak"})  # of the partner's earlier periods
+BUILTIN_FUNCTIONS = NUMERIC_FUNCTIONS | HISTORY_FUNCTIONS
 # §14.1, §15: names every definition may read.
 BUILTIN_VALUES = frozenset({"eligible", "reasons", "periods_active"})
 HISTORY_ONLY = frozenset({"prior"})  # reads only earlier periods: no same-period dependency
-HISTORY_FUNCTIONS = frozenset({"prior", "trailing_sum", "trailing_avg", "trailing_min",
-                               "trailing_max", "streak"})
 
 # the pseudo-nodes of the graph (names.py): the gates, read by `eligible` and `reasons`, and a
 # bare `total`; spelled so that they cannot clash with a name

@@ -11,7 +11,7 @@ gives. Emits no diagnostics.
 
 The statement is rendered by render_text.py, render_json.py and render_html.py, and `ipl
 explain` is command.py; the renderers and the statement's data are importable from here too,
-for the callers that read a statement and print it (dsl/tools/testing.py).
+for the callers that read a statement and print it (dsl/tools/testing/).
 """
 
 from __future__ import annotations

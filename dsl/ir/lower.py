@@ -22,8 +22,9 @@ from dsl.checker.checked import CheckedPolicy, Definition
 from dsl.checker.types import ERROR, Kind, Type
 from dsl.front import ast
 from dsl.ir import nodes as ir
+from dsl.checker.resolution import HISTORY_FUNCTIONS
 
-HISTORY_CALLS = frozenset({"prior", "trailing_sum", "trailing_avg", "trailing_min", "trailing_max", "streak"})
+HISTORY_CALLS = HISTORY_FUNCTIONS
 
 
 class Unsupported(Exception):

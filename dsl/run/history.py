@@ -34,7 +34,7 @@ class History:
 
     # -- read by compiled code: `prior(x, k)` is `(H.values.get(H.t - k) or missing_period(k))[slot]`
     # and `streak(c)` the j-th count of `streak_at` plus 1 when c holds and `last` is the period
-    # before `t` (else 1; 0 when c does not hold), both inlined (dsl/compile.py: no call per use)
+    # before `t` (else 1; 0 when c does not hold), both inlined (dsl/backends/python/build.py: no call per use)
     def prior_total(self, k: int):
         got = self.totals.get(self.t - k)
         if got is None:

@@ -1,7 +1,7 @@
 """The figures of spec §15 — pools, ranks, percentiles and the period budget — as pure,
 exact functions over one period's records.
 
-Receives, from the multi-period runner (dsl/settle.py), the period's figures already
+Receives, from the multi-period runner (dsl/run/runner.py), the period's figures already
 evaluated per record (pass 1 of §14.4 step 2, or the earned totals of step 3): lists of
 `(id, value)` pairs holding only the records that the `among` condition keeps, each id once.
 It does not evaluate policies and imports nothing from the rest of the package.

@@ -18,7 +18,7 @@ of it (`0.10` comes back `0.1`; 17 significant digits at most: pydantic-core iss
 so these models' `model_validate_json` parses with `json.loads(parse_float=Decimal)` and
 validates in Python mode (`pydantic.TypeAdapter(...).validate_json` would not: do not use it).
 
-The explain and diff documents are built by dsl/explain/statement.py and dsl/tools/diff.py;
+The explain and diff documents are built by dsl/explain/statement.py and dsl/tools/diff/;
 the test report and the run summary are built here, as models validated as they are made
 (`ipl_test_report`, `single_run_summary`, `multi_run_summary`). Emits no diagnostics.
 

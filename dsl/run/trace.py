@@ -1,6 +1,6 @@
 """Trace trees: the events of the traced variant, arranged per record (spec §1.4, §6.1, §7, §8).
 
-Receives the events a traced evaluation recorded (dsl/compile.py: one per
+Receives the events a traced evaluation recorded (dsl/backends/python/build.py: one per
 definition computed, with its source text, location, value and operands,
 plus the band, scorecard parts, gates, floors and caps) and the compiled
 policy's table bounds. Guarantees a JSON-ready tree per record:

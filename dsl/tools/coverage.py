@@ -1,7 +1,7 @@
 """Decision coverage of a policy by its tests (spec §12 `ipl test --coverage`).
 
 Receives a `CheckedPolicy` (for the inventory) and the events of traced
-evaluations (dsl/compile.py's traced variant, one list per test record).
+evaluations (dsl/backends/python/build.py's traced variant, one list per test record).
 Guarantees:
 
 - `inventory(policy)`: every decision outcome of the policy file, found
@@ -34,6 +34,7 @@ from dsl.front import ast
 from dsl.ir.nodes import decision_key
 from dsl.checker.checked import CheckedPolicy
 from dsl.front.source import Span
+from dsl.checker.resolution import NUMERIC_FUNCTIONS
 
 BRANCH_EVENT = "branch"  # the traced variant's `{'branch': key}` events (if, match, otherwise)
 
@@ -173,7 +174,7 @@ def _constant(policy: CheckedPolicy, e: ast.Expr) -> bool:
                     return False
             case ast.Qualified() | ast.Pool() | ast.Rank() | ast.TotalRef():
                 return False
-            case ast.Call(module=m, func=f) if m is not None or f not in ("min", "max", "abs", "clamp", "round"):
+            case ast.Call(module=m, func=f) if m is not None or f not in NUMERIC_FUNCTIONS:
                 return False
             case _:
                 pass

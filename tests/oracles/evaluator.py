@@ -1,6 +1,6 @@
 """A small, obviously-correct reference evaluator: a direct walk of the checked tree.
 
-It reads the same `CheckedPolicy` as dsl/compile.py and follows the spec text
+It reads the same `CheckedPolicy` as dsl/backends/python/build.py and follows the spec text
 literally (§5 on-demand definitions, §6 tables, §7 scorecards, §8 gates, caps,
 floors and the total, §9 rounding), with none of the compiler's machinery:
 no code generation, no hoisting, no guards. Slow on purpose; the differential

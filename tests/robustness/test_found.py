@@ -24,7 +24,7 @@ BASE = "component base = joint_revenue * base_rate"
 def test_a_money_literal_that_checks_clean_runs_without_a_traceback(tmp_path, digits):
     """`ipl check` accepts up to 34 significant digits (E100 beyond). A cap of 33 nines USD is
     999...9.00 once rounded to the cent: 35 digits, more than the 34 IPL computes with.
-    Seen: `ipl run` exits 1 with `decimal.InvalidOperation` raised in `_make` (dsl/compile.py's
+    Seen: `ipl run` exits 1 with `decimal.InvalidOperation` raised in `_make` (dsl/backends/python/build.py's
     constant phase). Either the checker refuses the literal (E100, counting the currency's
     minor-unit digits) or the run says it in one line."""
     policy = tmp_path / "growth.ipl"
@@ -51,7 +51,7 @@ def test_values_near_the_precision_give_a_reject_or_a_summary_not_a_traceback(tm
     """Seen: `ipl run programs/growth/growth.ipl --records r.csv -o o.csv` with one record whose
     joint_revenue is 999999999999999999999999999999999 (33 digits), or ten of
     99999999999999999999999999999999.99: exit 1, a traceback ending in
-    `dsl/runtime.py ... display ... value.quantize(self.q, ...)` / `decimal.InvalidOperation`,
+    `dsl/backends/python/runtime.py ... display ... value.quantize(self.q, ...)` / `decimal.InvalidOperation`,
     called from `summary.render_summary`; o.csv is in place, the summary is not printed. The record
     of 34 nines is rejected properly ("a value is too large to be computed exactly")."""
     path = tmp_path / "r.csv"

@@ -24,6 +24,7 @@ from dsl.backends.python.build import build
 from dsl.checker.types import Type
 from dsl.ir import nodes as ir
 from dsl.ir.lower import Unsupported
+from dsl.checker.resolution import HISTORY_FUNCTIONS
 
 
 class RecordResult(NamedTuple):
@@ -168,8 +169,7 @@ def refuse_unsupported(program: ir.Program) -> None:
                 match e:
                     case ir.Pool() | ir.Rank():
                         no(f"`pool`, `rank` or `percentile` inside {where}")
-                    case ir.Call(func=f) if f in ("prior", "trailing_sum", "trailing_avg", "trailing_min",
-                                                  "trailing_max", "streak"):
+                    case ir.Call(func=f) if f in HISTORY_FUNCTIONS:
                         no(f"`{f}` inside {where}")
                     case ir.Builtin(name="periods_active"):
                         no(f"`periods_active` inside {where}")

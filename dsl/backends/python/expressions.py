@@ -14,6 +14,7 @@ from dsl.backends.python.writer import Block
 from dsl.checker.types import Kind
 from dsl.ir import nodes as ir
 from dsl.ir.nodes import decision_key
+from dsl.checker.resolution import HISTORY_FUNCTIONS
 
 # Deeper generated expressions are split into temporaries (Python's parser nests at most 200).
 MAX_EXPR_DEPTH = 40
@@ -115,7 +116,7 @@ class Expressions:
             fname = f"f_{key[0]}__{key[1]}" if isinstance(key, tuple) else f"f_{key}"
             return f"{fname}({', '.join(self.expr(a, b, d) for a in e.args)})"
         f = e.func
-        if f in ("prior", "trailing_sum", "trailing_avg", "trailing_min", "trailing_max", "streak"):
+        if f in HISTORY_FUNCTIONS:
             return self.history_call(e, b, d)
         vals = [self.expr(a, b, d) for a in e.args]
         match f:
