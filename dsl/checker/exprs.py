@@ -10,6 +10,7 @@ called; history in a single-period policy), E403 (a pool's amount not constant).
 
 from __future__ import annotations
 
+from dsl.checker.currency import minor_units
 from dsl.checker.fold import fold, is_zero, numeric
 from dsl.checker.text import article, fmt_number
 from dsl.checker.types import (
@@ -17,6 +18,7 @@ from dsl.checker.types import (
     Kind, Type, arithmetic, unify, unit_hint,
 )
 from dsl.front import ast
+from dsl.front.build import MAX_DIGITS
 
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 _VERBS = {"+": ("add", "to"), "-": ("subtract", "from"), "*": ("multiply", "by"), "/": ("divide", "by")}
@@ -42,6 +44,7 @@ class Expressions:
                 if self.currency is not None and cur != self.currency:
                     self.err("E302", f"money in {cur}, but the policy's currency is {self.currency}", e.span,
                              help=f"write `{e.span.text[: -len(cur)].strip()} {self.currency}`")
+                self.money_digits(e, v, cur)
                 self.constants[id(e)] = v
                 return MONEY
             case ast.String():
@@ -101,6 +104,16 @@ class Expressions:
                 return ERROR
             case _:
                 raise AssertionError(f"unhandled {type(e).__name__}")
+
+    def money_digits(self, e: ast.Money, v, cur: str) -> None:
+        """E100: a money literal must fit IPL's 34 significant digits once rounded to its
+        currency's minor unit (`999…9 USD` of 33 nines is 35 digits as `999…9.00`)."""
+        minor = minor_units(cur)
+        digits = max(v.adjusted() + 1, 1) + minor if v else 0
+        if digits > MAX_DIGITS:
+            self.err("E100", f"money literal has {digits} significant digits at {cur}'s minor unit "
+                             f"({minor} after the point); IPL computes with {MAX_DIGITS}", e.span,
+                     help="write a smaller amount")
 
     def qualified(self, e: ast.Qualified) -> Type:
         """A module's definition: `growth.rate`."""

@@ -17,12 +17,9 @@ HEADER = "partner_id,segment,joint_revenue,prior_revenue,renewals_due,renewals_w
 BASE = "component base = joint_revenue * base_rate"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "a money literal of 33 or 34 significant digits checks clean, but the constant's rounding to the cent in the "
-    "generated code raises decimal.InvalidOperation: `ipl run` prints a traceback"))
 @pytest.mark.parametrize("digits", [33, 34])
 def test_a_money_literal_that_checks_clean_runs_without_a_traceback(tmp_path, digits):
-    """`ipl check` accepts up to 34 significant digits (E100 beyond). A cap of 33 nines USD is
+    """Fixed: E100 counts the currency's minor-unit digits. A cap of 33 nines USD is
     999...9.00 once rounded to the cent: 35 digits, more than the 34 IPL computes with.
     Seen: `ipl run` exits 1 with `decimal.InvalidOperation` raised in `_make` (dsl/backends/python/build.py's
     constant phase). Either the checker refuses the literal (E100, counting the currency's
