@@ -40,7 +40,6 @@ import gc
 from array import array
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from operator import add
 
 from dsl.backends.python import runtime
 from dsl.backends.python.compiled import CompiledPolicy, MultiInfo
@@ -58,6 +57,7 @@ from dsl.run.spill import Spill, spill_folder
 from dsl.run.summary import PeriodTotals, Summary
 
 ZERO = runtime.ZERO
+add = runtime.add  # sums over records are exact (runtime.SUMS)
 
 
 class BudgetProblem(Exception):
@@ -204,16 +204,16 @@ def _stream(compiled: CompiledPolicy, summary: Summary, rows: Iterable, validate
             paid += 1
             if res.eligible:
                 eligible += 1
-                total += res.total
-                floor_adj += res.floor_adjustment
-                cap_adj += res.cap_adjustment
+                total = add(total, res.total)
+                floor_adj = add(floor_adj, res.floor_adjustment)
+                cap_adj = add(cap_adj, res.cap_adjustment)
                 comp_totals = list(map(add, comp_totals, res.components))
                 for i, name in money_bens:
-                    ben_totals[name] += res.benefits[i]
+                    ben_totals[name] = add(ben_totals[name], res.benefits[i])
             for i, name in level_bens:
                 slot = levels[name].setdefault(res.benefits[i], [0, Decimal(0)])
                 slot[0] += 1
-                slot[1] += res.total
+                slot[1] = add(slot[1], res.total)
             if emit is not None:
                 emit(rid, res)
             else:
@@ -513,16 +513,16 @@ class _Periods:
             for ev in events:
                 on_event(rid, ev)
             for ln in s.lines:
-                kind_sums[ln.kind] += ln.amount
+                kind_sums[ln.kind] = add(kind_sums[ln.kind], ln.amount)
             h.keep(key, res.history, earned, info)
             settled += 1
             eligible_n += res.eligible
-            comp_sums = [a + b for a, b in zip(comp_sums, res.components)]
+            comp_sums = list(map(add, comp_sums, res.components))
             for i, b in enumerate(self.ben_pools):
-                ben_sums[i] += res.benefits[b]
-            earned_sum += earned
-            payable_sum += s.payable
-            scaling_sum += scaling
+                ben_sums[i] = add(ben_sums[i], res.benefits[b])
+            earned_sum = add(earned_sum, earned)
+            payable_sum = add(payable_sum, s.payable)
+            scaling_sum = add(scaling_sum, scaling)
             on_row(Row(row, rid, period, rec, res, s, trace_events.pop(j, None), pw))
         return settled, eligible_n, earned_sum, payable_sum, scaling_sum, comp_sums, ben_sums, kind_sums
 
@@ -533,7 +533,7 @@ class _Periods:
         s.paid += settled
         s.eligible += eligible_n
         for n, v in zip(s.components, comp_sums):
-            s.components[n] += v
+            s.components[n] = add(s.components[n], v)
         pt = s.periods.setdefault(str(period) if period is not None else "", PeriodTotals())
         pt.records += settled
         pt.earned, pt.budget_scaling, pt.payable = earned_sum, scaling_sum, payable_sum
@@ -559,8 +559,8 @@ class _Periods:
             if self.on_event is not None:
                 for ev in events:
                     self.on_event(rid, ev)
-            s.still_held += L.still_held(h.ledger)
-            s.owed += L.owed(h.ledger)
+            s.still_held = add(s.still_held, L.still_held(h.ledger))
+            s.owed = add(s.owed, L.owed(h.ledger))
         s.ledgers = {rid: h.ledger for rid, h in self.partners.items()}
         s.last_period = last
 

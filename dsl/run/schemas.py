@@ -40,6 +40,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, W
 from pydantic.json_schema import GenerateJsonSchema
 from typing_extensions import TypeAliasType
 
+from dsl.backends.python.runtime import total_of
+
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 TEST_SCHEMA = "ipl-test/1"
 RUN_SUMMARY_SCHEMA = "ipl-run-summary/1"
@@ -586,7 +588,6 @@ def single_run_summary(compiled, s, records: str) -> SingleRunSummary:
 def multi_run_summary(compiled, s, records: str) -> MultiRunSummary:
     """The document of the `Summary` of a run that settles (dsl/run/summary.py)."""
     q = compiled.money.q
-    zero = Decimal(0)
     periods = [PeriodFigures(period=p or None, records=t.records, **{
         k: _padded(getattr(t, k), q) for k in ("earned", "budget_scaling", "held", "released", "forfeited",
                                                "clawback", "carried_recovery", "carry_forward", "payable")})
@@ -596,8 +597,8 @@ def multi_run_summary(compiled, s, records: str) -> MultiRunSummary:
              for p, name, amount, shares, paid in s.pools]
     return MultiRunSummary(
         **_head(compiled, s, records), kind="multi-period",
-        total=_padded(sum((t.payable for t in s.periods.values()), zero), q),
-        earned=_padded(sum((t.earned for t in s.periods.values()), zero), q),
+        total=_padded(total_of(t.payable for t in s.periods.values()), q),
+        earned=_padded(total_of(t.earned for t in s.periods.values()), q),
         components={n: _padded(v, q) for n, v in s.components.items()}, periods=periods, pools=pools,
         still_held=_padded(s.still_held, q), owed=_padded(s.owed, q), notes=list(s.notes))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from dsl.backends.python.runtime import total_of
 from dsl.run.ledger import PartnerLedger
 
 ZERO = Decimal(0)
@@ -116,7 +117,7 @@ def _render_settled(compiled, s: Summary) -> str:
                     t.carry_forward, t.payable]
             parts = [f"{h} {m.display(v)}" for h, v in zip(heads, vals) if v or h in ("earned", "payable")]
             out.append(f"  {(p or 'all').ljust(label_w)}  {t.records:,} records; " + "; ".join(parts))
-        forfeited = sum((t.forfeited for t in s.periods.values()), ZERO)
+        forfeited = total_of(t.forfeited for t in s.periods.values())
         if forfeited:
             out.append(f"forfeited in statements  {m.display(forfeited)}")
     if s.components:

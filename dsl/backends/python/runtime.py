@@ -28,6 +28,21 @@ from dsl.ir.lower import Unsupported  # noqa: F401 - what no backend runs (the c
 CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999,
                   traps=[DivisionByZero, InvalidOperation, Overflow])
 
+# A run's sums over records (the summary's totals, per component, per period) are exact
+# whatever their size: 34 digits hold any one value, not a million of them added up. `add`
+# is what the runner sums with; `display` rounds in the same context.
+SUMS = Context(prec=decimal.MAX_PREC, rounding=ROUND_HALF_EVEN, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN,
+               traps=[InvalidOperation, Overflow])
+add = SUMS.add
+
+
+def total_of(values) -> Decimal:
+    """The exact sum of Decimals (`SUMS`)."""
+    out = ZERO
+    for v in values:
+        out = add(out, v)
+    return out
+
 # The header's `rounding` field → the decimal module's constant (spec §3, §9).
 ROUNDING_MODES: dict[str, str] = {
     "half_even": ROUND_HALF_EVEN,
@@ -283,6 +298,6 @@ class Money:
 
     def display(self, value: Decimal) -> str:
         """`1234.5` → `1,234.50 USD` (statements for people)."""
-        with decimal.localcontext(CONTEXT):
+        with decimal.localcontext(SUMS):
             v = value.quantize(self.q, rounding=self.mode) + 0
         return f"{v:,.{self.digits}f} {self.currency}"
